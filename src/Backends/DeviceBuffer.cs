@@ -1,0 +1,97 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace MicrogradPlus.Backends;
+
+/// <summary>
+/// A lease on pooled device memory holding <see cref="Length"/> elements of <typeparamref name="T"/>. Dispose returns
+/// the memory to its pool; a finalized, undisposed buffer is queued for the pool to reclaim.
+/// </summary>
+public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
+{
+    private readonly BufferPool _pool;
+    private RawBuffer? _raw;
+
+    internal DeviceBuffer(BufferPool pool, RawBuffer raw, long length)
+    {
+        _pool = pool;
+        _raw = raw;
+        Length = length;
+    }
+
+    /// <summary>Frees nothing on the device: queues the memory for the pool (see <see cref="BufferPool"/>).</summary>
+    ~DeviceBuffer()
+    {
+        if (_raw is { } raw)
+        {
+            _pool.Reclaim(raw);
+        }
+    }
+
+    /// <summary>The device the memory lives on.</summary>
+    public Device Device => _pool.Device;
+
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Whether the buffer has been returned to its pool.</summary>
+    public bool IsDisposed => _raw is null;
+
+    internal ArrayView<T> View
+    {
+        get
+        {
+            var raw = _raw ?? throw new ObjectDisposedException(nameof(DeviceBuffer<T>),
+                $"a {Length}-element buffer on {Device} was used after Dispose");
+            return raw.Memory.View.AsContiguous().Cast<T>().SubView(0, Length);
+        }
+    }
+
+    /// <summary>Copies <paramref name="source"/> (exactly <see cref="Length"/> elements) to the device.</summary>
+    public void CopyFrom(ReadOnlySpan<T> source)
+    {
+        if (source.Length != Length)
+        {
+            throw new ArgumentException(
+                $"source has {source.Length} elements but the buffer on {Device} holds {Length}", nameof(source));
+        }
+        if (Length > 0)
+        {
+            View.CopyFromCPU(source);
+        }
+    }
+
+    /// <summary>Copies the buffer into <paramref name="destination"/> (exactly <see cref="Length"/> elements).</summary>
+    public void CopyTo(Span<T> destination)
+    {
+        if (destination.Length != Length)
+        {
+            throw new ArgumentException(
+                $"destination has {destination.Length} elements but the buffer on {Device} holds {Length}",
+                nameof(destination));
+        }
+        if (Length > 0)
+        {
+            View.CopyToCPU(destination);
+        }
+    }
+
+    /// <summary>The contents as a new array (waits for queued work).</summary>
+    public T[] ToArray()
+    {
+        var result = new T[Length];
+        CopyTo(result);
+        return result;
+    }
+
+    /// <summary>Returns the memory to the pool. Safe to call twice.</summary>
+    public void Dispose()
+    {
+        var raw = Interlocked.Exchange(ref _raw, null);
+        if (raw is not null)
+        {
+            _pool.Return(raw);
+            GC.SuppressFinalize(this);
+        }
+    }
+}

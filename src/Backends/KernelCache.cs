@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus.Backends;
+
+/// <summary>
+/// Each kernel is compiled and loaded once per accelerator; the typed launch delegate is kept here. Reloading costs
+/// milliseconds (0.3 s for a first CUDA compile), so nothing outside this class calls ILGPU's loaders.
+/// </summary>
+internal sealed class KernelCache(Accelerator accelerator)
+{
+    private readonly ConcurrentDictionary<object, Delegate> _kernels = new();
+    private readonly Lock _loadGate = new();
+
+    /// <summary>The grid-stride launcher for one body type.</summary>
+    public Action<KernelConfig, TBody, int> GridStride<TBody>() where TBody : struct, IElementBody =>
+        Get(typeof(TBody), acc => acc.LoadStreamKernel<TBody, int>(Kernels.GridStride.Run<TBody>));
+
+    /// <summary>Any other kernel, under a key of the caller's choosing (usually the kernel's generic instance).</summary>
+    public TDelegate Get<TDelegate>(object key, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
+    {
+        if (_kernels.TryGetValue(key, out var cached))
+        {
+            return (TDelegate)cached;
+        }
+        lock (_loadGate)
+        {
+            return (TDelegate)_kernels.GetOrAdd(key, _ => load(accelerator));
+        }
+    }
+
+    /// <summary>How many kernels are loaded (tests check that repeated ops load nothing new).</summary>
+    public int Count => _kernels.Count;
+}

@@ -1,0 +1,418 @@
+using ILGPU;
+using ILGPU.Runtime;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus.Backends;
+
+/// <summary>How a reduction is spread over the device.</summary>
+public enum ReduceStrategy
+{
+    /// <summary>Rows on the CPU and for many short reductions; groups for few long ones.</summary>
+    Auto,
+    /// <summary>One thread per output, a serial loop over its block.</summary>
+    Rows,
+    /// <summary>One thread group per output, a shared-memory tree.</summary>
+    Groups,
+}
+
+/// <summary>Which matrix-product kernel runs.</summary>
+public enum MatMulKernel
+{
+    /// <summary>Naive on the CPU device, tiled on GPUs.</summary>
+    Auto,
+    /// <summary>One thread per output element: the reference.</summary>
+    Naive,
+    /// <summary>Shared-memory tiles.</summary>
+    Tiled,
+}
+
+/// <summary>
+/// The kernel primitives the autograd layer is built from. Each checks its arguments on the host — shapes, devices,
+/// axes — with messages that name what was wrong, then launches one kernel. No math happens here.
+/// </summary>
+public static class Primitives
+{
+    /// <summary>y = op(x) element-wise; <paramref name="y"/> is contiguous with x's shape.</summary>
+    public static void Map<TOp>(StridedView x, DeviceBuffer<float> y, TOp op = default) where TOp : struct, IUnaryOp
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireOutput(y, x.Size, x.Shape, x.Device, "map");
+        var device = x.Device;
+        if (x.IsContiguous)
+        {
+            device.MapContiguous(x.Buffer.View.SubView(x.Offset, x.Size), y.View, op);
+        }
+        else
+        {
+            device.Launch(new MapBody<TOp>(x.Buffer.View, LayoutOf(x), y.View, op), x.Size);
+        }
+    }
+
+    /// <summary>
+    /// c = op(a, b) element-wise with NumPy broadcasting; <paramref name="c"/> is contiguous with the broadcast shape
+    /// (<see cref="Shapes.Broadcast"/>).
+    /// </summary>
+    public static void Zip<TOp>(StridedView a, StridedView b, DeviceBuffer<float> c, TOp op = default)
+        where TOp : struct, IBinaryOp
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        RequireSameDevice(a.Device, b.Device, "binary op");
+        int[] shape = Shapes.Broadcast(a.Shape, b.Shape);
+        int size = Shapes.Size(shape);
+        RequireOutput(c, size, shape, a.Device, "binary op");
+        var device = a.Device;
+        if (a.IsContiguous && b.IsContiguous && a.Size == size && b.Size == size)
+        {
+            device.ZipContiguous(a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size), c.View,
+                op);
+        }
+        else
+        {
+            device.Launch(new ZipBody<TOp>(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View,
+                LayoutOf(b.Expand(shape)), c.View, op), size);
+        }
+    }
+
+    /// <summary>Copies every element of <paramref name="source"/> into <paramref name="destination"/> (same shape).</summary>
+    public static void Copy(StridedView source, StridedView destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        RequireSameDevice(source.Device, destination.Device, "copy");
+        if (!source.Shape.AsSpan().SequenceEqual(destination.Shape))
+        {
+            throw new ArgumentException(
+                $"copy needs equal shapes, got {Shapes.Format(source.Shape)} into {Shapes.Format(destination.Shape)}");
+        }
+        var device = source.Device;
+        if (source.IsContiguous && destination.IsContiguous)
+        {
+            device.MapContiguous(source.Buffer.View.SubView(source.Offset, source.Size),
+                destination.Buffer.View.SubView(destination.Offset, destination.Size), default(IdentityOp));
+        }
+        else
+        {
+            device.Launch(new CopyBody(source.Buffer.View, LayoutOf(source), destination.Buffer.View,
+                LayoutOf(destination)), source.Size);
+        }
+    }
+
+    /// <summary>A contiguous copy of <paramref name="source"/> into <paramref name="destination"/>.</summary>
+    public static void Copy(StridedView source, DeviceBuffer<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        RequireOutput(destination, source.Size, source.Shape, source.Device, "copy");
+        Copy(source, StridedView.Contiguous(destination, source.Shape));
+    }
+
+    /// <summary>Every element of <paramref name="y"/> set to <paramref name="value"/>.</summary>
+    public static void Fill(DeviceBuffer<float> y, float value)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        y.Device.Launch(new FillBody(y.View, value), checked((int)y.Length));
+    }
+
+    /// <summary>y[i] = start + i·step.</summary>
+    public static void Arange(DeviceBuffer<float> y, float start, float step)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        y.Device.Launch(new ArangeBody(y.View, start, step), checked((int)y.Length));
+    }
+
+    /// <summary>Uniform numbers in [low, high) from a counter-based generator: the same on every device.</summary>
+    public static void Uniform(DeviceBuffer<float> y, ulong seed, float low = 0f, float high = 1f)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        if (!(high >= low))
+        {
+            throw new ArgumentException($"uniform range needs low ≤ high, got [{low}, {high})");
+        }
+        y.Device.Launch(new UniformBody(y.View, seed, low, high), checked((int)y.Length));
+    }
+
+    /// <summary>Normal numbers (Box–Muller over the counter-based generator): the same on every device.</summary>
+    public static void Normal(DeviceBuffer<float> y, ulong seed, float mean = 0f, float std = 1f)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        if (!(std >= 0f))
+        {
+            throw new ArgumentException($"normal needs a non-negative standard deviation, got {std}");
+        }
+        y.Device.Launch(new NormalBody(y.View, seed, mean, std), checked((int)y.Length));
+    }
+
+    /// <summary>
+    /// Reduces <paramref name="x"/> over <paramref name="axes"/> (null or empty: all) into <paramref name="y"/>, which
+    /// holds the kept dimensions in order; every result is multiplied by <paramref name="scale"/> (1/n gives a mean).
+    /// </summary>
+    public static void Reduce<TOp>(StridedView x, int[]? axes, DeviceBuffer<float> y, float scale = 1f,
+        ReduceStrategy strategy = ReduceStrategy.Auto, TOp op = default) where TOp : struct, IReduceOp
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        int[] reduced = Shapes.NormalizeAxes(axes, x.Rank);
+        int[] outShape = Shapes.Reduced(x.Shape, reduced, keepDim: false);
+        RequireOutput(y, Shapes.Size(outShape), outShape, x.Device, "reduction");
+        var shape = ReduceShapeOf(x, reduced, scale);
+        var device = x.Device;
+        if (strategy == ReduceStrategy.Auto)
+        {
+            strategy = device.Kind == DeviceKind.Cpu || shape.InnerCount <= 64 || shape.OuterCount >= 16384
+                ? ReduceStrategy.Rows
+                : ReduceStrategy.Groups;
+        }
+        if (strategy == ReduceStrategy.Rows || shape.OuterCount == 0)
+        {
+            device.Launch(new ReduceRowsBody<TOp>(x.Buffer.View, y.View, shape, op), shape.OuterCount);
+            return;
+        }
+        int group = device.PowerOfTwoGroupSize(256);
+        var kernel = device.Kernels.Get((nameof(ReduceKernels.ReduceGroups), typeof(TOp)), acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ReduceShape, TOp>(ReduceKernels.ReduceGroups));
+        var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
+        kernel(config, x.Buffer.View, y.View, shape, op);
+    }
+
+    /// <summary>
+    /// Index of the largest (<paramref name="max"/>) or smallest value along <paramref name="axis"/>: the first one on
+    /// ties, NaN counting as extreme (PyTorch's argmax/argmin).
+    /// </summary>
+    public static void ArgReduce(StridedView x, int axis, DeviceBuffer<int> y, bool max = true)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        int a = Shapes.NormalizeAxis(axis, x.Rank);
+        if (x.Rank > 0 && x.Shape[a] == 0)
+        {
+            throw new ArgumentException(
+                $"{(max ? "argmax" : "argmin")} over axis {axis} of shape {Shapes.Format(x.Shape)}: the axis is empty");
+        }
+        int[] outShape = Shapes.Reduced(x.Shape, x.Rank == 0 ? [] : [a], keepDim: false);
+        int size = Shapes.Size(outShape);
+        RequireSameDevice(x.Device, y.Device, "argreduce");
+        if (y.Length != size)
+        {
+            throw new ArgumentException($"argreduce output holds {y.Length} indices, shape {Shapes.Format(outShape)} " +
+                                        $"needs {size}");
+        }
+        var shape = ReduceShapeOf(x, x.Rank == 0 ? [] : [a], 1f);
+        x.Device.Launch(new ArgReduceBody(x.Buffer.View, y.View, shape, max ? 1f : -1f), size);
+    }
+
+    /// <summary>
+    /// Batched matrix product C = op(A)·op(B), op = transpose where flagged. A is [..., M, K] ([..., K, M] when
+    /// transposed), B is [..., K, N] ([..., N, K]); batch dimensions broadcast; C is contiguous
+    /// [broadcast batch..., M, N]. Transposes and broadcasts are strides only: nothing is copied.
+    /// </summary>
+    public static void MatMul(StridedView a, StridedView b, DeviceBuffer<float> c, bool transposeA = false,
+        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        RequireSameDevice(a.Device, b.Device, "matmul");
+        int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
+        RequireOutput(c, Shapes.Size(outShape), outShape, a.Device, "matmul");
+        int[] batchShape = outShape[..^2];
+        var aBatch = new StridedView(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
+        var bBatch = new StridedView(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
+        var s = new MatMulShape
+        {
+            Batch = Shapes.Size(batchShape),
+            M = outShape[^2],
+            N = outShape[^1],
+            K = transposeA ? a.Shape[^2] : a.Shape[^1],
+            BatchA = LayoutOf(aBatch),
+            BatchB = LayoutOf(bBatch),
+            ARowStride = transposeA ? a.Strides[^1] : a.Strides[^2],
+            AColStride = transposeA ? a.Strides[^2] : a.Strides[^1],
+            BRowStride = transposeB ? b.Strides[^1] : b.Strides[^2],
+            BColStride = transposeB ? b.Strides[^2] : b.Strides[^1],
+        };
+        var device = a.Device;
+        if (kernel == MatMulKernel.Auto)
+        {
+            kernel = device.Kind == DeviceKind.Cpu ? MatMulKernel.Naive : MatMulKernel.Tiled;
+        }
+        int total = Shapes.Size(outShape);
+        if (kernel == MatMulKernel.Naive || total == 0)
+        {
+            device.Launch(new MatMulNaiveBody(a.Buffer.View, b.Buffer.View, c.View, s), total);
+            return;
+        }
+        int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
+        int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
+        var tiled = device.Kernels.Get(nameof(MatMulKernels.Tiled), acc =>
+            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>(
+                MatMulKernels.Tiled));
+        var config = new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile);
+        tiled(config, a.Buffer.View, b.Buffer.View, c.View, s, tile);
+    }
+
+    /// <summary>The output shape of <see cref="MatMul"/>; throws naming both shapes when they do not fit.</summary>
+    public static int[] MatMulShape(int[] a, int[] b, bool transposeA = false, bool transposeB = false)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Length < 2 || b.Length < 2)
+        {
+            throw new ArgumentException(
+                $"matmul kernel needs operands of rank ≥ 2, got {Shapes.Format(a)} and {Shapes.Format(b)}");
+        }
+        int m = transposeA ? a[^1] : a[^2], ka = transposeA ? a[^2] : a[^1];
+        int kb = transposeB ? b[^1] : b[^2], n = transposeB ? b[^2] : b[^1];
+        if (ka != kb)
+        {
+            throw new ArgumentException(
+                $"matmul inner dimensions differ: {Shapes.Format(a)}{(transposeA ? "ᵀ" : "")} has {ka} columns, " +
+                $"{Shapes.Format(b)}{(transposeB ? "ᵀ" : "")} has {kb} rows");
+        }
+        int[] batch;
+        try
+        {
+            batch = Shapes.Broadcast(a.AsSpan(0, a.Length - 2), b.AsSpan(0, b.Length - 2));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(
+                $"matmul batch dimensions of {Shapes.Format(a)} and {Shapes.Format(b)} do not broadcast: {e.Message}");
+        }
+        return [.. batch, m, n];
+    }
+
+    /// <summary>
+    /// torch.gather along <paramref name="axis"/>: y[i][j][k] = x[i][index[i][j][k]][k] (for axis 1). The index has
+    /// x's rank and, off the axis, sizes no larger than x's; every index is checked before anything is launched.
+    /// </summary>
+    public static void Gather(StridedView x, int axis, int[] indices, int[] indexShape, DeviceBuffer<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(indices);
+        ArgumentNullException.ThrowIfNull(indexShape);
+        int a = Shapes.NormalizeAxis(axis, x.Rank);
+        if (indexShape.Length != x.Rank)
+        {
+            throw new ArgumentException($"gather index of shape {Shapes.Format(indexShape)} must have the rank of " +
+                                        $"the input {Shapes.Format(x.Shape)}");
+        }
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (d != a && indexShape[d] > x.Shape[d])
+            {
+                throw new ArgumentException($"gather index of shape {Shapes.Format(indexShape)} is larger than the " +
+                                            $"input {Shapes.Format(x.Shape)} in dimension {d}");
+            }
+        }
+        int size = Shapes.Size(indexShape);
+        if (indices.Length != size)
+        {
+            throw new ArgumentException($"gather got {indices.Length} indices for index shape " +
+                                        $"{Shapes.Format(indexShape)} ({size})");
+        }
+        int limit = x.Rank == 0 ? 1 : x.Shape[a];
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (indices[i] < 0 || indices[i] >= limit)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices),
+                    $"gather index {indices[i]} at position {i} is out of range for axis {axis} of size {limit} " +
+                    $"(input shape {Shapes.Format(x.Shape)})");
+            }
+        }
+        RequireOutput(y, size, indexShape, x.Device, "gather");
+        if (size == 0)
+        {
+            return;
+        }
+        var strides = (int[])x.Strides.Clone();
+        int axisStride = x.Rank == 0 ? 0 : strides[a];
+        if (x.Rank > 0)
+        {
+            strides[a] = 0;
+        }
+        using var deviceIndices = x.Device.Pool.Rent<int>(size);
+        deviceIndices.CopyFrom(indices);
+        x.Device.Launch(new GatherBody(x.Buffer.View, Layout.Create(indexShape, strides, x.Offset), axisStride,
+            deviceIndices.View, y.View), size);
+    }
+
+    /// <summary>Concatenates <paramref name="inputs"/> along <paramref name="axis"/> into contiguous y.</summary>
+    public static void Concat(IReadOnlyList<StridedView> inputs, int axis, DeviceBuffer<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+        {
+            throw new ArgumentException("concatenation needs at least one input", nameof(inputs));
+        }
+        var first = inputs[0];
+        int a = Shapes.NormalizeAxis(axis, first.Rank);
+        var outShape = (int[])first.Shape.Clone();
+        outShape[a] = 0;
+        foreach (var input in inputs)
+        {
+            RequireSameDevice(first.Device, input.Device, "concatenation");
+            bool fits = input.Rank == first.Rank;
+            for (int d = 0; fits && d < first.Rank; d++)
+            {
+                fits = d == a || input.Shape[d] == first.Shape[d];
+            }
+            if (!fits)
+            {
+                throw new ArgumentException($"cannot concatenate {Shapes.Format(input.Shape)} with " +
+                                            $"{Shapes.Format(first.Shape)} along axis {axis}: other dimensions differ");
+            }
+            outShape[a] += input.Shape[a];
+        }
+        RequireOutput(y, Shapes.Size(outShape), outShape, first.Device, "concatenation");
+        var whole = StridedView.Contiguous(y, outShape);
+        int start = 0;
+        foreach (var input in inputs)
+        {
+            Copy(input, whole.Slice(a, start, start + input.Shape[a]));
+            start += input.Shape[a];
+        }
+    }
+
+    private static Layout LayoutOf(StridedView view) => Layout.Create(view.Shape, view.Strides, view.Offset);
+
+    private static ReduceShape ReduceShapeOf(StridedView x, int[] reducedAxes, float scale)
+    {
+        var keptShape = new List<int>();
+        var keptStrides = new List<int>();
+        var innerShape = new List<int>();
+        var innerStrides = new List<int>();
+        for (int d = 0; d < x.Rank; d++)
+        {
+            bool reduced = Array.IndexOf(reducedAxes, d) >= 0;
+            (reduced ? innerShape : keptShape).Add(x.Shape[d]);
+            (reduced ? innerStrides : keptStrides).Add(x.Strides[d]);
+        }
+        return new ReduceShape
+        {
+            Outer = Layout.Create(keptShape.ToArray(), keptStrides.ToArray(), x.Offset),
+            Inner = Layout.Create(innerShape.ToArray(), innerStrides.ToArray(), 0),
+            OuterCount = Shapes.Size(keptShape.ToArray()),
+            InnerCount = Shapes.Size(innerShape.ToArray()),
+            Scale = scale,
+        };
+    }
+
+    private static void RequireSameDevice(Device a, Device b, string what)
+    {
+        if (!ReferenceEquals(a, b))
+        {
+            throw new ArgumentException($"{what}: operands are on different devices ({a} and {b}); move one with To()");
+        }
+    }
+
+    private static void RequireOutput<T>(DeviceBuffer<T> y, int size, int[] shape, Device device, string what)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        RequireSameDevice(device, y.Device, what);
+        if (y.Length != size)
+        {
+            throw new ArgumentException(
+                $"{what}: output buffer holds {y.Length} elements but shape {Shapes.Format(shape)} needs {size}");
+        }
+    }
+}

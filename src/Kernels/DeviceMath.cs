@@ -1,0 +1,118 @@
+namespace MicrogradPlus.Kernels;
+
+/// <summary>
+/// Float functions written from exp/log/sqrt so every accelerator computes them the same way. CUDA without libdevice
+/// compiles tanh to tanh.approx (about 1e-3 relative error), and .NET has no erf at all.
+/// </summary>
+public static class DeviceMath
+{
+    /// <summary>tanh(x) = 1 − 2/(e^{2x}+1); below |x| = 0.125 a Taylor series avoids the cancellation near 0.</summary>
+    public static float Tanh(float x)
+    {
+        float ax = Math.Abs(x);
+        if (ax < 0.125f)
+        {
+            float x2 = x * x;
+            // x − x³/3 + 2x⁵/15 − 17x⁷/315 (next term < 2e-9 relative here)
+            return x * (1f + x2 * (-1f / 3f + x2 * (2f / 15f + x2 * (-17f / 315f))));
+        }
+        float t = 1f - 2f / (MathF.Exp(2f * ax) + 1f);
+        return x < 0f ? -t : t;
+    }
+
+    /// <summary>σ(x) = 1/(1+e^{−x}), evaluated on the side where the exponential cannot overflow.</summary>
+    public static float Sigmoid(float x)
+    {
+        if (x >= 0f)
+        {
+            return 1f / (1f + MathF.Exp(-x));
+        }
+        float e = MathF.Exp(x);
+        return e / (1f + e);
+    }
+
+    /// <summary>
+    /// erfc(x) with relative error below 1.2e-7 everywhere (Chebyshev fit of Numerical Recipes, 2nd ed., §6.2).
+    /// </summary>
+    public static float Erfc(float x)
+    {
+        float z = Math.Abs(x);
+        float t = 1f / (1f + 0.5f * z);
+        float poly = -z * z - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f +
+            t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f +
+            t * (-0.82215223f + t * 0.17087277f))))))));
+        float r = t * MathF.Exp(poly);
+        return x >= 0f ? r : 2f - r;
+    }
+
+    /// <summary>erf(x) = 1 − erfc(x); a short series near 0, where 1 − erfc cancels.</summary>
+    public static float Erf(float x)
+    {
+        if (Math.Abs(x) < 0.25f)
+        {
+            // 2/√π (x − x³/3 + x⁵/10 − x⁷/42)
+            float x2 = x * x;
+            return 1.1283791671f * x * (1f + x2 * (-1f / 3f + x2 * (0.1f + x2 * (-1f / 42f))));
+        }
+        return 1f - Erfc(x);
+    }
+
+    /// <summary>gelu(x) = x·Φ(x) = ½·x·erfc(−x/√2), the exact (erf) form PyTorch uses by default.</summary>
+    public static float Gelu(float x) => 0.5f * x * Erfc(-x * 0.70710678118654752f);
+
+    /// <summary>gelu'(x) = Φ(x) + x·φ(x).</summary>
+    public static float GeluGrad(float x)
+    {
+        float cdf = 0.5f * Erfc(-x * 0.70710678118654752f);
+        float pdf = 0.39894228040143268f * MathF.Exp(-0.5f * x * x);
+        return cdf + x * pdf;
+    }
+
+    /// <summary>
+    /// a^b with C's pow semantics for negative bases and integer exponents (PyTorch's as well): integer exponents up to
+    /// 64 by repeated squaring, otherwise exp(b·ln a).
+    /// </summary>
+    public static float Pow(float a, float b)
+    {
+        if (b == 0f)
+        {
+            return 1f;
+        }
+        if (b == 0.5f)
+        {
+            return MathF.Sqrt(a);
+        }
+        float ab = Math.Abs(b);
+        if (ab <= 64f && ab == MathF.Floor(ab))
+        {
+            int n = (int)ab;
+            float result = 1f;
+            float p = a;
+            while (n > 0)
+            {
+                if ((n & 1) != 0)
+                {
+                    result *= p;
+                }
+                p *= p;
+                n >>= 1;
+            }
+            return b < 0f ? 1f / result : result;
+        }
+        if (a < 0f)
+        {
+            return float.NaN;
+        }
+        if (a == 0f)
+        {
+            return b > 0f ? 0f : float.PositiveInfinity;
+        }
+        return MathF.Exp(b * MathF.Log(a));
+    }
+
+    /// <summary>max that propagates NaN, as torch.maximum and amax do.</summary>
+    public static float Max(float a, float b) => (a > b || float.IsNaN(a)) ? a : b;
+
+    /// <summary>min that propagates NaN, as torch.minimum and amin do.</summary>
+    public static float Min(float a, float b) => (a < b || float.IsNaN(a)) ? a : b;
+}

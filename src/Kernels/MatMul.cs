@@ -1,0 +1,96 @@
+using ILGPU;
+
+namespace MicrogradPlus.Kernels;
+
+/// <summary>
+/// The geometry of C[b] = A[b]·B[b] for a batch of M×K by K×N products. A and B are addressed through strides, so
+/// transposed and broadcast operands need no copy: <c>BatchA</c>/<c>BatchB</c> map a batch index to the offset of that
+/// batch's matrix (stride 0 on broadcast batch dimensions); C is contiguous [batch, M, N].
+/// </summary>
+public struct MatMulShape
+{
+#pragma warning disable CS1591
+    public int Batch, M, N, K;
+    public Layout BatchA, BatchB;
+    /// <summary>Strides of A along its rows (m) and columns (k); of B along k and n.</summary>
+    public int ARowStride, AColStride, BRowStride, BColStride;
+#pragma warning restore CS1591
+}
+
+/// <summary>The naive reference: one output element per index, a dot product over K.</summary>
+public struct MatMulNaiveBody(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, MatMulShape shape)
+    : IElementBody
+{
+    private readonly ArrayView<float> _a = a, _b = b, _c = c;
+    private readonly MatMulShape _s = shape;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index)
+    {
+        int n = index % _s.N;
+        int rest = index / _s.N;
+        int m = rest % _s.M;
+        int batch = rest / _s.M;
+        int aRow = _s.BatchA.OffsetOf(batch) + m * _s.ARowStride;
+        int bCol = _s.BatchB.OffsetOf(batch) + n * _s.BColStride;
+        float acc = 0f;
+        for (int k = 0; k < _s.K; k++)
+        {
+            acc += _a[aRow + k * _s.AColStride] * _b[bCol + k * _s.BRowStride];
+        }
+        _c[index] = acc;
+    }
+}
+
+/// <summary>Matrix-product kernels that need thread groups and shared memory.</summary>
+public static class MatMulKernels
+{
+    /// <summary>The largest tile edge: the shared arrays hold <c>MaxTile²</c> floats each.</summary>
+    public const int MaxTile = 16;
+
+    /// <summary>
+    /// Shared-memory tiling: a group of tile² threads computes one tile×tile block of C, staging tile×tile blocks of A
+    /// and B in shared memory so each global element is read once per block instead of once per output. Groups
+    /// grid-stride over all (batch, row-tile, column-tile) blocks. The tile edge comes from the group size chosen for
+    /// the device (16 on GPUs; smaller where the device's groups are smaller).
+    /// </summary>
+    public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, MatMulShape s, int tile)
+    {
+        var tileA = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        var tileB = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        int tx = Group.IdxX % tile;
+        int ty = Group.IdxX / tile;
+        int tilesN = (s.N + tile - 1) / tile;
+        int tilesM = (s.M + tile - 1) / tile;
+        int blocks = s.Batch * tilesM * tilesN;
+        int groups = Grid.DimX;
+        for (int block = Grid.IdxX; block < blocks; block += groups)
+        {
+            int tn = block % tilesN;
+            int tm = (block / tilesN) % tilesM;
+            int batch = block / (tilesN * tilesM);
+            int m = tm * tile + ty;
+            int n = tn * tile + tx;
+            int aBase = s.BatchA.OffsetOf(batch);
+            int bBase = s.BatchB.OffsetOf(batch);
+            float acc = 0f;
+            for (int k0 = 0; k0 < s.K; k0 += tile)
+            {
+                int ka = k0 + tx;
+                int kb = k0 + ty;
+                tileA[ty * tile + tx] = m < s.M && ka < s.K ? a[aBase + m * s.ARowStride + ka * s.AColStride] : 0f;
+                tileB[ty * tile + tx] = kb < s.K && n < s.N ? b[bBase + kb * s.BRowStride + n * s.BColStride] : 0f;
+                Group.Barrier();
+                for (int k = 0; k < tile; k++)
+                {
+                    acc += tileA[ty * tile + k] * tileB[k * tile + tx];
+                }
+                Group.Barrier();
+            }
+            if (m < s.M && n < s.N)
+            {
+                c[(batch * s.M + m) * s.N + n] = acc;
+            }
+        }
+    }
+}
