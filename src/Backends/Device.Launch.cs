@@ -36,12 +36,14 @@ public sealed partial class Device
     /// spans of the host memory behind the views, split across cores: a 4M-element add takes ~9 ms on one core this
     /// way against ~20 ms through ILGPU's CPU accelerator, whose per-element index bookkeeping dominates.
     /// </summary>
-    internal void MapContiguous<TOp>(ArrayView<float> x, ArrayView<float> y, TOp op) where TOp : struct, IUnaryOp
+    internal void MapContiguous<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
     {
         int length = (int)y.Length;
         if (Kind != DeviceKind.Cpu || HostLoopMaxLength == 0)
         {
-            Launch(new MapContiguousBody<TOp>(x, y, op), length);
+            Launch(new MapContiguousBody<T, TOp>(x, y, op), length);
             return;
         }
         HostChunks(length, (start, count) =>
@@ -55,14 +57,15 @@ public sealed partial class Device
         });
     }
 
-    /// <summary>c = op(a, b) over contiguous views of one shape; see <see cref="MapContiguous{TOp}"/>.</summary>
-    internal void ZipContiguous<TOp>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, TOp op)
-        where TOp : struct, IBinaryOp
+    /// <summary>c = op(a, b) over contiguous views of one shape; see <see cref="MapContiguous{T, TOp}"/>.</summary>
+    internal void ZipContiguous<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
     {
         int length = (int)c.Length;
         if (Kind != DeviceKind.Cpu || HostLoopMaxLength == 0)
         {
-            Launch(new ZipContiguousBody<TOp>(a, b, c, op), length);
+            Launch(new ZipContiguousBody<T, TOp>(a, b, c, op), length);
             return;
         }
         HostChunks(length, (start, count) =>
@@ -118,7 +121,7 @@ public sealed partial class Device
     }
 
     /// <summary>A span over CPU-accelerator memory (host memory), valid only on the CPU device.</summary>
-    private static Span<float> HostSpan(ArrayView<float> view, int start, int count) =>
-        count <= 0 ? [] : MemoryMarshal.Cast<byte, float>(
-            MemoryMarshal.CreateSpan(ref view.SubView(start, count).LoadEffectiveAddress(), count * sizeof(float)));
+    private static Span<T> HostSpan<T>(ArrayView<T> view, int start, int count) where T : unmanaged =>
+        count <= 0 ? [] : MemoryMarshal.Cast<byte, T>(MemoryMarshal.CreateSpan(
+            ref view.SubView(start, count).LoadEffectiveAddress(), count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
 }

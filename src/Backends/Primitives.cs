@@ -1,3 +1,4 @@
+using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 using MicrogradPlus.Kernels;
@@ -33,7 +34,9 @@ public enum MatMulKernel
 public static class Primitives
 {
     /// <summary>y = op(x) element-wise; <paramref name="y"/> is contiguous with x's shape.</summary>
-    public static void Map<TOp>(StridedView x, DeviceBuffer<float> y, TOp op = default) where TOp : struct, IUnaryOp
+    public static void Map<T, TOp>(StridedView<T> x, DeviceBuffer<T> y, TOp op = default)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         RequireOutput(y, x.Size, x.Shape, x.Device, "map");
@@ -44,7 +47,7 @@ public static class Primitives
         }
         else
         {
-            device.Launch(new MapBody<TOp>(x.Buffer.View, LayoutOf(x), y.View, op), x.Size);
+            device.Launch(new MapBody<T, TOp>(x.Buffer.View, LayoutOf(x), y.View, op), x.Size);
         }
     }
 
@@ -52,8 +55,9 @@ public static class Primitives
     /// c = op(a, b) element-wise with NumPy broadcasting; <paramref name="c"/> is contiguous with the broadcast shape
     /// (<see cref="Shapes.Broadcast"/>).
     /// </summary>
-    public static void Zip<TOp>(StridedView a, StridedView b, DeviceBuffer<float> c, TOp op = default)
-        where TOp : struct, IBinaryOp
+    public static void Zip<T, TOp>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> c, TOp op = default)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -69,13 +73,13 @@ public static class Primitives
         }
         else
         {
-            device.Launch(new ZipBody<TOp>(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View,
+            device.Launch(new ZipBody<T, TOp>(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View,
                 LayoutOf(b.Expand(shape)), c.View, op), size);
         }
     }
 
     /// <summary>Copies every element of <paramref name="source"/> into <paramref name="destination"/> (same shape).</summary>
-    public static void Copy(StridedView source, StridedView destination)
+    public static void Copy<T>(StridedView<T> source, StridedView<T> destination) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(destination);
@@ -89,17 +93,17 @@ public static class Primitives
         if (source.IsContiguous && destination.IsContiguous)
         {
             device.MapContiguous(source.Buffer.View.SubView(source.Offset, source.Size),
-                destination.Buffer.View.SubView(destination.Offset, destination.Size), default(IdentityOp));
+                destination.Buffer.View.SubView(destination.Offset, destination.Size), default(CopyOp<T>));
         }
         else
         {
-            device.Launch(new CopyBody(source.Buffer.View, LayoutOf(source), destination.Buffer.View,
+            device.Launch(new CopyBody<T>(source.Buffer.View, LayoutOf(source), destination.Buffer.View,
                 LayoutOf(destination)), source.Size);
         }
     }
 
     /// <summary>A contiguous copy of <paramref name="source"/> into <paramref name="destination"/>.</summary>
-    public static void Copy(StridedView source, DeviceBuffer<float> destination)
+    public static void Copy<T>(StridedView<T> source, DeviceBuffer<T> destination) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(source);
         RequireOutput(destination, source.Size, source.Shape, source.Device, "copy");
@@ -107,10 +111,10 @@ public static class Primitives
     }
 
     /// <summary>Every element of <paramref name="y"/> set to <paramref name="value"/>.</summary>
-    public static void Fill(DeviceBuffer<float> y, float value)
+    public static void Fill<T>(DeviceBuffer<T> y, T value) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(y);
-        y.Device.Launch(new FillBody(y.View, value), checked((int)y.Length));
+        y.Device.Launch(new FillBody<T>(y.View, value), checked((int)y.Length));
     }
 
     /// <summary>y[i] = start + i·step.</summary>
@@ -118,6 +122,22 @@ public static class Primitives
     {
         ArgumentNullException.ThrowIfNull(y);
         y.Device.Launch(new ArangeBody(y.View, start, step), checked((int)y.Length));
+    }
+
+    /// <summary>y = (double)x: float32 to float64.</summary>
+    public static void Widen(DeviceBuffer<float> x, DeviceBuffer<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireOutput(y, checked((int)x.Length), [checked((int)x.Length)], x.Device, "widen");
+        x.Device.Launch(new WidenBody(x.View, y.View), (int)x.Length);
+    }
+
+    /// <summary>y = (float)x: float64 to float32.</summary>
+    public static void Narrow(DeviceBuffer<double> x, DeviceBuffer<float> y)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireOutput(y, checked((int)x.Length), [checked((int)x.Length)], x.Device, "narrow");
+        x.Device.Launch(new NarrowBody(x.View, y.View), (int)x.Length);
     }
 
     /// <summary>Uniform numbers in [low, high) from a counter-based generator: the same on every device.</summary>
@@ -146,14 +166,16 @@ public static class Primitives
     /// Reduces <paramref name="x"/> over <paramref name="axes"/> (null or empty: all) into <paramref name="y"/>, which
     /// holds the kept dimensions in order; every result is multiplied by <paramref name="scale"/> (1/n gives a mean).
     /// </summary>
-    public static void Reduce<TOp>(StridedView x, int[]? axes, DeviceBuffer<float> y, float scale = 1f,
-        ReduceStrategy strategy = ReduceStrategy.Auto, TOp op = default) where TOp : struct, IReduceOp
+    public static void Reduce<T, TOp>(StridedView<T> x, int[]? axes, DeviceBuffer<T> y, T scale,
+        ReduceStrategy strategy = ReduceStrategy.Auto, TOp op = default)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         int[] reduced = Shapes.NormalizeAxes(axes, x.Rank);
         int[] outShape = Shapes.Reduced(x.Shape, reduced, keepDim: false);
         RequireOutput(y, Shapes.Size(outShape), outShape, x.Device, "reduction");
-        var shape = ReduceShapeOf(x, reduced, scale);
+        var shape = ReduceShapeOf(x, reduced);
         var device = x.Device;
         if (strategy == ReduceStrategy.Auto)
         {
@@ -163,21 +185,22 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows || shape.OuterCount == 0)
         {
-            device.Launch(new ReduceRowsBody<TOp>(x.Buffer.View, y.View, shape, op), shape.OuterCount);
+            device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, y.View, shape, scale, op), shape.OuterCount);
             return;
         }
         int group = device.PowerOfTwoGroupSize(256);
-        var kernel = device.Kernels.Get((nameof(ReduceKernels.ReduceGroups), typeof(TOp)), acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ReduceShape, TOp>(ReduceKernels.ReduceGroups));
+        var kernel = device.Kernels.Get((nameof(ReduceKernels.ReduceGroups), typeof(T), typeof(TOp)), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, TOp>(ReduceKernels.ReduceGroups));
         var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
-        kernel(config, x.Buffer.View, y.View, shape, op);
+        kernel(config, x.Buffer.View, y.View, shape, scale, op);
     }
 
     /// <summary>
     /// Index of the largest (<paramref name="max"/>) or smallest value along <paramref name="axis"/>: the first one on
     /// ties, NaN counting as extreme (PyTorch's argmax/argmin).
     /// </summary>
-    public static void ArgReduce(StridedView x, int axis, DeviceBuffer<int> y, bool max = true)
+    public static void ArgReduce<T>(StridedView<T> x, int axis, DeviceBuffer<int> y, bool max = true)
+        where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(y);
@@ -195,8 +218,8 @@ public static class Primitives
             throw new ArgumentException($"argreduce output holds {y.Length} indices, shape {Shapes.Format(outShape)} " +
                                         $"needs {size}");
         }
-        var shape = ReduceShapeOf(x, x.Rank == 0 ? [] : [a], 1f);
-        x.Device.Launch(new ArgReduceBody(x.Buffer.View, y.View, shape, max ? 1f : -1f), size);
+        var shape = ReduceShapeOf(x, x.Rank == 0 ? [] : [a]);
+        x.Device.Launch(new ArgReduceBody<T>(x.Buffer.View, y.View, shape, max ? T.One : -T.One), size);
     }
 
     /// <summary>
@@ -204,8 +227,9 @@ public static class Primitives
     /// transposed), B is [..., K, N] ([..., N, K]); batch dimensions broadcast; C is contiguous
     /// [broadcast batch..., M, N]. Transposes and broadcasts are strides only: nothing is copied.
     /// </summary>
-    public static void MatMul(StridedView a, StridedView b, DeviceBuffer<float> c, bool transposeA = false,
+    public static void MatMul<T>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> c, bool transposeA = false,
         bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto)
+        where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -213,8 +237,8 @@ public static class Primitives
         int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
         RequireOutput(c, Shapes.Size(outShape), outShape, a.Device, "matmul");
         int[] batchShape = outShape[..^2];
-        var aBatch = new StridedView(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
-        var bBatch = new StridedView(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
+        var aBatch = new StridedView<T>(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
+        var bBatch = new StridedView<T>(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
         var s = new MatMulShape
         {
             Batch = Shapes.Size(batchShape),
@@ -236,14 +260,13 @@ public static class Primitives
         int total = Shapes.Size(outShape);
         if (kernel == MatMulKernel.Naive || total == 0)
         {
-            device.Launch(new MatMulNaiveBody(a.Buffer.View, b.Buffer.View, c.View, s), total);
+            device.Launch(new MatMulNaiveBody<T>(a.Buffer.View, b.Buffer.View, c.View, s), total);
             return;
         }
         int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
         int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
-        var tiled = device.Kernels.Get(nameof(MatMulKernels.Tiled), acc =>
-            acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, MatMulShape, int>(
-                MatMulKernels.Tiled));
+        var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(MatMulKernels.Tiled));
         var config = new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile);
         tiled(config, a.Buffer.View, b.Buffer.View, c.View, s, tile);
     }
@@ -283,7 +306,8 @@ public static class Primitives
     /// torch.gather along <paramref name="axis"/>: y[i][j][k] = x[i][index[i][j][k]][k] (for axis 1). The index has
     /// x's rank and, off the axis, sizes no larger than x's; every index is checked before anything is launched.
     /// </summary>
-    public static void Gather(StridedView x, int axis, int[] indices, int[] indexShape, DeviceBuffer<float> y)
+    public static void Gather<T>(StridedView<T> x, int axis, int[] indices, int[] indexShape, DeviceBuffer<T> y)
+        where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(indices);
@@ -331,12 +355,12 @@ public static class Primitives
         }
         using var deviceIndices = x.Device.Pool.Rent<int>(size);
         deviceIndices.CopyFrom(indices);
-        x.Device.Launch(new GatherBody(x.Buffer.View, Layout.Create(indexShape, strides, x.Offset), axisStride,
+        x.Device.Launch(new GatherBody<T>(x.Buffer.View, Layout.Create(indexShape, strides, x.Offset), axisStride,
             deviceIndices.View, y.View), size);
     }
 
     /// <summary>Concatenates <paramref name="inputs"/> along <paramref name="axis"/> into contiguous y.</summary>
-    public static void Concat(IReadOnlyList<StridedView> inputs, int axis, DeviceBuffer<float> y)
+    public static void Concat<T>(IReadOnlyList<StridedView<T>> inputs, int axis, DeviceBuffer<T> y) where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0)
@@ -372,9 +396,9 @@ public static class Primitives
         }
     }
 
-    private static Layout LayoutOf(StridedView view) => Layout.Create(view.Shape, view.Strides, view.Offset);
+    private static Layout LayoutOf<T>(StridedView<T> view) where T : unmanaged => Layout.Create(view.Shape, view.Strides, view.Offset);
 
-    private static ReduceShape ReduceShapeOf(StridedView x, int[] reducedAxes, float scale)
+    private static ReduceShape ReduceShapeOf<T>(StridedView<T> x, int[] reducedAxes) where T : unmanaged
     {
         var keptShape = new List<int>();
         var keptStrides = new List<int>();
@@ -392,7 +416,6 @@ public static class Primitives
             Inner = Layout.Create(innerShape.ToArray(), innerStrides.ToArray(), 0),
             OuterCount = Shapes.Size(keptShape.ToArray()),
             InnerCount = Shapes.Size(innerShape.ToArray()),
-            Scale = scale,
         };
     }
 

@@ -3,12 +3,12 @@ namespace MicrogradPlus.Backends;
 /// <summary>
 /// A shape and strides over a float buffer: how a tensor (or a view of one) sits in device memory. Views — permute,
 /// transpose, expand, slice, squeeze, unsqueeze, and reshape of contiguous data — only change this record; kernels
-/// read any view directly, and <see cref="Primitives.Copy(StridedView, StridedView)"/> materialises one when contiguity is needed.
+/// read any view directly, and <c>Primitives.Copy</c> materialises one when contiguity is needed.
 /// </summary>
-public sealed class StridedView
+public sealed class StridedView<T> where T : unmanaged
 {
     /// <summary>A view after checking that every element it can reach lies inside the buffer.</summary>
-    public StridedView(DeviceBuffer<float> buffer, int[] shape, int[] strides, int offset)
+    public StridedView(DeviceBuffer<T> buffer, int[] shape, int[] strides, int offset)
     {
         ArgumentNullException.ThrowIfNull(buffer);
         ArgumentNullException.ThrowIfNull(shape);
@@ -41,7 +41,7 @@ public sealed class StridedView
     }
 
     /// <summary>The memory.</summary>
-    public DeviceBuffer<float> Buffer { get; }
+    public DeviceBuffer<T> Buffer { get; }
 
     /// <summary>Sizes, outermost first.</summary>
     public int[] Shape { get; }
@@ -79,12 +79,8 @@ public sealed class StridedView
         }
     }
 
-    /// <summary>A contiguous view of the first <c>size(shape)</c> elements of <paramref name="buffer"/>.</summary>
-    public static StridedView Contiguous(DeviceBuffer<float> buffer, params int[] shape) =>
-        new(buffer, shape, Shapes.ContiguousStrides(shape), 0);
-
     /// <summary>Dimensions reordered: dimension i of the result is dimension axes[i] of this view.</summary>
-    public StridedView Permute(params int[] axes)
+    public StridedView<T> Permute(params int[] axes)
     {
         ArgumentNullException.ThrowIfNull(axes);
         if (axes.Length != Rank)
@@ -97,12 +93,12 @@ public sealed class StridedView
         {
             throw new ArgumentException($"permute axes [{string.Join(", ", axes)}] repeat an axis (rank {Rank})");
         }
-        return new StridedView(Buffer, normalized.Select(a => Shape[a]).ToArray(),
+        return new StridedView<T>(Buffer, normalized.Select(a => Shape[a]).ToArray(),
             normalized.Select(a => Strides[a]).ToArray(), Offset);
     }
 
     /// <summary>Two dimensions swapped.</summary>
-    public StridedView Transpose(int axis0, int axis1)
+    public StridedView<T> Transpose(int axis0, int axis1)
     {
         int a = Shapes.NormalizeAxis(axis0, Rank), b = Shapes.NormalizeAxis(axis1, Rank);
         var axes = Enumerable.Range(0, Rank).ToArray();
@@ -111,7 +107,7 @@ public sealed class StridedView
     }
 
     /// <summary>Broadcast to <paramref name="shape"/> without copying: expanded dimensions get stride 0.</summary>
-    public StridedView Expand(params int[] shape)
+    public StridedView<T> Expand(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (!Shapes.BroadcastsTo(Shape, shape))
@@ -125,11 +121,11 @@ public sealed class StridedView
         {
             strides[pad + i] = Shape[i] == shape[pad + i] ? Strides[i] : 0;
         }
-        return new StridedView(Buffer, (int[])shape.Clone(), strides, Offset);
+        return new StridedView<T>(Buffer, (int[])shape.Clone(), strides, Offset);
     }
 
     /// <summary>Elements start..end−1 along one axis.</summary>
-    public StridedView Slice(int axis, int start, int end)
+    public StridedView<T> Slice(int axis, int start, int end)
     {
         int a = Shapes.NormalizeAxis(axis, Rank);
         if (start < 0 || end > Shape[a] || start > end)
@@ -139,11 +135,11 @@ public sealed class StridedView
         }
         var shape = (int[])Shape.Clone();
         shape[a] = end - start;
-        return new StridedView(Buffer, shape, Strides, Offset + start * Strides[a]);
+        return new StridedView<T>(Buffer, shape, Strides, Offset + start * Strides[a]);
     }
 
     /// <summary>A new view of the same contiguous data with another shape of the same size.</summary>
-    public StridedView Reshape(params int[] shape)
+    public StridedView<T> Reshape(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (Shapes.Size(shape) != Size)
@@ -156,10 +152,18 @@ public sealed class StridedView
             throw new InvalidOperationException(
                 $"a non-contiguous view of shape {Shapes.Format(Shape)} must be copied before reshaping");
         }
-        return new StridedView(Buffer, (int[])shape.Clone(), Shapes.ContiguousStrides(shape), Offset);
+        return new StridedView<T>(Buffer, (int[])shape.Clone(), Shapes.ContiguousStrides(shape), Offset);
     }
 
     /// <summary>"(3, 4) strides (4, 1) +0 on cpu".</summary>
     public override string ToString() =>
         $"{Shapes.Format(Shape)} strides {Shapes.Format(Strides)} +{Offset} on {Device}";
+}
+
+/// <summary>Factory for <see cref="StridedView{T}"/>.</summary>
+public static class StridedView
+{
+    /// <summary>A contiguous view of the first <c>size(shape)</c> elements of <paramref name="buffer"/>.</summary>
+    public static StridedView<T> Contiguous<T>(DeviceBuffer<T> buffer, params int[] shape) where T : unmanaged =>
+        new(buffer, shape, Shapes.ContiguousStrides(shape), 0);
 }

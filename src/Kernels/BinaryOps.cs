@@ -1,26 +1,103 @@
 namespace MicrogradPlus.Kernels;
 
-/// <summary>A (float, float) → float function applied element-wise by <see cref="ZipBody{TOp}"/>.</summary>
-public interface IBinaryOp
+/// <summary>A function of two values applied element-wise by <see cref="ZipBody{T, TOp}"/>, for float and double.</summary>
+public interface IBinaryOp<T>
 {
     /// <summary>The function's value at (<paramref name="a"/>, <paramref name="b"/>).</summary>
-    float Apply(float a, float b);
+    T Apply(T a, T b);
 }
 
-#pragma warning disable CS1591 // each operator is named for its function; the math is in the one-line body
-public struct AddOp : IBinaryOp { public readonly float Apply(float a, float b) => a + b; }
-public struct SubOp : IBinaryOp { public readonly float Apply(float a, float b) => a - b; }
-public struct MulOp : IBinaryOp { public readonly float Apply(float a, float b) => a * b; }
-public struct DivOp : IBinaryOp { public readonly float Apply(float a, float b) => a / b; }
-public struct PowOp : IBinaryOp { public readonly float Apply(float a, float b) => DeviceMath.Pow(a, b); }
-public struct MaximumOp : IBinaryOp { public readonly float Apply(float a, float b) => DeviceMath.Max(a, b); }
-public struct MinimumOp : IBinaryOp { public readonly float Apply(float a, float b) => DeviceMath.Min(a, b); }
+#pragma warning disable CS1591 // the summary states each operator's math
+// Comparisons give 0 or 1 in the element type, so masks multiply straight into gradients.
+/// <summary>a + b</summary>
+public struct AddOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a + b;
+    public readonly double Apply(double a, double b) => a + b;
+}
 
-// Comparisons give 0 or 1, as floats, so masks multiply straight into gradients.
-public struct GreaterOp : IBinaryOp { public readonly float Apply(float a, float b) => a > b ? 1f : 0f; }
-public struct GreaterEqualOp : IBinaryOp { public readonly float Apply(float a, float b) => a >= b ? 1f : 0f; }
-public struct LessOp : IBinaryOp { public readonly float Apply(float a, float b) => a < b ? 1f : 0f; }
-public struct LessEqualOp : IBinaryOp { public readonly float Apply(float a, float b) => a <= b ? 1f : 0f; }
-public struct EqualOp : IBinaryOp { public readonly float Apply(float a, float b) => a == b ? 1f : 0f; }
-public struct NotEqualOp : IBinaryOp { public readonly float Apply(float a, float b) => a != b ? 1f : 0f; }
+/// <summary>a − b</summary>
+public struct SubOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a - b;
+    public readonly double Apply(double a, double b) => a - b;
+}
+
+/// <summary>a · b</summary>
+public struct MulOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a * b;
+    public readonly double Apply(double a, double b) => a * b;
+}
+
+/// <summary>a / b</summary>
+public struct DivOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a / b;
+    public readonly double Apply(double a, double b) => a / b;
+}
+
+/// <summary>aᵇ</summary>
+public struct PowOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => DeviceMath.Pow(a, b);
+    public readonly double Apply(double a, double b) => DeviceMath.Pow(a, b);
+}
+
+/// <summary>max(a, b), NaN-propagating</summary>
+public struct MaximumOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => DeviceMath.Max(a, b);
+    public readonly double Apply(double a, double b) => DeviceMath.Max(a, b);
+}
+
+/// <summary>min(a, b), NaN-propagating</summary>
+public struct MinimumOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => DeviceMath.Min(a, b);
+    public readonly double Apply(double a, double b) => DeviceMath.Min(a, b);
+}
+
+/// <summary>1 where a &gt; b</summary>
+public struct GreaterOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a > b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a > b ? 1d : 0d;
+}
+
+/// <summary>1 where a ≥ b</summary>
+public struct GreaterEqualOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a >= b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a >= b ? 1d : 0d;
+}
+
+/// <summary>1 where a &lt; b</summary>
+public struct LessOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a < b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a < b ? 1d : 0d;
+}
+
+/// <summary>1 where a ≤ b</summary>
+public struct LessEqualOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a <= b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a <= b ? 1d : 0d;
+}
+
+/// <summary>1 where a = b</summary>
+public struct EqualOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a == b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a == b ? 1d : 0d;
+}
+
+/// <summary>1 where a ≠ b</summary>
+public struct NotEqualOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => a != b ? 1f : 0f;
+    public readonly double Apply(double a, double b) => a != b ? 1d : 0d;
+}
+
 #pragma warning restore CS1591

@@ -115,4 +115,81 @@ public static class DeviceMath
 
     /// <summary>min that propagates NaN, as torch.minimum and amin do.</summary>
     public static float Min(float a, float b) => (a < b || float.IsNaN(a)) ? a : b;
+
+    // Double versions serve float64 gradient checks: smooth everywhere (finite differences cross no seams), accurate
+    // well beyond float32.
+
+    /// <summary>tanh in double.</summary>
+    public static double Tanh(double x) => Math.Tanh(x);
+
+    /// <summary>σ(x) in double, on the side where the exponential cannot overflow.</summary>
+    public static double Sigmoid(double x)
+    {
+        if (x >= 0d)
+        {
+            return 1d / (1d + Math.Exp(-x));
+        }
+        double e = Math.Exp(x);
+        return e / (1d + e);
+    }
+
+    /// <summary>erfc(x) in double with the same smooth Chebyshev fit as the float version.</summary>
+    public static double Erfc(double x)
+    {
+        double z = Math.Abs(x);
+        double t = 1d / (1d + 0.5d * z);
+        double poly = -z * z - 1.26551223d + t * (1.00002368d + t * (0.37409196d + t * (0.09678418d +
+            t * (-0.18628806d + t * (0.27886807d + t * (-1.13520398d + t * (1.48851587d +
+            t * (-0.82215223d + t * 0.17087277d))))))));
+        double r = t * Math.Exp(poly);
+        return x >= 0d ? r : 2d - r;
+    }
+
+    /// <summary>gelu(x) = ½·x·erfc(−x/√2) in double.</summary>
+    public static double Gelu(double x) => 0.5d * x * Erfc(-x * 0.70710678118654752d);
+
+    /// <summary>gelu'(x) = Φ(x) + x·φ(x) in double.</summary>
+    public static double GeluGrad(double x) =>
+        0.5d * Erfc(-x * 0.70710678118654752d) + x * 0.39894228040143268d * Math.Exp(-0.5d * x * x);
+
+    /// <summary>a^b in double with the float version's rules.</summary>
+    public static double Pow(double a, double b)
+    {
+        if (b == 0d)
+        {
+            return 1d;
+        }
+        double ab = Math.Abs(b);
+        if (ab <= 64d && ab == Math.Floor(ab))
+        {
+            int n = (int)ab;
+            double result = 1d;
+            double p = a;
+            while (n > 0)
+            {
+                if ((n & 1) != 0)
+                {
+                    result *= p;
+                }
+                p *= p;
+                n >>= 1;
+            }
+            return b < 0d ? 1d / result : result;
+        }
+        if (a < 0d)
+        {
+            return double.NaN;
+        }
+        if (a == 0d)
+        {
+            return b > 0d ? 0d : double.PositiveInfinity;
+        }
+        return Math.Exp(b * Math.Log(a));
+    }
+
+    /// <summary>NaN-propagating max in double.</summary>
+    public static double Max(double a, double b) => (a > b || double.IsNaN(a)) ? a : b;
+
+    /// <summary>NaN-propagating min in double.</summary>
+    public static double Min(double a, double b) => (a < b || double.IsNaN(a)) ? a : b;
 }

@@ -3,10 +3,11 @@ using ILGPU;
 namespace MicrogradPlus.Kernels;
 
 /// <summary>y[i] = op(x[layout(i)]): a unary op over a strided (possibly broadcast) input into a contiguous output.</summary>
-public struct MapBody<TOp>(ArrayView<float> x, Layout xLayout, ArrayView<float> y, TOp op) : IElementBody
-    where TOp : struct, IUnaryOp
+public struct MapBody<T, TOp>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, TOp op) : IElementBody
+    where T : unmanaged
+    where TOp : struct, IUnaryOp<T>
 {
-    private readonly ArrayView<float> _x = x, _y = y;
+    private readonly ArrayView<T> _x = x, _y = y;
     private readonly Layout _xLayout = xLayout;
     private readonly TOp _op = op;
 
@@ -14,11 +15,12 @@ public struct MapBody<TOp>(ArrayView<float> x, Layout xLayout, ArrayView<float> 
     public readonly void Execute(int index) => _y[index] = _op.Apply(_x[_xLayout.OffsetOf(index)]);
 }
 
-/// <summary>y[i] = op(x[i]): the contiguous fast path of <see cref="MapBody{TOp}"/>.</summary>
-public struct MapContiguousBody<TOp>(ArrayView<float> x, ArrayView<float> y, TOp op) : IElementBody
-    where TOp : struct, IUnaryOp
+/// <summary>y[i] = op(x[i]): the contiguous fast path of <see cref="MapBody{T, TOp}"/>.</summary>
+public struct MapContiguousBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op) : IElementBody
+    where T : unmanaged
+    where TOp : struct, IUnaryOp<T>
 {
-    private readonly ArrayView<float> _x = x, _y = y;
+    private readonly ArrayView<T> _x = x, _y = y;
     private readonly TOp _op = op;
 
     /// <inheritdoc/>
@@ -29,11 +31,12 @@ public struct MapContiguousBody<TOp>(ArrayView<float> x, ArrayView<float> y, TOp
 /// c[i] = op(a[layoutA(i)], b[layoutB(i)]): a binary op with NumPy broadcasting. Both layouts walk the output shape;
 /// a broadcast dimension of an input has stride 0.
 /// </summary>
-public struct ZipBody<TOp>(ArrayView<float> a, Layout aLayout, ArrayView<float> b, Layout bLayout, ArrayView<float> c,
-    TOp op) : IElementBody
-    where TOp : struct, IBinaryOp
+public struct ZipBody<T, TOp>(ArrayView<T> a, Layout aLayout, ArrayView<T> b, Layout bLayout, ArrayView<T> c, TOp op)
+    : IElementBody
+    where T : unmanaged
+    where TOp : struct, IBinaryOp<T>
 {
-    private readonly ArrayView<float> _a = a, _b = b, _c = c;
+    private readonly ArrayView<T> _a = a, _b = b, _c = c;
     private readonly Layout _aLayout = aLayout, _bLayout = bLayout;
     private readonly TOp _op = op;
 
@@ -42,11 +45,12 @@ public struct ZipBody<TOp>(ArrayView<float> a, Layout aLayout, ArrayView<float> 
         _c[index] = _op.Apply(_a[_aLayout.OffsetOf(index)], _b[_bLayout.OffsetOf(index)]);
 }
 
-/// <summary>c[i] = op(a[i], b[i]): same shape, both contiguous — the fast path of <see cref="ZipBody{TOp}"/>.</summary>
-public struct ZipContiguousBody<TOp>(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, TOp op) : IElementBody
-    where TOp : struct, IBinaryOp
+/// <summary>c[i] = op(a[i], b[i]): same shape, both contiguous — the fast path of <see cref="ZipBody{T, TOp}"/>.</summary>
+public struct ZipContiguousBody<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op) : IElementBody
+    where T : unmanaged
+    where TOp : struct, IBinaryOp<T>
 {
-    private readonly ArrayView<float> _a = a, _b = b, _c = c;
+    private readonly ArrayView<T> _a = a, _b = b, _c = c;
     private readonly TOp _op = op;
 
     /// <inheritdoc/>
@@ -57,9 +61,10 @@ public struct ZipContiguousBody<TOp>(ArrayView<float> a, ArrayView<float> b, Arr
 /// y[yLayout(i)] = x[xLayout(i)]: copies between two strided views of one shape. Materialises permute, transpose,
 /// expand and slice views, and writes each input of a concatenation into its slice of the output.
 /// </summary>
-public struct CopyBody(ArrayView<float> x, Layout xLayout, ArrayView<float> y, Layout yLayout) : IElementBody
+public struct CopyBody<T>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, Layout yLayout) : IElementBody
+    where T : unmanaged
 {
-    private readonly ArrayView<float> _x = x, _y = y;
+    private readonly ArrayView<T> _x = x, _y = y;
     private readonly Layout _xLayout = xLayout, _yLayout = yLayout;
 
     /// <inheritdoc/>
@@ -67,10 +72,11 @@ public struct CopyBody(ArrayView<float> x, Layout xLayout, ArrayView<float> y, L
 }
 
 /// <summary>y[i] = value.</summary>
-public struct FillBody(ArrayView<float> y, float value) : IElementBody
+public struct FillBody<T>(ArrayView<T> y, T value) : IElementBody
+    where T : unmanaged
 {
-    private readonly ArrayView<float> _y = y;
-    private readonly float _value = value;
+    private readonly ArrayView<T> _y = y;
+    private readonly T _value = value;
 
     /// <inheritdoc/>
     public readonly void Execute(int index) => _y[index] = _value;
@@ -90,10 +96,11 @@ public struct ArangeBody(ArrayView<float> y, float start, float step) : IElement
 /// torch.gather: y[i] = x[xLayout(i) + index[i]·axisStride]. <c>xLayout</c> walks the output shape with x's strides
 /// and stride 0 on the gathered axis; <c>index</c> is contiguous in the output shape.
 /// </summary>
-public struct GatherBody(ArrayView<float> x, Layout xLayout, int axisStride, ArrayView<int> indices,
-    ArrayView<float> y) : IElementBody
+public struct GatherBody<T>(ArrayView<T> x, Layout xLayout, int axisStride, ArrayView<int> indices, ArrayView<T> y)
+    : IElementBody
+    where T : unmanaged
 {
-    private readonly ArrayView<float> _x = x, _y = y;
+    private readonly ArrayView<T> _x = x, _y = y;
     private readonly ArrayView<int> _indices = indices;
     private readonly Layout _xLayout = xLayout;
     private readonly int _axisStride = axisStride;
@@ -101,4 +108,24 @@ public struct GatherBody(ArrayView<float> x, Layout xLayout, int axisStride, Arr
     /// <inheritdoc/>
     public readonly void Execute(int index) =>
         _y[index] = _x[_xLayout.OffsetOf(index) + _indices[index] * _axisStride];
+}
+
+/// <summary>y[i] = (double)x[i]: float32 → float64.</summary>
+public struct WidenBody(ArrayView<float> x, ArrayView<double> y) : IElementBody
+{
+    private readonly ArrayView<float> _x = x;
+    private readonly ArrayView<double> _y = y;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index) => _y[index] = _x[index];
+}
+
+/// <summary>y[i] = (float)x[i]: float64 → float32, rounding to nearest.</summary>
+public struct NarrowBody(ArrayView<double> x, ArrayView<float> y) : IElementBody
+{
+    private readonly ArrayView<double> _x = x;
+    private readonly ArrayView<float> _y = y;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index) => _y[index] = (float)_x[index];
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using ILGPU;
 
 namespace MicrogradPlus.Kernels;
@@ -18,10 +19,10 @@ public struct MatMulShape
 }
 
 /// <summary>The naive reference: one output element per index, a dot product over K.</summary>
-public struct MatMulNaiveBody(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, MatMulShape shape)
-    : IElementBody
+public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape shape) : IElementBody
+    where T : unmanaged, INumber<T>
 {
-    private readonly ArrayView<float> _a = a, _b = b, _c = c;
+    private readonly ArrayView<T> _a = a, _b = b, _c = c;
     private readonly MatMulShape _s = shape;
 
     /// <inheritdoc/>
@@ -33,7 +34,7 @@ public struct MatMulNaiveBody(ArrayView<float> a, ArrayView<float> b, ArrayView<
         int batch = rest / _s.M;
         int aRow = _s.BatchA.OffsetOf(batch) + m * _s.ARowStride;
         int bCol = _s.BatchB.OffsetOf(batch) + n * _s.BColStride;
-        float acc = 0f;
+        T acc = T.Zero;
         for (int k = 0; k < _s.K; k++)
         {
             acc += _a[aRow + k * _s.AColStride] * _b[bCol + k * _s.BRowStride];
@@ -54,10 +55,11 @@ public static class MatMulKernels
     /// grid-stride over all (batch, row-tile, column-tile) blocks. The tile edge comes from the group size chosen for
     /// the device (16 on GPUs; smaller where the device's groups are smaller).
     /// </summary>
-    public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, MatMulShape s, int tile)
+    public static void Tiled<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape s, int tile)
+        where T : unmanaged, INumber<T>
     {
-        var tileA = SharedMemory.Allocate<float>(MaxTile * MaxTile);
-        var tileB = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        var tileA = SharedMemory.Allocate<T>(MaxTile * MaxTile);
+        var tileB = SharedMemory.Allocate<T>(MaxTile * MaxTile);
         int tx = Group.IdxX % tile;
         int ty = Group.IdxX / tile;
         int tilesN = (s.N + tile - 1) / tile;
@@ -73,13 +75,13 @@ public static class MatMulKernels
             int n = tn * tile + tx;
             int aBase = s.BatchA.OffsetOf(batch);
             int bBase = s.BatchB.OffsetOf(batch);
-            float acc = 0f;
+            T acc = T.Zero;
             for (int k0 = 0; k0 < s.K; k0 += tile)
             {
                 int ka = k0 + tx;
                 int kb = k0 + ty;
-                tileA[ty * tile + tx] = m < s.M && ka < s.K ? a[aBase + m * s.ARowStride + ka * s.AColStride] : 0f;
-                tileB[ty * tile + tx] = kb < s.K && n < s.N ? b[bBase + kb * s.BRowStride + n * s.BColStride] : 0f;
+                tileA[ty * tile + tx] = m < s.M && ka < s.K ? a[aBase + m * s.ARowStride + ka * s.AColStride] : T.Zero;
+                tileB[ty * tile + tx] = kb < s.K && n < s.N ? b[bBase + kb * s.BRowStride + n * s.BColStride] : T.Zero;
                 Group.Barrier();
                 for (int k = 0; k < tile; k++)
                 {

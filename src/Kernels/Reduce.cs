@@ -1,34 +1,44 @@
+using System.Numerics;
 using ILGPU;
 
 namespace MicrogradPlus.Kernels;
 
 /// <summary>An associative reduction with its identity element.</summary>
-public interface IReduceOp
+public interface IReduceOp<T>
 {
     /// <summary>The value an empty reduction yields.</summary>
-    float Identity { get; }
+    T Identity { get; }
 
     /// <summary>Combines two partial results.</summary>
-    float Combine(float a, float b);
+    T Combine(T a, T b);
 }
 
 #pragma warning disable CS1591
-public struct SumReduce : IReduceOp
+/// <summary>Σ, identity 0.</summary>
+public struct SumReduce : IReduceOp<float>, IReduceOp<double>
 {
-    public readonly float Identity => 0f;
+    readonly float IReduceOp<float>.Identity => 0f;
+    readonly double IReduceOp<double>.Identity => 0d;
     public readonly float Combine(float a, float b) => a + b;
+    public readonly double Combine(double a, double b) => a + b;
 }
 
-public struct MaxReduce : IReduceOp
+/// <summary>max, identity −∞, NaN-propagating.</summary>
+public struct MaxReduce : IReduceOp<float>, IReduceOp<double>
 {
-    public readonly float Identity => float.NegativeInfinity;
+    readonly float IReduceOp<float>.Identity => float.NegativeInfinity;
+    readonly double IReduceOp<double>.Identity => double.NegativeInfinity;
     public readonly float Combine(float a, float b) => DeviceMath.Max(a, b);
+    public readonly double Combine(double a, double b) => DeviceMath.Max(a, b);
 }
 
-public struct MinReduce : IReduceOp
+/// <summary>min, identity +∞, NaN-propagating.</summary>
+public struct MinReduce : IReduceOp<float>, IReduceOp<double>
 {
-    public readonly float Identity => float.PositiveInfinity;
+    readonly float IReduceOp<float>.Identity => float.PositiveInfinity;
+    readonly double IReduceOp<double>.Identity => double.PositiveInfinity;
     public readonly float Combine(float a, float b) => DeviceMath.Min(a, b);
+    public readonly double Combine(double a, double b) => DeviceMath.Min(a, b);
 }
 #pragma warning restore CS1591
 
@@ -47,28 +57,32 @@ public struct ReduceShape
     public int OuterCount;
     /// <summary>Number of inputs reduced into each output.</summary>
     public int InnerCount;
-    /// <summary>Multiplies each result (1 for sum/max/min, 1/n for mean).</summary>
-    public float Scale;
 }
 
-/// <summary>One output per element: a serial loop over its reduced block. Best when there are many outputs.</summary>
-public struct ReduceRowsBody<TOp>(ArrayView<float> x, ArrayView<float> y, ReduceShape shape, TOp op) : IElementBody
-    where TOp : struct, IReduceOp
+/// <summary>
+/// One output per element: a serial loop over its reduced block, times <c>scale</c> (1, or 1/n for a mean). Best when
+/// there are many outputs.
+/// </summary>
+public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op)
+    : IElementBody
+    where T : unmanaged, INumber<T>
+    where TOp : struct, IReduceOp<T>
 {
-    private readonly ArrayView<float> _x = x, _y = y;
+    private readonly ArrayView<T> _x = x, _y = y;
     private readonly ReduceShape _shape = shape;
+    private readonly T _scale = scale;
     private readonly TOp _op = op;
 
     /// <inheritdoc/>
     public readonly void Execute(int index)
     {
         int start = _shape.Outer.OffsetOf(index);
-        float acc = _op.Identity;
+        T acc = _op.Identity;
         for (int j = 0; j < _shape.InnerCount; j++)
         {
             acc = _op.Combine(acc, _x[start + _shape.Inner.OffsetOf(j)]);
         }
-        _y[index] = acc * _shape.Scale;
+        _y[index] = acc * _scale;
     }
 }
 
@@ -76,23 +90,24 @@ public struct ReduceRowsBody<TOp>(ArrayView<float> x, ArrayView<float> y, Reduce
 /// argmax / argmin over a reduced block (<c>Sign</c> = 1 for max, −1 for min): the first index of the extreme value,
 /// NaN counting as the extreme, as in PyTorch.
 /// </summary>
-public struct ArgReduceBody(ArrayView<float> x, ArrayView<int> y, ReduceShape shape, float sign) : IElementBody
+public struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape shape, T sign) : IElementBody
+    where T : unmanaged, INumber<T>
 {
-    private readonly ArrayView<float> _x = x;
+    private readonly ArrayView<T> _x = x;
     private readonly ArrayView<int> _y = y;
     private readonly ReduceShape _shape = shape;
-    private readonly float _sign = sign;
+    private readonly T _sign = sign;
 
     /// <inheritdoc/>
     public readonly void Execute(int index)
     {
         int start = _shape.Outer.OffsetOf(index);
-        float best = _sign * _x[start + _shape.Inner.OffsetOf(0)];
+        T best = _sign * _x[start + _shape.Inner.OffsetOf(0)];
         int bestIndex = 0;
-        for (int j = 1; j < _shape.InnerCount && !float.IsNaN(best); j++)
+        for (int j = 1; j < _shape.InnerCount && !IsNaN(best); j++)
         {
-            float v = _sign * _x[start + _shape.Inner.OffsetOf(j)];
-            if (v > best || float.IsNaN(v))
+            T v = _sign * _x[start + _shape.Inner.OffsetOf(j)];
+            if (v > best || IsNaN(v))
             {
                 best = v;
                 bestIndex = j;
@@ -100,6 +115,11 @@ public struct ArgReduceBody(ArrayView<float> x, ArrayView<int> y, ReduceShape sh
         }
         _y[index] = bestIndex;
     }
+
+    // x != x is the NaN test that compiles on every accelerator (T.IsNaN is a static interface call).
+#pragma warning disable CS1718
+    private static bool IsNaN(T x) => x != x;
+#pragma warning restore CS1718
 }
 
 /// <summary>Reduction kernels that need a whole thread group per output.</summary>
@@ -113,17 +133,18 @@ public static class ReduceKernels
     /// memory tree combines the partials. Best for few, long reductions. The group size must be a power of two; the
     /// tree is fixed, so results are reproducible run to run (no atomics).
     /// </summary>
-    public static void ReduceGroups<TOp>(ArrayView<float> x, ArrayView<float> y, ReduceShape shape, TOp op)
-        where TOp : struct, IReduceOp
+    public static void ReduceGroups<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
     {
-        var partial = SharedMemory.Allocate<float>(MaxGroupSize);
+        var partial = SharedMemory.Allocate<T>(MaxGroupSize);
         int thread = Group.IdxX;
         int groupSize = Group.DimX;
         int groups = Grid.DimX;
         for (int o = Grid.IdxX; o < shape.OuterCount; o += groups)
         {
             int start = shape.Outer.OffsetOf(o);
-            float acc = op.Identity;
+            T acc = op.Identity;
             for (int j = thread; j < shape.InnerCount; j += groupSize)
             {
                 acc = op.Combine(acc, x[start + shape.Inner.OffsetOf(j)]);
@@ -140,7 +161,7 @@ public static class ReduceKernels
             }
             if (thread == 0)
             {
-                y[o] = partial[0] * shape.Scale;
+                y[o] = partial[0] * scale;
             }
             Group.Barrier();
         }

@@ -1,80 +1,180 @@
 namespace MicrogradPlus.Kernels;
 
-/// <summary>A float → float function applied element-wise by <see cref="MapBody{TOp}"/>.</summary>
-public interface IUnaryOp
+/// <summary>A function applied element-wise by <see cref="MapBody{T, TOp}"/>. Every operator implements it for both
+/// float and double, so one operator serves float32 tensors and float64 gradient checks.</summary>
+public interface IUnaryOp<T>
 {
     /// <summary>The function's value at <paramref name="x"/>.</summary>
-    float Apply(float x);
+    T Apply(T x);
 }
 
-#pragma warning disable CS1591 // each operator is named for its function; the math is in the one-line body
-public struct IdentityOp : IUnaryOp { public readonly float Apply(float x) => x; }
-public struct NegOp : IUnaryOp { public readonly float Apply(float x) => -x; }
-public struct ExpOp : IUnaryOp { public readonly float Apply(float x) => MathF.Exp(x); }
-public struct LogOp : IUnaryOp { public readonly float Apply(float x) => MathF.Log(x); }
-public struct SqrtOp : IUnaryOp { public readonly float Apply(float x) => MathF.Sqrt(x); }
-public struct AbsOp : IUnaryOp { public readonly float Apply(float x) => Math.Abs(x); }
-public struct SigmoidOp : IUnaryOp { public readonly float Apply(float x) => DeviceMath.Sigmoid(x); }
-public struct TanhOp : IUnaryOp { public readonly float Apply(float x) => DeviceMath.Tanh(x); }
-public struct ReluOp : IUnaryOp { public readonly float Apply(float x) => x > 0f ? x : 0f; }
-public struct GeluOp : IUnaryOp { public readonly float Apply(float x) => DeviceMath.Gelu(x); }
-public struct SignOp : IUnaryOp { public readonly float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x; }
-public struct ReciprocalOp : IUnaryOp { public readonly float Apply(float x) => 1f / x; }
-public struct SquareOp : IUnaryOp { public readonly float Apply(float x) => x * x; }
-
-/// <summary>x if x &gt; 0, else α·x.</summary>
-public struct LeakyReluOp(float alpha) : IUnaryOp
+#pragma warning disable CS1591 // the summary states each operator's math; the two Apply overloads are that math
+/// <summary>x</summary>
+public struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Alpha = alpha;
-    public readonly float Apply(float x) => x > 0f ? x : Alpha * x;
+    public readonly float Apply(float x) => x;
+    public readonly double Apply(double x) => x;
 }
 
-/// <summary>x^p for a scalar exponent p.</summary>
-public struct PowScalarOp(float exponent) : IUnaryOp
+/// <summary>−x</summary>
+public struct NegOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Exponent = exponent;
-    public readonly float Apply(float x) => DeviceMath.Pow(x, Exponent);
+    public readonly float Apply(float x) => -x;
+    public readonly double Apply(double x) => -x;
 }
 
-/// <summary>x + c.</summary>
-public struct AddScalarOp(float value) : IUnaryOp
+/// <summary>eˣ</summary>
+public struct ExpOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Value = value;
-    public readonly float Apply(float x) => x + Value;
+    public readonly float Apply(float x) => MathF.Exp(x);
+    public readonly double Apply(double x) => Math.Exp(x);
 }
 
-/// <summary>x · c.</summary>
-public struct MulScalarOp(float value) : IUnaryOp
+/// <summary>ln x</summary>
+public struct LogOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Value = value;
-    public readonly float Apply(float x) => x * Value;
+    public readonly float Apply(float x) => MathF.Log(x);
+    public readonly double Apply(double x) => Math.Log(x);
 }
 
-/// <summary>c / x (a scalar divided by a tensor).</summary>
-public struct ScalarDivOp(float value) : IUnaryOp
+/// <summary>√x</summary>
+public struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Value = value;
-    public readonly float Apply(float x) => Value / x;
+    public readonly float Apply(float x) => MathF.Sqrt(x);
+    public readonly double Apply(double x) => Math.Sqrt(x);
 }
 
-/// <summary>c^x (a scalar raised to a tensor).</summary>
-public struct ScalarPowOp(float value) : IUnaryOp
+/// <summary>|x|</summary>
+public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Value = value;
-    public readonly float Apply(float x) => DeviceMath.Pow(Value, x);
+    public readonly float Apply(float x) => Math.Abs(x);
+    public readonly double Apply(double x) => Math.Abs(x);
 }
 
-// Derivative helpers for backward passes.
-/// <summary>relu'(x): 1 where x &gt; 0, else 0.</summary>
-public struct ReluMaskOp : IUnaryOp { public readonly float Apply(float x) => x > 0f ? 1f : 0f; }
-
-/// <summary>leaky_relu'(x): 1 where x &gt; 0, else α.</summary>
-public struct LeakyReluMaskOp(float alpha) : IUnaryOp
+/// <summary>1/(1+e⁻ˣ)</summary>
+public struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public float Alpha = alpha;
-    public readonly float Apply(float x) => x > 0f ? 1f : Alpha;
+    public readonly float Apply(float x) => DeviceMath.Sigmoid(x);
+    public readonly double Apply(double x) => DeviceMath.Sigmoid(x);
 }
 
-/// <summary>gelu'(x) = Φ(x) + x·φ(x).</summary>
-public struct GeluGradOp : IUnaryOp { public readonly float Apply(float x) => DeviceMath.GeluGrad(x); }
+/// <summary>tanh x</summary>
+public struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => DeviceMath.Tanh(x);
+    public readonly double Apply(double x) => DeviceMath.Tanh(x);
+}
+
+/// <summary>max(x, 0)</summary>
+public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => x > 0f ? x : 0f;
+    public readonly double Apply(double x) => x > 0d ? x : 0d;
+}
+
+/// <summary>x·Φ(x)</summary>
+public struct GeluOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => DeviceMath.Gelu(x);
+    public readonly double Apply(double x) => DeviceMath.Gelu(x);
+}
+
+/// <summary>sign(x); 0 and NaN pass through</summary>
+public struct SignOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x;
+    public readonly double Apply(double x) => x > 0d ? 1d : x < 0d ? -1d : x;
+}
+
+/// <summary>1/x</summary>
+public struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => 1f / x;
+    public readonly double Apply(double x) => 1d / x;
+}
+
+/// <summary>x²</summary>
+public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => x * x;
+    public readonly double Apply(double x) => x * x;
+}
+
+/// <summary>relu'(x): 1 where x &gt; 0, else 0</summary>
+public struct ReluMaskOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => x > 0f ? 1f : 0f;
+    public readonly double Apply(double x) => x > 0d ? 1d : 0d;
+}
+
+/// <summary>gelu'(x) = Φ(x) + x·φ(x)</summary>
+public struct GeluGradOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => DeviceMath.GeluGrad(x);
+    public readonly double Apply(double x) => DeviceMath.GeluGrad(x);
+}
+
+/// <summary>x if x &gt; 0, else α·x</summary>
+public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Alpha = alpha;
+    public readonly float Apply(float x) => x > 0f ? x : (float)Alpha * x;
+    public readonly double Apply(double x) => x > 0d ? x : Alpha * x;
+}
+
+/// <summary>leaky_relu'(x): 1 where x &gt; 0, else α</summary>
+public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Alpha = alpha;
+    public readonly float Apply(float x) => x > 0f ? 1f : (float)Alpha;
+    public readonly double Apply(double x) => x > 0d ? 1d : Alpha;
+}
+
+/// <summary>xᵖ for a scalar exponent p</summary>
+public struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Exponent = exponent;
+    public readonly float Apply(float x) => DeviceMath.Pow(x, (float)Exponent);
+    public readonly double Apply(double x) => DeviceMath.Pow(x, Exponent);
+}
+
+/// <summary>x + c</summary>
+public struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Value = value;
+    public readonly float Apply(float x) => x + (float)Value;
+    public readonly double Apply(double x) => x + Value;
+}
+
+/// <summary>x · c</summary>
+public struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Value = value;
+    public readonly float Apply(float x) => x * (float)Value;
+    public readonly double Apply(double x) => x * Value;
+}
+
+/// <summary>c / x (a scalar divided by a tensor)</summary>
+public struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Value = value;
+    public readonly float Apply(float x) => (float)Value / x;
+    public readonly double Apply(double x) => Value / x;
+}
+
+/// <summary>cˣ (a scalar raised to a tensor)</summary>
+public struct ScalarPowOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+{
+    public double Value = value;
+    public readonly float Apply(float x) => DeviceMath.Pow((float)Value, x);
+    public readonly double Apply(double x) => DeviceMath.Pow(Value, x);
+}
+
 #pragma warning restore CS1591
+
+/// <summary>The identity for any element type: lets copies of int or other buffers use the contiguous map path.</summary>
+public struct CopyOp<T> : IUnaryOp<T>
+{
+    /// <inheritdoc/>
+    public readonly T Apply(T x) => x;
+}
