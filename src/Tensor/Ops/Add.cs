@@ -1,0 +1,27 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise a + b with broadcasting.</summary>
+    /// <remarks>∂/∂a = 1, ∂/∂b = 1; each gradient is summed back to its input's shape.</remarks>
+    public static Tensor operator +(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var result = Zip<AddOp>(a, b, "add");
+        int[] aShape = a._shape, bShape = b._shape;
+        return Record(result, "add", [a, b], g => [SumToShape(g, aShape), SumToShape(g, bShape)]);
+    }
+
+    /// <summary>a + s for a scalar s.</summary>
+    public static Tensor operator +(Tensor a, float s)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return Record(Map(a, new AddScalarOp(s)), "add", [a], g => [g]);
+    }
+
+    /// <summary>s + a for a scalar s.</summary>
+    public static Tensor operator +(float s, Tensor a) => a + s;
+}

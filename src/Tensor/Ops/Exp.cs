@@ -1,0 +1,14 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>eˣ element-wise.</summary>
+    /// <remarks>d/dx eˣ = eˣ: the backward reuses the output.</remarks>
+    public Tensor Exp()
+    {
+        var result = Map<ExpOp>(this);
+        return Record(result, "exp", [this], g => [g * result]);
+    }
+}

@@ -1,0 +1,41 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// A broadcast view of this tensor with <paramref name="shape"/> (size-1 dimensions stretched, new leading
+    /// dimensions added; −1 keeps a size). No data is copied.
+    /// </summary>
+    /// <remarks>The gradient is summed back over the stretched dimensions.</remarks>
+    public Tensor Expand(params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var target = (int[])shape.Clone();
+        int pad = target.Length - Rank;
+        for (int i = 0; i < target.Length; i++)
+        {
+            if (target[i] == -1)
+            {
+                if (i < pad)
+                {
+                    throw new ArgumentException($"expand to {Shapes.Format(shape)}: -1 is not allowed for a new dimension");
+                }
+                target[i] = _shape[i - pad];
+            }
+        }
+        if (!Shapes.BroadcastsTo(_shape, target))
+        {
+            throw new ArgumentException($"cannot expand shape {Shapes.Format(_shape)} to {Shapes.Format(shape)}");
+        }
+        var strides = new int[target.Length];
+        for (int i = 0; i < Rank; i++)
+        {
+            strides[pad + i] = _shape[i] == target[pad + i] ? Strides[i] : 0;
+        }
+        var result = View(target, strides, Offset);
+        int[] original = _shape;
+        return Record(result, "expand", [this], g => [SumToShape(g, original)]);
+    }
+}

@@ -1,0 +1,30 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise a · b with broadcasting.</summary>
+    /// <remarks>∂/∂a = b, ∂/∂b = a; each gradient is summed back to its input's shape.</remarks>
+    public static Tensor operator *(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var result = Zip<MulOp>(a, b, "mul");
+        return Record(result, "mul", [a, b], g => [
+            a.RequiresGrad ? SumToShape(g * b, a._shape) : null,
+            b.RequiresGrad ? SumToShape(g * a, b._shape) : null,
+        ]);
+    }
+
+    /// <summary>a · s for a scalar s.</summary>
+    /// <remarks>∂/∂a = s.</remarks>
+    public static Tensor operator *(Tensor a, float s)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return Record(Map(a, new MulScalarOp(s)), "mul", [a], g => [g * s]);
+    }
+
+    /// <summary>s · a for a scalar s.</summary>
+    public static Tensor operator *(float s, Tensor a) => a * s;
+}

@@ -1,0 +1,70 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// The same elements in another shape (one dimension may be −1: inferred). A view when the data is contiguous,
+    /// otherwise a copy, as in PyTorch.
+    /// </summary>
+    /// <remarks>The gradient is reshaped back.</remarks>
+    public Tensor Reshape(params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        int[] target = InferShape(shape);
+        Tensor result;
+        if (IsContiguous)
+        {
+            result = View(target, Shapes.ContiguousStrides(target), Offset);
+        }
+        else
+        {
+            using var dense = Materialize();
+            result = dense.View(target, Shapes.ContiguousStrides(target), 0);
+        }
+        int[] original = _shape;
+        return Record(result, "reshape", [this], g => [g.Reshape(original)]);
+    }
+
+    private int[] InferShape(int[] shape)
+    {
+        int inferred = -1;
+        long known = 1;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] == -1)
+            {
+                if (inferred >= 0)
+                {
+                    throw new ArgumentException($"reshape to {Shapes.Format(shape)}: only one dimension can be -1");
+                }
+                inferred = i;
+            }
+            else if (shape[i] < 0)
+            {
+                throw new ArgumentException($"reshape to {Shapes.Format(shape)}: invalid dimension {shape[i]}");
+            }
+            else
+            {
+                known *= shape[i];
+            }
+        }
+        var result = (int[])shape.Clone();
+        if (inferred >= 0)
+        {
+            if (known == 0 || Size % known != 0)
+            {
+                throw new ArgumentException(
+                    $"cannot reshape {Shapes.Format(_shape)} ({Size} elements) to {Shapes.Format(shape)}");
+            }
+            result[inferred] = (int)(Size / known);
+        }
+        else if (known != Size)
+        {
+            throw new ArgumentException(
+                $"cannot reshape {Shapes.Format(_shape)} ({Size} elements) to {Shapes.Format(shape)} ({known})");
+        }
+        return result;
+    }
+}

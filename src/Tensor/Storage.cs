@@ -1,0 +1,39 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+/// <summary>
+/// The device memory behind one or more tensors. A tensor and every view of it hold one reference each; the buffer
+/// goes back to its pool when the last one is disposed.
+/// </summary>
+internal sealed class Storage
+{
+    private int _references = 1;
+
+    public Storage(DeviceBuffer<float> buffer) => Float32 = buffer;
+
+    public Storage(DeviceBuffer<double> buffer) => Float64 = buffer;
+
+    public DeviceBuffer<float>? Float32 { get; }
+
+    public DeviceBuffer<double>? Float64 { get; }
+
+    public DType DType => Float32 is null ? DType.Float64 : DType.Float32;
+
+    public Device Device => Float32?.Device ?? Float64!.Device;
+
+    public long Length => Float32?.Length ?? Float64!.Length;
+
+    public bool IsReleased => Volatile.Read(ref _references) <= 0;
+
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            Float32?.Dispose();
+            Float64?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Accumulates d(this)/d(leaf) into the <see cref="Grad"/> of every leaf that requires grad. Without
+    /// <paramref name="gradient"/> this tensor must hold one element. The graph is freed afterwards unless
+    /// <paramref name="retainGraph"/>; <paramref name="createGraph"/> records the backward pass so the gradients
+    /// can be differentiated again.
+    /// </summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
+    {
+        var grads = Autograd.Run(this, gradient, createGraph, retainGraph || createGraph);
+        foreach (var (tensor, grad) in grads)
+        {
+            if (!tensor.IsLeaf || !tensor.RequiresGrad)
+            {
+                continue;
+            }
+            if (tensor.Grad is null)
+            {
+                // A gradient may be shared by several leaves (x + y hands both the same tensor): copy it.
+                tensor.SetGrad(createGraph ? grad + 0f : grad.Clone());
+            }
+            else if (createGraph || tensor.Grad.GradFn is not null)
+            {
+                var old = tensor.Grad;
+                tensor.SetGrad(old + grad);
+                old.Dispose();
+            }
+            else
+            {
+                tensor.Grad.AccumulateInPlace(grad);
+            }
+        }
+    }
+
+    /// <summary>Backward with an explicit gradient for a tensor of any shape.</summary>
+    public void Backward(Tensor gradient) => Backward(gradient, false, false);
+
+    /// <summary>A contiguous copy that does not share memory. Differentiable.</summary>
+    public Tensor Clone()
+    {
+        var result = Materialize();
+        if (ReferenceEquals(result.Storage, Storage))
+        {
+            result.Dispose();
+            result = Empty(_shape, DType, Device);
+            if (DType == DType.Float32)
+            {
+                Primitives.Copy(F32, result.Storage.Float32!);
+            }
+            else
+            {
+                Primitives.Copy(F64, result.Storage.Float64!);
+            }
+        }
+        return Record(result, "clone", [this], g => [g]);
+    }
+
+    /// <summary>
+    /// Attaches the backward rule of an op to its freshly computed <paramref name="result"/> when grad mode is on
+    /// and any input requires grad — the one place where the graph grows.
+    /// </summary>
+    internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (Autograd.IsGradEnabled && Array.Exists(inputs, t => t.RequiresGrad))
+        {
+            result._requiresGrad = true;
+            result.GradFn = new Node(op, inputs, backward);
+        }
+        return result;
+    }
+
+    /// <summary>this += other, in this tensor's own memory (same shape, both contiguous); for gradient buffers.</summary>
+    private void AccumulateInPlace(Tensor other)
+    {
+        if (!other.ShapeRef.AsSpan().SequenceEqual(_shape) || !IsContiguous)
+        {
+            throw new InvalidOperationException(
+                $"gradient of shape {Shapes.Format(other.ShapeRef)} cannot accumulate into {Shapes.Format(_shape)}");
+        }
+        CheckCompatible(this, other, "gradient accumulation");
+        if (DType == DType.Float32)
+        {
+            var target = Storage.Float32!;
+            Primitives.Zip<float, AddOp>(F32, other.F32, target);
+        }
+        else
+        {
+            Primitives.Zip<double, AddOp>(F64, other.F64, Storage.Float64!);
+        }
+    }
+}

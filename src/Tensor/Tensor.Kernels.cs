@@ -1,0 +1,120 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+/// <summary>
+/// The bridge from tensors to backend primitives: each helper checks devices and dtypes, allocates the result from
+/// the pool and launches one primitive for the tensor's element type. Ops call these; they never touch ILGPU.
+/// </summary>
+public sealed partial class Tensor
+{
+    /// <summary>y = op(x) element-wise.</summary>
+    internal static Tensor Map<TOp>(Tensor x, TOp op = default) where TOp : struct, IUnaryOp<float>, IUnaryOp<double>
+    {
+        var y = Empty(x._shape, x.DType, x.Device);
+        if (x.DType == DType.Float32)
+        {
+            Primitives.Map<float, TOp>(x.F32, y.Storage.Float32!, op);
+        }
+        else
+        {
+            Primitives.Map<double, TOp>(x.F64, y.Storage.Float64!, op);
+        }
+        return y;
+    }
+
+    /// <summary>c = op(a, b) element-wise with broadcasting.</summary>
+    internal static Tensor Zip<TOp>(Tensor a, Tensor b, string opName, TOp op = default)
+        where TOp : struct, IBinaryOp<float>, IBinaryOp<double>
+    {
+        CheckCompatible(a, b, opName);
+        var c = Empty(Shapes.Broadcast(a._shape, b._shape), a.DType, a.Device);
+        if (a.DType == DType.Float32)
+        {
+            Primitives.Zip<float, TOp>(a.F32, b.F32, c.Storage.Float32!, op);
+        }
+        else
+        {
+            Primitives.Zip<double, TOp>(a.F64, b.F64, c.Storage.Float64!, op);
+        }
+        return c;
+    }
+
+    /// <summary>A reduction over normalized <paramref name="axes"/>, each result times <paramref name="scale"/>.</summary>
+    internal static Tensor Reduce<TOp>(Tensor x, int[] axes, bool keepDim, double scale = 1d)
+        where TOp : struct, IReduceOp<float>, IReduceOp<double>
+    {
+        var flat = Empty(Shapes.Reduced(x._shape, axes, keepDim: false), x.DType, x.Device);
+        if (x.DType == DType.Float32)
+        {
+            Primitives.Reduce<float, TOp>(x.F32, axes, flat.Storage.Float32!, (float)scale);
+        }
+        else
+        {
+            Primitives.Reduce<double, TOp>(x.F64, axes, flat.Storage.Float64!, scale);
+        }
+        if (!keepDim)
+        {
+            return flat;
+        }
+        var kept = Shapes.Reduced(x._shape, axes, keepDim: true);
+        var view = flat.View(kept, Shapes.ContiguousStrides(kept), 0);
+        flat.Dispose();
+        return view;
+    }
+
+    /// <summary>C = op(A)·op(B) for rank ≥ 2 operands (batch dims broadcast).</summary>
+    internal static Tensor BatchedMatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    {
+        CheckCompatible(a, b, "matmul");
+        var c = Empty(Primitives.MatMulShape(a._shape, b._shape, transposeA, transposeB), a.DType, a.Device);
+        if (a.DType == DType.Float32)
+        {
+            Primitives.MatMul(a.F32, b.F32, c.Storage.Float32!, transposeA, transposeB);
+        }
+        else
+        {
+            Primitives.MatMul(a.F64, b.F64, c.Storage.Float64!, transposeA, transposeB);
+        }
+        return c;
+    }
+
+    /// <summary>Throws naming both sides when two operands live on different devices or have different dtypes.</summary>
+    internal static void CheckCompatible(Tensor a, Tensor b, string opName)
+    {
+        if (!ReferenceEquals(a.Device, b.Device))
+        {
+            throw new ArgumentException(
+                $"{opName}: tensors are on different devices ({a.Device} and {b.Device}); move one with To(device)");
+        }
+        if (a.DType != b.DType)
+        {
+            throw new ArgumentException(
+                $"{opName}: dtypes differ ({a.DType} and {b.DType}); convert one with To(DType.{a.DType})");
+        }
+    }
+
+    /// <summary>
+    /// The gradient of a broadcast: sums <paramref name="grad"/> over the dimensions that broadcasting added or
+    /// stretched, giving a tensor of <paramref name="shape"/>. Built from Sum and Reshape, so it is differentiable.
+    /// </summary>
+    internal static Tensor SumToShape(Tensor grad, int[] shape)
+    {
+        if (grad._shape.AsSpan().SequenceEqual(shape))
+        {
+            return grad;
+        }
+        int lead = grad.Rank - shape.Length;
+        var axes = new List<int>();
+        for (int d = 0; d < grad.Rank; d++)
+        {
+            if (d < lead || (shape[d - lead] == 1 && grad._shape[d] != 1))
+            {
+                axes.Add(d);
+            }
+        }
+        var summed = axes.Count == 0 ? grad : grad.Sum([.. axes], keepDim: true);
+        return summed.Reshape(shape);
+    }
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Text;
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+/// <summary>
+/// An n-dimensional array of float32 (or float64) on a <see cref="Device"/>, with reverse-mode autograd. Shapes,
+/// broadcasting, reductions and matmul follow PyTorch. Views (reshape of contiguous data, transpose, permute, expand,
+/// slice, squeeze, unsqueeze) share memory. Tensors are <see cref="IDisposable"/>: dispose them, or create them
+/// inside <see cref="Scope"/>, so device memory returns to the pool promptly.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    private readonly int[] _shape;
+    private Storage? _storage;
+    private bool _requiresGrad;
+
+    internal Tensor(Storage storage, int[] shape, int[] strides, int offset)
+    {
+        _storage = storage;
+        _shape = shape;
+        Strides = strides;
+        Offset = offset;
+        Size = Shapes.Size(shape);
+        TensorScope.Register(this);
+    }
+
+    /// <summary>Sizes, outermost first (a copy).</summary>
+    public int[] Shape => (int[])_shape.Clone();
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => _shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public int Size { get; }
+
+    /// <summary>The device the data lives on.</summary>
+    public Device Device => Storage.Device;
+
+    /// <summary>The element type.</summary>
+    public DType DType => Storage.DType;
+
+    /// <summary>
+    /// Whether gradients flow to this tensor. Settable on leaves (tensors not produced by an op); an op's result
+    /// requires grad when any input does and grad mode is on.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad;
+        set
+        {
+            if (!value && GradFn is not null)
+            {
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be cleared on leaf tensors; this one comes from '{GradFn.Op}' — " +
+                    "use Detach() for a tensor outside the graph");
+            }
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient after <see cref="Backward(Tensor?, bool, bool)"/>; null before.</summary>
+    public Tensor? Grad { get; private set; }
+
+    /// <summary>The op that produced this tensor in the autograd graph (null for leaves).</summary>
+    public string? GradFnName => GradFn?.Op;
+
+    /// <summary>Whether the tensor is a leaf of the graph (created by the user, not by a recorded op).</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>Whether <see cref="Dispose"/> has been called.</summary>
+    public bool IsDisposed => _storage is null;
+
+    /// <summary>Whether elements are stored in row-major order without gaps.</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            int expected = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (_shape[i] != 1 && Strides[i] != expected)
+                {
+                    return false;
+                }
+                expected *= _shape[i];
+            }
+            return true;
+        }
+    }
+
+    internal int[] ShapeRef => _shape;
+
+    internal int[] Strides { get; }
+
+    internal int Offset { get; }
+
+    internal Node? GradFn { get; set; }
+
+    internal TensorScope? OwnerScope { get; set; }
+
+    internal Storage Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
+        $"a tensor of shape {Shapes.Format(_shape)} was used after Dispose");
+
+    internal StridedView<float> F32 => new(Storage.Float32 ?? throw DTypeError(DType.Float32), _shape, Strides, Offset);
+
+    internal StridedView<double> F64 => new(Storage.Float64 ?? throw DTypeError(DType.Float64), _shape, Strides, Offset);
+
+    /// <summary>Opens a scope that disposes the tensors created inside it (see <see cref="TensorScope"/>).</summary>
+    public static TensorScope Scope() => new();
+
+    /// <summary>Keeps this tensor alive past the innermost scope it was created in.</summary>
+    public Tensor MoveToOuterScope()
+    {
+        OwnerScope?.MoveOut(this);
+        return this;
+    }
+
+    /// <summary>Drops the gradient (PyTorch's zero_grad with set_to_none).</summary>
+    public void ZeroGrad()
+    {
+        Grad?.Dispose();
+        Grad = null;
+    }
+
+    /// <summary>The data as a row-major float array (float64 data is rounded).</summary>
+    public float[] ToArray()
+    {
+        if (DType == DType.Float64)
+        {
+            return Array.ConvertAll(ToDoubleArray(), d => (float)d);
+        }
+        using var dense = Materialize();
+        return dense.Storage.Float32!.ToArray()[..Size];
+    }
+
+    /// <summary>The data as a row-major double array.</summary>
+    public double[] ToDoubleArray()
+    {
+        if (DType == DType.Float32)
+        {
+            return Array.ConvertAll(ToArray(), f => (double)f);
+        }
+        using var dense = Materialize();
+        return dense.Storage.Float64!.ToArray()[..Size];
+    }
+
+    /// <summary>The value of a one-element tensor.</summary>
+    public float Item()
+    {
+        if (Size != 1)
+        {
+            throw new InvalidOperationException(
+                $"Item() needs a tensor with one element, this one has shape {Shapes.Format(_shape)} ({Size} elements)");
+        }
+        return ToArray()[0];
+    }
+
+    /// <summary>A tensor sharing this one's data, outside the autograd graph.</summary>
+    public Tensor Detach()
+    {
+        Storage.AddReference();
+        return new Tensor(Storage, _shape, Strides, Offset);
+    }
+
+    /// <summary>Releases this tensor's reference to its memory (the memory returns to the pool with its last view).</summary>
+    public void Dispose()
+    {
+        var storage = Interlocked.Exchange(ref _storage, null);
+        if (storage is null)
+        {
+            return;
+        }
+        storage.Release();
+        OwnerScope?.Forget(this);
+        OwnerScope = null;
+        Grad?.Dispose();
+        Grad = null;
+        GradFn = null;
+    }
+
+    /// <summary>PyTorch-like: the values (abbreviated past 6 per dimension), then device, dtype and grad info.</summary>
+    public override string ToString()
+    {
+        if (IsDisposed)
+        {
+            return $"tensor(<disposed>, shape={Shapes.Format(_shape)})";
+        }
+        var values = DType == DType.Float32 ? Array.ConvertAll(ToArray(), f => (double)f) : ToDoubleArray();
+        var text = new StringBuilder("tensor(");
+        AppendValues(text, values, 0, 0);
+        text.Append(CultureInfo.InvariantCulture, $", shape={Shapes.Format(_shape)}, device={Device}");
+        if (DType == DType.Float64)
+        {
+            text.Append(", dtype=float64");
+        }
+        if (GradFn is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $", grad_fn={GradFn.Op}");
+        }
+        else if (RequiresGrad)
+        {
+            text.Append(", requires_grad=True");
+        }
+        return text.Append(')').ToString();
+    }
+
+    internal static Exception DTypeError(DType expected) =>
+        new InvalidOperationException($"internal: expected {expected} storage");
+
+    /// <summary>A new tensor of another shape/strides over the same memory (a view).</summary>
+    internal Tensor View(int[] shape, int[] strides, int offset)
+    {
+        Storage.AddReference();
+        return new Tensor(Storage, shape, strides, offset);
+    }
+
+    /// <summary>This tensor if contiguous (a new reference), else a contiguous copy. Not recorded in the graph.</summary>
+    internal Tensor Materialize()
+    {
+        if (IsContiguous && Offset == 0)
+        {
+            return View(_shape, Strides, 0);
+        }
+        var result = Empty(_shape, DType, Device);
+        if (DType == DType.Float32)
+        {
+            Primitives.Copy(F32, result.Storage.Float32!);
+        }
+        else
+        {
+            Primitives.Copy(F64, result.Storage.Float64!);
+        }
+        return result;
+    }
+
+    /// <summary>Assigns the gradient of a leaf; the tensor is owned by the leaf from now on.</summary>
+    internal void SetGrad(Tensor? grad)
+    {
+        if (grad is not null)
+        {
+            grad.OwnerScope?.Forget(grad);
+            grad.OwnerScope = null;
+        }
+        Grad = grad;
+    }
+
+    private void AppendValues(StringBuilder text, double[] values, int dim, int start)
+    {
+        if (Rank == 0)
+        {
+            text.Append(FormatValue(values[0]));
+            return;
+        }
+        int count = _shape[dim];
+        int inner = 1;
+        for (int d = dim + 1; d < Rank; d++)
+        {
+            inner *= _shape[d];
+        }
+        text.Append('[');
+        for (int i = 0; i < count; i++)
+        {
+            if (count > 6 && i == 3)
+            {
+                text.Append("..., ");
+                i = count - 3;
+            }
+            if (dim == Rank - 1)
+            {
+                text.Append(FormatValue(values[start + i]));
+            }
+            else
+            {
+                AppendValues(text, values, dim + 1, start + i * inner);
+            }
+            if (i < count - 1)
+            {
+                text.Append(", ");
+            }
+        }
+        text.Append(']');
+    }
+
+    private static string FormatValue(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,63 @@
+using MicrogradPlus.Tests.Infrastructure;
+using Xunit;
+
+namespace MicrogradPlus.Tests.Tensor;
+
+using Tensor = MicrogradPlus.Tensor;
+
+public class CoreTests
+{
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Square_sum_gradient_is_two_x(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var x = Tensor.FromArray([1f, 2f, 3f], [3], scope.Device, requiresGrad: true);
+        var y = (x * x).Sum();
+        Assert.Equal(14f, y.Item());
+        y.Backward();
+        Assert.Equal([2f, 4f, 6f], x.Grad!.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Broadcast_add_sums_gradient_back(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var a = Tensor.Ones([3, 4], scope.Device, requiresGrad: true);
+        var b = Tensor.FromArray([1f, 2f, 3f], [3, 1], scope.Device, requiresGrad: true);
+        var c = (a + b) * b;
+        c.Sum().Backward();
+        Assert.Equal(Enumerable.Repeat(new[] { 1f, 2f, 3f }, 1).SelectMany(v => v.SelectMany(x => Enumerable.Repeat(x, 4))),
+            a.Grad!.ToArray());
+        // d/db sum((a+b)b) = sum over row of (a + 2b) = 4·(1 + 2b)
+        Assert.Equal([12f, 20f, 28f], b.Grad!.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Second_derivative_of_cube_is_six_x(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var x = Tensor.FromArray([1f, -2f, 0.5f], [3], scope.Device, requiresGrad: true);
+        var y = (x * x * x).Sum();
+        var dx = Autograd.Grad(y, [x], createGraph: true)[0];
+        Assert.Equal([3f, 12f, 0.75f], dx.ToArray());
+        dx.Sum().Backward();
+        Assert.Equal([6f, -12f, 3f], x.Grad!.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void GradCheck_passes_for_exp_of_product(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var a = Tensor.Randn([2, 3], seed: 1, device: scope.Device);
+        var b = Tensor.Randn([3], seed: 2, device: scope.Device);
+        Assert.True(Autograd.GradCheck(x => (x[0] * x[1]).Exp(), [a, b]));
+    }
+}
