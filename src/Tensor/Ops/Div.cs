@@ -1,0 +1,31 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise a / b with broadcasting.</summary>
+    /// <remarks>∂/∂a = 1/b, ∂/∂b = −a/b²; each gradient is summed back to its input's shape.</remarks>
+    public static Tensor operator /(Tensor a, Tensor b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var result = Zip<DivOp>(a, b, "div");
+        return Record(result, "div", [a, b], g => [
+            a.RequiresGrad ? SumToShape(g / b, a._shape) : null,
+            b.RequiresGrad ? SumToShape(-g * a / (b * b), b._shape) : null,
+        ]);
+    }
+
+    /// <summary>a / s for a scalar s: a · (1/s).</summary>
+    public static Tensor operator /(Tensor a, float s) => a * (1f / s);
+
+    /// <summary>s / a for a scalar s.</summary>
+    /// <remarks>d/da (s/a) = −s/a².</remarks>
+    public static Tensor operator /(float s, Tensor a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        var result = Map(a, new ScalarDivOp(s));
+        return Record(result, "rdiv", [a], g => [-g * s / (a * a)]);
+    }
+}
