@@ -396,6 +396,40 @@ public static class Primitives
         }
     }
 
+    /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdBody"/>).</summary>
+    public static void SgdStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
+        DeviceBuffer<float> momentumBuffer, SgdSettings settings)
+    {
+        RequireUpdateOperands(parameter, grad, momentumBuffer, "SGD");
+        parameter.Device.Launch(new SgdBody(parameter.View, grad.View, momentumBuffer.View, settings),
+            (int)parameter.Length);
+    }
+
+    /// <summary>One fused Adam/AdamW update of <paramref name="parameter"/> in place (see <see cref="AdamBody"/>).</summary>
+    public static void AdamStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad, DeviceBuffer<float> m,
+        DeviceBuffer<float> v, AdamSettings settings)
+    {
+        RequireUpdateOperands(parameter, grad, m, "Adam");
+        RequireUpdateOperands(parameter, grad, v, "Adam");
+        parameter.Device.Launch(new AdamBody(parameter.View, grad.View, m.View, v.View, settings),
+            (int)parameter.Length);
+    }
+
+    private static void RequireUpdateOperands(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
+        DeviceBuffer<float> state, string what)
+    {
+        ArgumentNullException.ThrowIfNull(parameter);
+        ArgumentNullException.ThrowIfNull(grad);
+        ArgumentNullException.ThrowIfNull(state);
+        RequireSameDevice(parameter.Device, grad.Device, what);
+        RequireSameDevice(parameter.Device, state.Device, what);
+        if (grad.Length != parameter.Length || state.Length != parameter.Length)
+        {
+            throw new ArgumentException($"{what}: parameter has {parameter.Length} elements, gradient " +
+                                        $"{grad.Length}, state {state.Length}");
+        }
+    }
+
     private static Layout LayoutOf<T>(StridedView<T> view) where T : unmanaged => Layout.Create(view.Shape, view.Strides, view.Offset);
 
     private static ReduceShape ReduceShapeOf<T>(StridedView<T> x, int[] reducedAxes) where T : unmanaged

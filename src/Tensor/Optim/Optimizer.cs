@@ -1,0 +1,105 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus.Optim;
+
+/// <summary>
+/// The base of the optimizers: the parameters, a settable learning rate, ZeroGrad, and per-parameter state kept on the
+/// parameter's device. <see cref="Step"/> updates each parameter with one fused kernel launch and no host round trip.
+/// </summary>
+public abstract class Optimizer : IDisposable
+{
+    private readonly Tensor[] _parameters;
+
+    /// <summary>Optimizes <paramref name="parameters"/> (float32 tensors that require grad).</summary>
+    protected Optimizer(IEnumerable<Tensor> parameters, float learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        _parameters = parameters.ToArray();
+        if (_parameters.Length == 0)
+        {
+            throw new ArgumentException("the optimizer got an empty parameter list", nameof(parameters));
+        }
+        foreach (var p in _parameters)
+        {
+            if (p.DType != DType.Float32)
+            {
+                throw new ArgumentException($"optimizers update float32 parameters; got {p.DType} of shape " +
+                                            $"{Shapes.Format(p.ShapeRef)}");
+            }
+        }
+        LearningRate = learningRate;
+    }
+
+    /// <summary>The learning rate used by the next <see cref="Step"/> (schedules set it).</summary>
+    public float LearningRate
+    {
+        get;
+        set
+        {
+            if (!(value >= 0f) || float.IsInfinity(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), $"learning rate must be ≥ 0 and finite, got {value}");
+            }
+            field = value;
+        }
+    }
+
+    /// <summary>How many steps have been taken.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>The parameters being optimized.</summary>
+    public IReadOnlyList<Tensor> Parameters => _parameters;
+
+    /// <summary>Drops every parameter's gradient.</summary>
+    public void ZeroGrad()
+    {
+        foreach (var p in _parameters)
+        {
+            p.ZeroGrad();
+        }
+    }
+
+    /// <summary>Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch).</summary>
+    public void Step()
+    {
+        StepCount++;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            var p = _parameters[i];
+            if (p.Grad is not { } grad)
+            {
+                continue;
+            }
+            if (!p.IsContiguous || p.Offset != 0 || !grad.IsContiguous || grad.Offset != 0)
+            {
+                throw new InvalidOperationException(
+                    $"parameter {i} of shape {Shapes.Format(p.ShapeRef)}: optimizers need contiguous parameters " +
+                    "and gradients");
+            }
+            Update(i, p.Storage.Float32!, grad.Storage.Float32 ??
+                throw new InvalidOperationException($"parameter {i}: the gradient is not float32"));
+        }
+    }
+
+    /// <summary>Frees the optimizer state.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>One fused update of parameter <paramref name="index"/>.</summary>
+    protected abstract void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad);
+
+    /// <summary>Frees the optimizer state.</summary>
+    protected abstract void Dispose(bool disposing);
+
+    /// <summary>A zero-filled state buffer shaped like a parameter, on its device.</summary>
+    protected static DeviceBuffer<float> ZeroState(DeviceBuffer<float> like)
+    {
+        ArgumentNullException.ThrowIfNull(like);
+        var state = like.Device.Pool.Rent<float>(like.Length);
+        Primitives.Fill(state, 0f);
+        return state;
+    }
+}

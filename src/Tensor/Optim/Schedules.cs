@@ -1,0 +1,75 @@
+namespace MicrogradPlus.Optim;
+
+/// <summary>A learning-rate schedule: call <see cref="Step"/> once per epoch (or step), after the optimizer's.</summary>
+public abstract class LearningRateSchedule
+{
+    private readonly Optimizer _optimizer;
+
+    /// <summary>A schedule starting from the optimizer's current learning rate.</summary>
+    protected LearningRateSchedule(Optimizer optimizer)
+    {
+        ArgumentNullException.ThrowIfNull(optimizer);
+        _optimizer = optimizer;
+        BaseLearningRate = optimizer.LearningRate;
+    }
+
+    /// <summary>The learning rate at step 0.</summary>
+    public float BaseLearningRate { get; }
+
+    /// <summary>How many times <see cref="Step"/> has been called.</summary>
+    public int Epoch { get; private set; }
+
+    /// <summary>Advances one epoch and sets the optimizer's learning rate.</summary>
+    public void Step()
+    {
+        Epoch++;
+        _optimizer.LearningRate = (float)RateAt(Epoch);
+    }
+
+    /// <summary>The learning rate after <paramref name="epoch"/> steps.</summary>
+    public abstract double RateAt(int epoch);
+}
+
+/// <summary>torch.optim.lr_scheduler.StepLR: η·γ^⌊epoch/stepSize⌋.</summary>
+public sealed class StepSchedule : LearningRateSchedule
+{
+    /// <summary>Multiplies the rate by <paramref name="gamma"/> every <paramref name="stepSize"/> epochs.</summary>
+    public StepSchedule(Optimizer optimizer, int stepSize, float gamma = 0.1f) : base(optimizer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
+        StepSize = stepSize;
+        Gamma = gamma;
+    }
+
+    /// <summary>Epochs between decays.</summary>
+    public int StepSize { get; }
+
+    /// <summary>The decay factor.</summary>
+    public float Gamma { get; }
+
+    /// <inheritdoc/>
+    public override double RateAt(int epoch) => BaseLearningRate * Math.Pow(Gamma, epoch / StepSize);
+}
+
+/// <summary>torch.optim.lr_scheduler.CosineAnnealingLR (closed form): η_min + (η − η_min)(1 + cos(π·t/T))/2.</summary>
+public sealed class CosineSchedule : LearningRateSchedule
+{
+    /// <summary>Anneals from the optimizer's rate to <paramref name="minLearningRate"/> over <paramref name="maxEpochs"/>.</summary>
+    public CosineSchedule(Optimizer optimizer, int maxEpochs, float minLearningRate = 0f) : base(optimizer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEpochs);
+        MaxEpochs = maxEpochs;
+        MinLearningRate = minLearningRate;
+    }
+
+    /// <summary>T.</summary>
+    public int MaxEpochs { get; }
+
+    /// <summary>η_min.</summary>
+    public float MinLearningRate { get; }
+
+    /// <inheritdoc/>
+    public override double RateAt(int epoch) =>
+        MinLearningRate + (BaseLearningRate - MinLearningRate) *
+        (1 + Math.Cos(Math.PI * Math.Min(epoch, MaxEpochs) / MaxEpochs)) / 2;
+}

@@ -1,0 +1,81 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus.Optim;
+
+/// <summary>
+/// Stochastic gradient descent as torch.optim.SGD: g ← ∇ + λ·p; with momentum μ, b ← μ·b + (1−τ)·g (b ← g at first)
+/// and g ← b, or g + μ·b with Nesterov; p ← p − η·g. One kernel launch per parameter.
+/// </summary>
+public sealed class Sgd : Optimizer
+{
+    private readonly DeviceBuffer<float>?[] _momentum;
+    private readonly bool[] _started;
+
+    /// <summary>SGD over <paramref name="parameters"/>.</summary>
+    public Sgd(IEnumerable<Tensor> parameters, float lr, float momentum = 0f, float weightDecay = 0f,
+        float dampening = 0f, bool nesterov = false) : base(parameters, lr)
+    {
+        if (momentum < 0f || weightDecay < 0f)
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum),
+                $"momentum ({momentum}) and weight decay ({weightDecay}) must be ≥ 0");
+        }
+        if (nesterov && (momentum <= 0f || dampening != 0f))
+        {
+            throw new ArgumentException("Nesterov momentum requires momentum > 0 and zero dampening");
+        }
+        Momentum = momentum;
+        WeightDecay = weightDecay;
+        Dampening = dampening;
+        Nesterov = nesterov;
+        _momentum = new DeviceBuffer<float>?[Parameters.Count];
+        _started = new bool[Parameters.Count];
+    }
+
+    /// <summary>μ.</summary>
+    public float Momentum { get; }
+
+    /// <summary>λ (L2 penalty added to the gradient).</summary>
+    public float WeightDecay { get; }
+
+    /// <summary>τ.</summary>
+    public float Dampening { get; }
+
+    /// <summary>Whether Nesterov momentum is used.</summary>
+    public bool Nesterov { get; }
+
+    /// <inheritdoc/>
+    protected override void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad)
+    {
+        var buffer = _momentum[index] ??= Momentum != 0f ? ZeroState(parameter) : grad;
+        var settings = new SgdSettings
+        {
+            LearningRate = LearningRate,
+            Momentum = Momentum,
+            Dampening = Dampening,
+            WeightDecay = WeightDecay,
+            Nesterov = Nesterov ? 1 : 0,
+            FirstStep = _started[index] ? 0 : 1,
+        };
+        _started[index] = true;
+        Primitives.SgdStep(parameter, grad, Momentum != 0f ? buffer : grad, settings);
+        if (Momentum == 0f)
+        {
+            _momentum[index] = null;
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        for (int i = 0; i < _momentum.Length; i++)
+        {
+            if (Momentum != 0f)
+            {
+                _momentum[i]?.Dispose();
+            }
+            _momentum[i] = null;
+        }
+    }
+}
