@@ -1,0 +1,14 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>|x| element-wise.</summary>
+    /// <remarks>d/dx |x| = sign(x), taken as 0 at x = 0 like PyTorch; the sign is a constant mask.</remarks>
+    public Tensor Abs()
+    {
+        var result = Map<AbsOp>(this);
+        return Record(result, "abs", [this], g => [g * Map<SignOp>(this)]);
+    }
+}

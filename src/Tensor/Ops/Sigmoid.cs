@@ -1,0 +1,14 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>The logistic function σ(x) = 1/(1 + e⁻ˣ) element-wise, computed without overflow.</summary>
+    /// <remarks>σ'(x) = σ(x)·(1 − σ(x)): the backward reuses the output.</remarks>
+    public Tensor Sigmoid()
+    {
+        var result = Map<SigmoidOp>(this);
+        return Record(result, "sigmoid", [this], g => [g * result * (1f - result)]);
+    }
+}

@@ -1,0 +1,14 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>√x element-wise (NaN below 0).</summary>
+    /// <remarks>d/dx √x = 1/(2√x): the backward reuses the output (∞ at 0, as in PyTorch).</remarks>
+    public Tensor Sqrt()
+    {
+        var result = Map<SqrtOp>(this);
+        return Record(result, "sqrt", [this], g => [g / (result * 2f)]);
+    }
+}
