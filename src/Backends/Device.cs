@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -227,7 +228,10 @@ public sealed partial class Device
             Context context;
             try
             {
-                context = Context.Create(b => b.CPU(cpu).Cuda().OpenCL().Optimize(OptimizationLevel.O2));
+                // EnableAlgorithms supplies the PTX implementations of MathF.Exp/Log/Tanh…: without it every CUDA
+                // kernel using them fails to compile ("'LogF' does not have an intrinsic implementation").
+                context = Context.Create(b =>
+                    b.CPU(cpu).Cuda().OpenCL().EnableAlgorithms().Optimize(OptimizationLevel.O2));
             }
             catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or InvalidOperationException)
             {
