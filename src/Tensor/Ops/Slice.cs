@@ -1,0 +1,84 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// A view of elements <paramref name="start"/>..<paramref name="end"/>−1 along <paramref name="axis"/>, like
+    /// Python's <c>x[..., start:end]</c> on that axis. No data is copied.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// Bounds follow Python and PyTorch slicing rather than throwing: a negative <paramref name="start"/> or
+    /// <paramref name="end"/> counts from the end of the axis, both are then clamped to 0..size, and an
+    /// <paramref name="end"/> at or before <paramref name="start"/> gives an empty slice. So <c>Slice(0, 1,
+    /// int.MaxValue)</c> drops the first row and <c>Slice(0, 0, -1)</c> the last. Only the axis is checked.
+    /// </para>
+    /// <para>
+    /// y = x[start:end] along the axis. The gradient puts ∂L/∂y back in place and zeros elsewhere:
+    /// ∂L/∂x = Cat([0 (start rows), ∂L/∂y, 0 (size − end rows)], axis), built from differentiable ops so that
+    /// higher-order gradients flow through it.
+    /// </para>
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside −rank..rank−1.</exception>
+    public Tensor Slice(int axis, int start, int end)
+    {
+        if (Rank == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(axis),
+                $"slice along axis {axis}: a tensor of rank 0 has no axes to slice");
+        }
+        int a = Shapes.NormalizeAxis(axis, Rank);
+        int size = _shape[a];
+        int from = ClampSliceBound(start, size);
+        int to = Math.Max(from, ClampSliceBound(end, size));
+        var shape = (int[])_shape.Clone();
+        shape[a] = to - from;
+        var result = View(shape, Strides, Offset + from * Strides[a]);
+        int[] original = _shape;
+        return Record(result, "slice", [this], g => [SliceBackward(g, original, a, from, to)]);
+    }
+
+    private static int ClampSliceBound(int bound, int size)
+    {
+        long b = bound < 0 ? (long)bound + size : bound;
+        return (int)Math.Clamp(b, 0, size);
+    }
+
+    /// <summary>∂L/∂y put at from..to−1 along <paramref name="axis"/> in zeros of <paramref name="shape"/>.</summary>
+    private static Tensor SliceBackward(Tensor g, int[] shape, int axis, int from, int to)
+    {
+        if (from == to)
+        {
+            return Zeros(shape, g.Device, g.DType);
+        }
+        if (from == 0 && to == shape[axis])
+        {
+            return g;
+        }
+        var parts = new List<Tensor>(3);
+        if (from > 0)
+        {
+            var before = (int[])shape.Clone();
+            before[axis] = from;
+            parts.Add(Zeros(before, g.Device, g.DType));
+        }
+        parts.Add(g);
+        if (to < shape[axis])
+        {
+            var after = (int[])shape.Clone();
+            after[axis] = shape[axis] - to;
+            parts.Add(Zeros(after, g.Device, g.DType));
+        }
+        var placed = Cat([.. parts], axis);
+        foreach (var part in parts)
+        {
+            if (!ReferenceEquals(part, g))
+            {
+                part.Dispose();
+            }
+        }
+        return placed;
+    }
+}
