@@ -19,7 +19,9 @@ public enum ReduceStrategy
 /// <summary>Which matrix-product kernel runs.</summary>
 public enum MatMulKernel
 {
-    /// <summary>Naive on the CPU device, tiled on GPUs.</summary>
+    /// <summary>
+    /// Tiled on GPUs; on the CPU device a vectorised host loop (or the naive kernel when host loops are off).
+    /// </summary>
     Auto,
     /// <summary>One thread per output element: the reference.</summary>
     Naive,
@@ -236,6 +238,13 @@ public static class Primitives
         RequireSameDevice(a.Device, b.Device, "matmul");
         int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
         RequireOutput(c, Shapes.Size(outShape), outShape, a.Device, "matmul");
+        if (a.Size == 0 || b.Size == 0)
+        {
+            // C is empty, or K = 0 and C is zeros. An empty operand may sit in an empty buffer, where not even its
+            // batch view (one matrix at offset 0) can be built.
+            Fill(c, T.Zero);
+            return;
+        }
         int[] batchShape = outShape[..^2];
         var aBatch = new StridedView<T>(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
         var bBatch = new StridedView<T>(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
@@ -253,11 +262,16 @@ public static class Primitives
             BColStride = transposeB ? b.Strides[^2] : b.Strides[^1],
         };
         var device = a.Device;
+        int total = Shapes.Size(outShape);
+        if (kernel == MatMulKernel.Auto && device.Kind == DeviceKind.Cpu && device.HostLoopMaxLength > 0)
+        {
+            HostMatMul.Run(a.Buffer.View, b.Buffer.View, c.View, s);
+            return;
+        }
         if (kernel == MatMulKernel.Auto)
         {
             kernel = device.Kind == DeviceKind.Cpu ? MatMulKernel.Naive : MatMulKernel.Tiled;
         }
-        int total = Shapes.Size(outShape);
         if (kernel == MatMulKernel.Naive || total == 0)
         {
             device.Launch(new MatMulNaiveBody<T>(a.Buffer.View, b.Buffer.View, c.View, s), total);
@@ -368,6 +382,11 @@ public static class Primitives
             throw new ArgumentException("concatenation needs at least one input", nameof(inputs));
         }
         var first = inputs[0];
+        if (first.Rank == 0)
+        {
+            throw new ArgumentException("cannot concatenate zero-dimensional views (shape ()); unsqueeze them first",
+                nameof(inputs));
+        }
         int a = Shapes.NormalizeAxis(axis, first.Rank);
         var outShape = (int[])first.Shape.Clone();
         outShape[a] = 0;

@@ -1,0 +1,73 @@
+using MicrogradPlus.Data;
+using MicrogradPlus.Nn;
+
+namespace MicrogradPlus.Train;
+
+/// <summary>Data loading, evaluation and the graph picture of the training sample.</summary>
+internal static class Experiment
+{
+    /// <summary>The training and test sets for the chosen dataset (features scaled to about unit range).</summary>
+    public static (Dataset Train, Dataset Test) LoadData(Options options)
+    {
+        int seed = options.Seed;
+        return options.Dataset switch
+        {
+            "moons" => (Datasets.Moons(200, 0.1, seed), Datasets.Moons(200, 0.1, seed + 1000)),
+            "circles" => (Datasets.Circles(200, 0.05, 0.5, seed), Datasets.Circles(200, 0.05, 0.5, seed + 1000)),
+            "spiral" => (Datasets.Spiral(300, 3, 0.2, seed), Datasets.Spiral(300, 3, 0.2, seed + 1000)),
+            "blobs" => (Datasets.Blobs(300, 3, 2, 1.0, seed), Datasets.Blobs(300, 3, 2, 1.0, seed + 1000)),
+            _ => Digits.Load().Scale(1f / Digits.MaxPixel).Split(0.2, seed, stratify: true),
+        };
+    }
+
+    /// <summary>The hidden activation named on the command line.</summary>
+    public static Activation ActivationOf(string name) => name switch
+    {
+        "tanh" => Activation.Tanh,
+        "sigmoid" => Activation.Sigmoid,
+        "gelu" => Activation.Gelu,
+        "leakyrelu" => Activation.LeakyRelu,
+        _ => Activation.Relu,
+    };
+
+    /// <summary>Mean cross-entropy and accuracy over the whole set, without recording a graph.</summary>
+    public static (double Loss, double Accuracy) Evaluate(Module model, Dataset data, Device device)
+    {
+        using var scope = Tensor.Scope();
+        using var noGrad = Autograd.NoGrad();
+        var logits = model.Forward(data.ToTensor(device));
+        double loss = Functional.CrossEntropy(logits, data.Labels).Item();
+        int[] predicted = logits.ArgMax(1);
+        int correct = 0;
+        for (int i = 0; i < predicted.Length; i++)
+        {
+            correct += predicted[i] == data.Labels[i] ? 1 : 0;
+        }
+        return (loss, (double)correct / data.Count);
+    }
+
+    /// <summary>Graphviz text of one training step's graph (forward and loss) on the first rows.</summary>
+    public static string OneStepGraph(Module model, Dataset data, int rows, Device device)
+    {
+        using var scope = Tensor.Scope();
+        var indices = Enumerable.Range(0, rows).ToArray();
+        var batch = data.Subset(indices);
+        var loss = Functional.CrossEntropy(model.Forward(batch.ToTensor(device)), batch.Labels);
+        return Graph.ToDot(loss);
+    }
+}
+
+/// <summary>Per-epoch metrics for the loss plot.</summary>
+internal sealed class History
+{
+    public List<double> Epochs { get; } = [];
+    public List<double> Loss { get; } = [];
+    public List<double> Accuracy { get; } = [];
+
+    public void Add(int epoch, double loss, double accuracy)
+    {
+        Epochs.Add(epoch);
+        Loss.Add(loss);
+        Accuracy.Add(accuracy);
+    }
+}

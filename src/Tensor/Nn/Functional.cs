@@ -1,0 +1,79 @@
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus.Nn;
+
+/// <summary>Loss functions, each a few lines of differentiable tensor ops with the math in its summary.</summary>
+public static class Functional
+{
+    /// <summary>
+    /// Mean cross-entropy of <paramref name="logits"/> [N, C] against class indices:
+    /// −(1/N)·Σₙ log_softmax(logits)[n, targetₙ], stable through LogSoftmax. Every target is checked to lie in [0, C).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, int[] targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        if (logits.Rank != 2)
+        {
+            throw new ArgumentException(
+                $"CrossEntropy expects logits of shape [N, C], got {Shapes.Format(logits.ShapeRef)}");
+        }
+        int n = logits.ShapeRef[0], classes = logits.ShapeRef[1];
+        if (targets.Length != n)
+        {
+            throw new ArgumentException($"CrossEntropy: {targets.Length} targets for {n} rows of logits " +
+                                        $"{Shapes.Format(logits.ShapeRef)}");
+        }
+        var oneHot = new float[n * classes];
+        for (int i = 0; i < n; i++)
+        {
+            if (targets[i] < 0 || targets[i] >= classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(targets),
+                    $"CrossEntropy: target {targets[i]} at position {i} is outside [0, {classes})");
+            }
+            oneHot[i * classes + targets[i]] = 1f;
+        }
+        var mask = Tensor.FromArray(oneHot, [n, classes], logits.Device).To(logits.DType);
+        return -(logits.LogSoftmax(1) * mask).Sum() / n;
+    }
+
+    /// <summary>Mean squared error: mean((prediction − target)²); shapes must match exactly.</summary>
+    public static Tensor Mse(Tensor prediction, Tensor target)
+    {
+        RequireSameShape(prediction, target, "Mse");
+        var diff = prediction - target;
+        return (diff * diff).Mean();
+    }
+
+    /// <summary>
+    /// Mean binary cross-entropy on logits x with targets t ∈ [0, 1], in the stable form
+    /// max(x, 0) − x·t + log(1 + e^{−|x|}).
+    /// </summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets)
+    {
+        RequireSameShape(logits, targets, "BinaryCrossEntropyWithLogits");
+        var loss = logits.Relu() - logits * targets + ((-logits.Abs()).Exp() + 1f).Log();
+        return loss.Mean();
+    }
+
+    /// <summary>
+    /// micrograd's max-margin loss: mean(relu(1 − y·s)) for scores s and labels y ∈ {−1, +1} of the same shape.
+    /// </summary>
+    public static Tensor Hinge(Tensor scores, Tensor labels)
+    {
+        RequireSameShape(scores, labels, "Hinge");
+        return (1f - labels * scores).Relu().Mean();
+    }
+
+    private static void RequireSameShape(Tensor a, Tensor b, string what)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (!a.ShapeRef.AsSpan().SequenceEqual(b.ShapeRef))
+        {
+            throw new ArgumentException(
+                $"{what}: input shape {Shapes.Format(a.ShapeRef)} and target shape {Shapes.Format(b.ShapeRef)} differ");
+        }
+    }
+}

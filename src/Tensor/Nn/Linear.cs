@@ -1,0 +1,56 @@
+namespace MicrogradPlus.Nn;
+
+/// <summary>y = x·Wᵀ + b, as torch.nn.Linear (weight of shape [out, in]).</summary>
+public sealed class Linear : Module
+{
+    /// <summary>
+    /// A layer initialised like PyTorch's default: weight and bias uniform in ±1/√inFeatures (kaiming-uniform with
+    /// a = √5 reduces to that), from <paramref name="seed"/> when given, else from the global generator.
+    /// </summary>
+    public Linear(int inFeatures, int outFeatures, bool bias = true, Device? device = null, ulong? seed = null)
+    {
+        if (inFeatures <= 0 || outFeatures <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inFeatures),
+                $"Linear needs positive feature counts, got in={inFeatures}, out={outFeatures}");
+        }
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        float bound = 1f / MathF.Sqrt(inFeatures);
+        var target = device ?? Device.Default;
+        using (Autograd.NoGrad())
+        {
+            Weight = RegisterParameter("weight", Uniform([outFeatures, inFeatures], bound, seed, target));
+            Bias = bias ? RegisterParameter("bias", Uniform([outFeatures], bound, seed + 1, target)) : null;
+        }
+    }
+
+    /// <summary>Input features.</summary>
+    public int InFeatures { get; }
+
+    /// <summary>Output features.</summary>
+    public int OutFeatures { get; }
+
+    /// <summary>[out, in].</summary>
+    public Tensor Weight { get; }
+
+    /// <summary>[out], or null without bias.</summary>
+    public Tensor? Bias { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var product = input.MatMul(Weight.Transpose(0, 1));
+        return Bias is null ? product : product + Bias;
+    }
+
+    /// <summary>"Linear(in=2, out=16, bias=True)".</summary>
+    public override string ToString() => $"Linear(in={InFeatures}, out={OutFeatures}, bias={Bias is not null})";
+
+    private static Tensor Uniform(int[] shape, float bound, ulong? seed, Device device)
+    {
+        using var unit = Tensor.Rand(shape, seed, device);
+        return unit * (2f * bound) - bound;
+    }
+}

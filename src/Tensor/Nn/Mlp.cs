@@ -1,0 +1,71 @@
+namespace MicrogradPlus.Nn;
+
+/// <summary>The activation between the hidden layers of an <see cref="Mlp"/>.</summary>
+public enum Activation
+{
+    /// <summary>max(x, 0).</summary>
+    Relu,
+    /// <summary>tanh(x).</summary>
+    Tanh,
+    /// <summary>1/(1+e⁻ˣ).</summary>
+    Sigmoid,
+    /// <summary>x·Φ(x).</summary>
+    Gelu,
+    /// <summary>x if x &gt; 0, else 0.01·x.</summary>
+    LeakyRelu,
+}
+
+/// <summary>
+/// A multi-layer perceptron: Linear → activation → … → Linear (no activation after the last layer), the model of
+/// micrograd's demo carried to tensors. Parameter names follow Sequential: "0.weight", "0.bias", "2.weight", ….
+/// </summary>
+public sealed class Mlp : Module
+{
+    private readonly Sequential _layers;
+
+    /// <summary>An MLP inFeatures → hidden[0] → … → outFeatures, seeded per layer from <paramref name="seed"/>.</summary>
+    public Mlp(int inFeatures, int[] hidden, int outFeatures, Activation activation = Activation.Relu,
+        Device? device = null, ulong seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        var layers = new List<Module>();
+        int width = inFeatures;
+        ulong layerSeed = seed;
+        foreach (int h in hidden)
+        {
+            layers.Add(new Linear(width, h, device: device, seed: layerSeed));
+            layers.Add(Create(activation));
+            width = h;
+            layerSeed += 1000;
+        }
+        layers.Add(new Linear(width, outFeatures, device: device, seed: layerSeed));
+        _layers = new Sequential([.. layers]);
+        foreach (var (name, module) in _layers.NamedChildren())
+        {
+            RegisterModule(name, module);
+        }
+        Activation = activation;
+    }
+
+    /// <summary>The hidden activation.</summary>
+    public Activation Activation { get; }
+
+    /// <summary>The layers in order.</summary>
+    public IReadOnlyList<Module> Layers => _layers.Layers;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => _layers.Forward(input);
+
+    /// <inheritdoc/>
+    public override string ToString() => "Mlp" + _layers.ToString()["Sequential".Length..];
+
+    private static Module Create(Activation activation) => activation switch
+    {
+        Activation.Relu => new Relu(),
+        Activation.Tanh => new Tanh(),
+        Activation.Sigmoid => new Sigmoid(),
+        Activation.Gelu => new Gelu(),
+        Activation.LeakyRelu => new LeakyRelu(),
+        _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
+    };
+}
