@@ -170,6 +170,13 @@ public struct ScalarPowOp(double value) : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => DeviceMath.Pow(Value, x);
 }
 
+/// <summary>x where finite, 0 where ±∞ (NaN stays NaN): the shift of a stable logsumexp</summary>
+public struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => Math.Abs(x) == float.PositiveInfinity ? 0f : x;
+    public readonly double Apply(double x) => Math.Abs(x) == double.PositiveInfinity ? 0d : x;
+}
+
 #pragma warning restore CS1591
 
 /// <summary>The identity for any element type: lets copies of int or other buffers use the contiguous map path.</summary>

@@ -1,0 +1,30 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// log(softmax(x)) along <paramref name="axis"/> (negative counts from the end), computed without overflow or
+    /// log(0) (torch.log_softmax): the input of a cross-entropy loss.
+    /// </summary>
+    /// <remarks>
+    /// yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels). ∂L/∂x = g − e^y ⊙ Σg
+    /// with the sum along the axis, kept as size 1 (e^y is the softmax): built from the output, so it is itself
+    /// differentiable.
+    /// </remarks>
+    public Tensor LogSoftmax(int axis)
+    {
+        int[] axes = SingleAxis(axis);
+        Tensor y;
+        using (var max = Reduce<MaxReduce>(this, axes, keepDim: true))
+        using (var shifted = Zip<SubOp>(this, max, "log_softmax"))
+        using (var exp = Map<ExpOp>(shifted))
+        using (var sum = Reduce<SumReduce>(exp, axes, keepDim: true))
+        using (var logSum = Map<LogOp>(sum))
+        {
+            y = Zip<SubOp>(shifted, logSum, "log_softmax");
+        }
+        return Record(y, "log_softmax", [this], g => [g - y.Exp() * g.Sum(axes, keepDim: true)]);
+    }
+}

@@ -1,0 +1,37 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// softmax along <paramref name="axis"/> (negative counts from the end): non-negative values that sum to 1 along
+    /// it, computed without overflow (torch.softmax).
+    /// </summary>
+    /// <remarks>
+    /// yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels; it keeps every
+    /// exponent ≤ 0). ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) with the sum along the axis, kept as size 1: built from the output,
+    /// so it is itself differentiable.
+    /// </remarks>
+    public Tensor Softmax(int axis)
+    {
+        int[] axes = SingleAxis(axis);
+        Tensor y;
+        using (var max = Reduce<MaxReduce>(this, axes, keepDim: true))
+        using (var shifted = Zip<SubOp>(this, max, "softmax"))
+        using (var exp = Map<ExpOp>(shifted))
+        using (var sum = Reduce<SumReduce>(exp, axes, keepDim: true))
+        {
+            y = Zip<DivOp>(exp, sum, "softmax");
+        }
+        return Record(y, "softmax", [this], g => [y * (g - (g * y).Sum(axes, keepDim: true))]);
+    }
+
+    /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>
+    private int[] SingleAxis(int axis)
+    {
+        int a = Shapes.NormalizeAxis(axis, Rank);
+        return Rank == 0 ? [] : [a];
+    }
+}
