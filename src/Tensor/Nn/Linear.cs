@@ -21,7 +21,7 @@ public sealed class Linear : Module
         using (Autograd.NoGrad())
         {
             Weight = RegisterParameter("weight", Uniform([outFeatures, inFeatures], bound, seed, target));
-            Bias = bias ? RegisterParameter("bias", Uniform([outFeatures], bound, seed + 1, target)) : null;
+            Bias = bias ? RegisterParameter("bias", Uniform([outFeatures], bound, seed ^ BiasStream, target)) : null;
         }
     }
 
@@ -47,6 +47,9 @@ public sealed class Linear : Module
 
     /// <summary>"Linear(in=2, out=16, bias=True)".</summary>
     public override string ToString() => $"Linear(in={InFeatures}, out={OutFeatures}, bias={Bias is not null})";
+
+    // Bias draws come from a stream far from any weight seed, so Linear(seed: s + 1) never reuses seed s's bias.
+    private const ulong BiasStream = 0xB1A5_0000_0000_0000UL;
 
     private static Tensor Uniform(int[] shape, float bound, ulong? seed, Device device)
     {

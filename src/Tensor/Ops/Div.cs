@@ -17,8 +17,12 @@ public sealed partial class Tensor
         ]);
     }
 
-    /// <summary>a / s for a scalar s: a · (1/s).</summary>
-    public static Tensor operator /(Tensor a, float s) => a * (1f / s);
+    /// <summary>a / s for a scalar s: a · (1/s), the reciprocal taken in double.</summary>
+    public static Tensor operator /(Tensor a, float s)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return a.Scale(1d / s);
+    }
 
     /// <summary>s / a for a scalar s.</summary>
     /// <remarks>d/da (s/a) = −s/a².</remarks>

@@ -22,9 +22,15 @@ public sealed partial class Tensor
     public static Tensor operator *(Tensor a, float s)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return Record(Map(a, new MulScalarOp(s)), "mul", [a], g => [g * s]);
+        return a.Scale(s);
     }
 
     /// <summary>s · a for a scalar s.</summary>
     public static Tensor operator *(float s, Tensor a) => a * s;
+
+    /// <summary>
+    /// a · s with s kept in double: float64 tensors (gradient checks) keep full precision for constants such as 1/n.
+    /// </summary>
+    /// <remarks>∂/∂a = s.</remarks>
+    internal Tensor Scale(double s) => Record(Map(this, new MulScalarOp(s)), "mul", [this], g => [g.Scale(s)]);
 }
