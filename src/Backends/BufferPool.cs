@@ -20,6 +20,11 @@ public sealed class BufferPool
     private readonly Dictionary<long, Stack<RawBuffer>> _free = [];
     private readonly ConcurrentQueue<RawBuffer> _finalized = new();
 
+    // Strong references to the rented memory. Without them, the ILGPU buffer behind a lease that is finalized
+    // undisposed would become unreachable with the lease and be finalized too (ILGPU frees device memory in its own
+    // finalizer), and the pool would then reclaim, cache and hand out freed memory.
+    private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
+
     internal BufferPool(Device device)
     {
         _device = device;
@@ -72,6 +77,7 @@ public sealed class BufferPool
                 raw = Allocate(bytes);
                 DeviceAllocations++;
             }
+            _rented.Add(raw);
             LiveBuffers++;
             LiveBytes += bytes;
         }
@@ -121,6 +127,7 @@ public sealed class BufferPool
 
     private void Release(RawBuffer raw)
     {
+        _rented.Remove(raw);
         LiveBuffers--;
         LiveBytes -= raw.Bytes;
         if (CachedBytes + raw.Bytes > MaxCachedBytes)
