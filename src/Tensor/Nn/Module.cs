@@ -96,7 +96,12 @@ public abstract class Module : IDisposable
         {
             if (state.TryGetValue(name, out var source))
             {
-                target.CopyValuesFrom(source);
+                var converted = source.To(target.Device).To(target.DType);
+                target.CopyFrom(converted);
+                if (!ReferenceEquals(converted, source))
+                {
+                    converted.Dispose();
+                }
             }
         }
     }
