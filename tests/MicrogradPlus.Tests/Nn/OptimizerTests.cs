@@ -199,7 +199,7 @@ public class OptimizerTests
     }
 }
 
-/// <summary>tests/goldens/nn_goldens.json, found by walking up from the test binary to MicrogradPlus.sln.</summary>
+/// <summary>tests/goldens/nn_goldens.json (see <see cref="Goldens"/>).</summary>
 internal static class NnGoldens
 {
     private static readonly Lazy<JsonDocument> Document = new(Load);
@@ -217,21 +217,5 @@ internal static class NnGoldens
     public static int[] Shape(JsonElement tensor) =>
         [.. tensor.GetProperty("shape").EnumerateArray().Select(v => v.GetInt32())];
 
-    private static JsonDocument Load()
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "MicrogradPlus.sln")))
-                {
-                    string path = Path.Combine(dir.FullName, "tests", "goldens", "nn_goldens.json");
-                    return JsonDocument.Parse(File.ReadAllText(path));
-                }
-            }
-        }
-        throw new FileNotFoundException(
-            $"tests/goldens/nn_goldens.json: no MicrogradPlus.sln above {AppContext.BaseDirectory} or " +
-            Environment.CurrentDirectory);
-    }
+    private static JsonDocument Load() => Goldens.Load("nn_goldens.json");
 }

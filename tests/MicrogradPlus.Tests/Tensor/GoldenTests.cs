@@ -235,25 +235,6 @@ public class GoldenTests
         }
     }
 
-    /// <summary>
-    /// Reads the goldens from the repository (found by walking up from the test binary to MicrogradPlus.sln), so
-    /// no build step has to copy them.
-    /// </summary>
-    private static JsonDocument Load()
-    {
-        foreach (string start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "MicrogradPlus.sln")))
-                {
-                    string path = Path.Combine(dir.FullName, "tests", "goldens", "torch_goldens.json");
-                    return JsonDocument.Parse(File.ReadAllText(path));
-                }
-            }
-        }
-        throw new FileNotFoundException(
-            $"tests/goldens/torch_goldens.json: no MicrogradPlus.sln above {AppContext.BaseDirectory} or " +
-            Environment.CurrentDirectory);
-    }
+    /// <summary>Reads tests/goldens/torch_goldens.json (see <see cref="Goldens"/>).</summary>
+    private static JsonDocument Load() => Infrastructure.Goldens.Load("torch_goldens.json");
 }
