@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Everything that needs an NVIDIA GPU, in one run on a machine without .NET: the whole test suite on CUDA, the main
+# job on CUDA, then MicrogradPlus against PyTorch (benchmarks/gpu-side-by-side.sh).
+#
+# Here, from the repository root (packs the .NET runtime and the three apps into .gpu/, ignored by git):
+#   ../shared/tools/pack-for-gpu.sh tests/MicrogradPlus.Tests/MicrogradPlus.Tests.csproj \
+#     samples/MicrogradPlus.Train/MicrogradPlus.Train.csproj benchmarks/MicrogradPlus.Benchmarks/MicrogradPlus.Benchmarks.csproj
+# There, from the repository root with .gpu/ copied along:
+#   bash scripts/gpu-run.sh
+# Results go to $OUT when set (else ./gpu-results): cuda-tests.xml/.log, train/ and train.log, side-by-side files.
+# Each stage has its own time limit (TESTS_TIMEOUT, TRAIN_TIMEOUT, BENCH_TIMEOUT, TORCH_TIMEOUT seconds).
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$root"
+out=${OUT:-$root/gpu-results}
+mkdir -p "$out"
+[ -f .gpu/env.sh ] || { echo "no .gpu/env.sh: pack first (see the header of this script)" >&2; exit 2; }
+# shellcheck disable=SC1091
+source .gpu/env.sh
+started=$SECONDS
+say() { printf '== [%3ds] %s\n' $((SECONDS - started)) "$*"; }
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+
+say "test suite on CUDA"
+MICROGRAD_TEST_DEVICES=cuda timeout "${TESTS_TIMEOUT:-150}" bash -c \
+  'source .gpu/env.sh && run_app MicrogradPlus.Tests -noColor -result-xml "$1"' _ "$out/cuda-tests.xml" \
+  >"$out/cuda-tests.log" 2>&1 </dev/null
+echo "   exit $?"
+grep -E '\[FAIL\]|Total:' "$out/cuda-tests.log" | head -40
+grep -A8 '\[FAIL\]' "$out/cuda-tests.log" | head -60
+
+say "main job on CUDA"
+timeout "${TRAIN_TIMEOUT:-60}" bash -c 'source .gpu/env.sh && run_app MicrogradPlus.Train --device cuda --out "$1"' _ \
+  "$out/train" >"$out/train.log" 2>&1 </dev/null
+echo "   exit $?"
+grep -E '^(device|result|speed|wrote):' "$out/train.log"
+timeout "${TRAIN_TIMEOUT:-60}" bash -c \
+  'source .gpu/env.sh && run_app MicrogradPlus.Train --device cuda --dataset digits --hidden 64 --out "$1"' _ \
+  "$out/train-digits" >"$out/train-digits.log" 2>&1 </dev/null
+echo "   exit $?"
+grep -E '^(result|speed):' "$out/train-digits.log"
+
+say "benchmarks against PyTorch"
+OUT="$out/bench" BENCH_TIMEOUT="${BENCH_TIMEOUT:-150}" TORCH_TIMEOUT="${TORCH_TIMEOUT:-60}" \
+  bash benchmarks/gpu-side-by-side.sh
+say "done"
