@@ -111,10 +111,15 @@ public static class DeviceMath
     }
 
     /// <summary>max that propagates NaN, as torch.maximum and amax do.</summary>
-    public static float Max(float a, float b) => (a > b || float.IsNaN(a)) ? a : b;
+    /// <remarks>
+    /// The NaN test stands alone, ahead of the comparison: ILGPU 1.5.3, compiling a method a second time (the same op
+    /// in another kernel), rewrites <c>a &gt; b || IsNaN(a)</c> into <c>a &gt; b | (a &lt;= b &amp; IsNaN(a))</c>,
+    /// which is never true for a NaN — measured on OpenCL. Past the test, negating the comparison is harmless.
+    /// </remarks>
+    public static float Max(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : a > b ? a : b;
 
-    /// <summary>min that propagates NaN, as torch.minimum and amin do.</summary>
-    public static float Min(float a, float b) => (a < b || float.IsNaN(a)) ? a : b;
+    /// <summary>min that propagates NaN, as torch.minimum and amin do (see <see cref="Max(float, float)"/>).</summary>
+    public static float Min(float a, float b) => float.IsNaN(a) || float.IsNaN(b) ? a + b : a < b ? a : b;
 
     // Double versions serve float64 gradient checks: smooth everywhere (finite differences cross no seams), accurate
     // well beyond float32.
@@ -188,8 +193,8 @@ public static class DeviceMath
     }
 
     /// <summary>NaN-propagating max in double.</summary>
-    public static double Max(double a, double b) => (a > b || double.IsNaN(a)) ? a : b;
+    public static double Max(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? a + b : a > b ? a : b;
 
     /// <summary>NaN-propagating min in double.</summary>
-    public static double Min(double a, double b) => (a < b || double.IsNaN(a)) ? a : b;
+    public static double Min(double a, double b) => double.IsNaN(a) || double.IsNaN(b) ? a + b : a < b ? a : b;
 }
