@@ -78,6 +78,11 @@ public static class DeviceMath
         {
             return 1f;
         }
+        if (float.IsNaN(b))
+        {
+            // C: pow(1, NaN) = 1, otherwise NaN (below, a NaN exponent would reach 0^b = ∞).
+            return a == 1f ? 1f : b;
+        }
         if (b == 0.5f)
         {
             return MathF.Sqrt(a);
@@ -101,7 +106,13 @@ public static class DeviceMath
         }
         if (a < 0f)
         {
-            return float.NaN;
+            // Past 64 an integer exponent still takes a negative base (C's pow): |a|^b, negative for odd b.
+            if (b != MathF.Floor(b))
+            {
+                return float.NaN;
+            }
+            float magnitude = MathF.Exp(b * MathF.Log(-a));
+            return MathF.Floor(0.5f * b) == 0.5f * b ? magnitude : -magnitude;
         }
         if (a == 0f)
         {
@@ -164,6 +175,10 @@ public static class DeviceMath
         {
             return 1d;
         }
+        if (double.IsNaN(b))
+        {
+            return a == 1d ? 1d : b;
+        }
         double ab = Math.Abs(b);
         if (ab <= 64d && ab == Math.Floor(ab))
         {
@@ -183,7 +198,12 @@ public static class DeviceMath
         }
         if (a < 0d)
         {
-            return double.NaN;
+            if (b != Math.Floor(b))
+            {
+                return double.NaN;
+            }
+            double magnitude = Math.Exp(b * Math.Log(-a));
+            return Math.Floor(0.5d * b) == 0.5d * b ? magnitude : -magnitude;
         }
         if (a == 0d)
         {
