@@ -1,0 +1,141 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+using MicrogradPlus.Tests.Infrastructure;
+using Xunit;
+
+namespace MicrogradPlus.Tests.Kernels;
+
+/// <summary>The fused SGD and Adam/AdamW update kernels against PyTorch's update rules evaluated in float64.</summary>
+public class OptimizerKernelTests
+{
+    private const int Length = 37;
+
+    private static readonly (string Name, SgdSettings Settings)[] SgdCases =
+    [
+        ("plain", new SgdSettings { LearningRate = 0.1f }),
+        ("weight decay", new SgdSettings { LearningRate = 0.05f, WeightDecay = 0.01f }),
+        ("momentum, first step", new SgdSettings { LearningRate = 0.1f, Momentum = 0.9f, FirstStep = 1 }),
+        ("momentum with dampening", new SgdSettings { LearningRate = 0.1f, Momentum = 0.9f, Dampening = 0.25f }),
+        ("Nesterov", new SgdSettings { LearningRate = 0.1f, Momentum = 0.8f, Nesterov = 1, WeightDecay = 0.1f }),
+    ];
+
+    private static readonly (string Name, AdamSettings Settings)[] AdamCases =
+    [
+        ("Adam, step 1", Adam(step: 1, weightDecay: 0, decoupled: false)),
+        ("Adam with L2, step 10", Adam(step: 10, weightDecay: 0.01f, decoupled: false)),
+        ("AdamW, step 3", Adam(step: 3, weightDecay: 0.05f, decoupled: true)),
+    ];
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Sgd_step_matches_the_float64_update(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        var log = new Mismatches();
+        var (p, g, b) = (Values(1), Values(2), Values(3));
+        foreach (var (name, s) in SgdCases)
+        {
+            using var buffers = new BufferSet();
+            var parameter = buffers.Upload(device, p);
+            var momentum = buffers.Upload(device, b);
+            Primitives.SgdStep(parameter, buffers.Upload(device, g), momentum, s);
+            var expectedP = new double[Length];
+            var expectedB = new double[Length];
+            for (int i = 0; i < Length; i++)
+            {
+                double grad = g[i] + (double)s.WeightDecay * p[i];
+                double buf = b[i];
+                if (s.Momentum != 0)
+                {
+                    buf = s.FirstStep != 0 ? grad : s.Momentum * (double)b[i] + (1 - (double)s.Dampening) * grad;
+                    grad = s.Nesterov != 0 ? grad + s.Momentum * buf : buf;
+                }
+                expectedP[i] = p[i] - s.LearningRate * grad;
+                expectedB[i] = buf;
+            }
+            var tolerance = Tolerance.F32(device, transcendental: false);
+            log.Compare($"sgd {name} on {device}: parameter", Widen(parameter.ToArray()), expectedP, tolerance);
+            log.Compare($"sgd {name} on {device}: momentum buffer", Widen(momentum.ToArray()), expectedB, tolerance);
+        }
+        log.AssertNone();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Adam_step_matches_the_float64_update(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        var log = new Mismatches();
+        var (p, g, m0) = (Values(4), Values(5), Values(6));
+        var v0 = Values(7).Select(Math.Abs).ToArray();
+        foreach (var (name, s) in AdamCases)
+        {
+            using var buffers = new BufferSet();
+            var parameter = buffers.Upload(device, p);
+            var m = buffers.Upload(device, m0);
+            var v = buffers.Upload(device, v0);
+            Primitives.AdamStep(parameter, buffers.Upload(device, g), m, v, s);
+            var (expectedP, expectedM, expectedV) = (new double[Length], new double[Length], new double[Length]);
+            for (int i = 0; i < Length; i++)
+            {
+                double param = p[i], grad = g[i];
+                if (s.Decoupled != 0)
+                {
+                    param *= 1 - (double)s.LearningRate * s.WeightDecay;
+                }
+                else
+                {
+                    grad += (double)s.WeightDecay * param;
+                }
+                expectedM[i] = s.Beta1 * (double)m0[i] + (1 - (double)s.Beta1) * grad;
+                expectedV[i] = s.Beta2 * (double)v0[i] + (1 - (double)s.Beta2) * grad * grad;
+                double denominator = Math.Sqrt(expectedV[i]) / s.SqrtBiasCorrection2 + s.Epsilon;
+                expectedP[i] = param - s.StepSize * expectedM[i] / denominator;
+            }
+            var tolerance = Tolerance.F32(device, transcendental: true);
+            log.Compare($"adam {name} on {device}: parameter", Widen(parameter.ToArray()), expectedP, tolerance);
+            log.Compare($"adam {name} on {device}: m", Widen(m.ToArray()), expectedM, tolerance);
+            log.Compare($"adam {name} on {device}: v", Widen(v.ToArray()), expectedV, tolerance);
+        }
+        log.AssertNone();
+    }
+
+    [Fact]
+    public void Updates_reject_mismatched_lengths()
+    {
+        using var buffers = new BufferSet();
+        var cpu = Device.Cpu;
+        var p = buffers.Rent<float>(cpu, 4);
+        var e = Assert.Throws<ArgumentException>(
+            () => Primitives.SgdStep(p, buffers.Rent<float>(cpu, 3), buffers.Rent<float>(cpu, 4), default));
+        Assert.Contains("4 elements", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Primitives.AdamStep(p, buffers.Rent<float>(cpu, 4),
+            buffers.Rent<float>(cpu, 4), buffers.Rent<float>(cpu, 5), Adam(1, 0, false)));
+    }
+
+    private static AdamSettings Adam(int step, float weightDecay, bool decoupled)
+    {
+        const double lr = 1e-2, beta1 = 0.9, beta2 = 0.999;
+        return new AdamSettings
+        {
+            LearningRate = (float)lr,
+            Beta1 = (float)beta1,
+            Beta2 = (float)beta2,
+            Epsilon = 1e-8f,
+            WeightDecay = weightDecay,
+            StepSize = (float)(lr / (1 - Math.Pow(beta1, step))),
+            SqrtBiasCorrection2 = (float)Math.Sqrt(1 - Math.Pow(beta2, step)),
+            Decoupled = decoupled ? 1 : 0,
+        };
+    }
+
+    private static float[] Values(int seed)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, Length).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static double[] Widen(float[] values) => values.Select(v => (double)v).ToArray();
+}
