@@ -107,7 +107,7 @@ public struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape sha
         for (int j = 1; j < _shape.InnerCount && !IsNaN(best); j++)
         {
             T v = _sign * _x[start + _shape.Inner.OffsetOf(j)];
-            if (v > best || IsNaN(v))
+            if (IsNaN(v) || v > best)
             {
                 best = v;
                 bestIndex = j;
@@ -116,7 +116,8 @@ public struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape sha
         _y[index] = bestIndex;
     }
 
-    // x != x is the NaN test that compiles on every accelerator (T.IsNaN is a static interface call).
+    // x != x is the NaN test that compiles on every accelerator (T.IsNaN is a static interface call). It comes first
+    // in the condition above: ILGPU 1.5.3 can rewrite `v > best || NaN(v)` so that a NaN never wins (DeviceMath.Max).
 #pragma warning disable CS1718
     private static bool IsNaN(T x) => x != x;
 #pragma warning restore CS1718

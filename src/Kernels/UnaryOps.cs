@@ -65,11 +65,11 @@ public struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => DeviceMath.Tanh(x);
 }
 
-/// <summary>max(x, 0)</summary>
+/// <summary>max(x, 0); NaN passes through, as in PyTorch (the NaN test comes first: see DeviceMath.Max)</summary>
 public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public readonly float Apply(float x) => x > 0f ? x : 0f;
-    public readonly double Apply(double x) => x > 0d ? x : 0d;
+    public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
+    public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
 }
 
 /// <summary>x·Φ(x)</summary>

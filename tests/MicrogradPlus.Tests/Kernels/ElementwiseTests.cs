@@ -71,7 +71,7 @@ public class ElementwiseTests
             true),
         Unary("TanhOp", default(TanhOp), Math.Tanh, new(-6, 6),
             [0, 1e-3, -0.1, 0.124, 0.126, -0.2, Inf, -Inf, NaN, -20], true, true),
-        Unary("ReluOp", default(ReluOp), x => x > 0 ? x : 0, Symmetric, [0, -0.0, Inf, -Inf]),
+        Unary("ReluOp", default(ReluOp), x => double.IsNaN(x) || x > 0 ? x : 0, Symmetric, [0, -0.0, Inf, -Inf, NaN]),
         Unary("GeluOp", default(GeluOp), HostMath.Gelu, new(-8, 8), [0, 1e-3, -1e-3, -0.5, Inf, NaN], true, true,
             GeluDouble),
         Unary("SignOp", default(SignOp), x => x > 0 ? 1 : x < 0 ? -1 : x, Symmetric, PassThrough),
