@@ -181,7 +181,12 @@ public static class Primitives
         var device = x.Device;
         if (strategy == ReduceStrategy.Auto)
         {
-            strategy = device.Kind == DeviceKind.Cpu || shape.InnerCount <= 64 || shape.OuterCount >= 16384
+            // Rows when outputs are plentiful, or when neighbouring outputs are neighbours in memory (reducing over a
+            // leading axis): then a warp's threads read adjacent addresses at every step. Groups otherwise, so a
+            // group reads each block's contiguous run together.
+            bool coalescedRows = shape.Outer.Rank > 0 && shape.Outer.S5 == 1 && shape.OuterCount >= 1024;
+            strategy = device.Kind == DeviceKind.Cpu || shape.InnerCount <= 64 || shape.OuterCount >= 16384 ||
+                       coalescedRows
                 ? ReduceStrategy.Rows
                 : ReduceStrategy.Groups;
         }
@@ -192,9 +197,23 @@ public static class Primitives
         }
         int group = device.PowerOfTwoGroupSize(256);
         var kernel = device.Kernels.Get((nameof(ReduceKernels.ReduceGroups), typeof(T), typeof(TOp)), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, TOp>(ReduceKernels.ReduceGroups));
-        var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
-        kernel(config, x.Buffer.View, y.View, shape, scale, op);
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
+        // Too few outputs to fill the device: cut each block into parts (at least 8 elements per thread each), then
+        // reduce the [outputs, parts] partials in a second pass.
+        int resident = device.ResidentGroups(group) * 2;
+        int splits = shape.OuterCount >= resident
+            ? 1
+            : Math.Max(1, Math.Min(resident / shape.OuterCount, shape.InnerCount / (group * 8)));
+        if (splits == 1)
+        {
+            var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
+            kernel(config, x.Buffer.View, y.View, shape, scale, 1, op);
+            return;
+        }
+        using var partials = device.Pool.Rent<T>((long)shape.OuterCount * splits);
+        var parts = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
+        kernel(parts, x.Buffer.View, partials.View, shape, T.One, splits, op);
+        Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);
     }
 
     /// <summary>

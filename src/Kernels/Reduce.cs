@@ -131,10 +131,14 @@ public static class ReduceKernels
 
     /// <summary>
     /// One group per output (grid-stride over outputs): each thread folds a strided part of the block, then a shared-
-    /// memory tree combines the partials. Best for few, long reductions. The group size must be a power of two; the
-    /// tree is fixed, so results are reproducible run to run (no atomics).
+    /// memory tree combines the partials. Best for few, long reductions. With <paramref name="splits"/> &gt; 1 each
+    /// block is cut into that many contiguous parts and output o·splits + p receives part p's partial result, so a
+    /// single long reduction (a full sum) still fills every multiprocessor; a second, short reduction combines the
+    /// parts. The group size must be a power of two; the tree is fixed, so results are reproducible run to run (no
+    /// atomics).
     /// </summary>
-    public static void ReduceGroups<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op)
+    public static void ReduceGroups<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, int splits,
+        TOp op)
         where T : unmanaged, INumber<T>
         where TOp : struct, IReduceOp<T>
     {
@@ -142,11 +146,15 @@ public static class ReduceKernels
         int thread = Group.IdxX;
         int groupSize = Group.DimX;
         int groups = Grid.DimX;
-        for (int o = Grid.IdxX; o < shape.OuterCount; o += groups)
+        int outputs = shape.OuterCount * splits;
+        int part = (shape.InnerCount + splits - 1) / splits;
+        for (int o = Grid.IdxX; o < outputs; o += groups)
         {
-            int start = shape.Outer.OffsetOf(o);
+            int start = shape.Outer.OffsetOf(o / splits);
+            int first = (o % splits) * part;
+            int end = Math.Min(shape.InnerCount, first + part);
             T acc = op.Identity;
-            for (int j = thread; j < shape.InnerCount; j += groupSize)
+            for (int j = first + thread; j < end; j += groupSize)
             {
                 acc = op.Combine(acc, x[start + shape.Inner.OffsetOf(j)]);
             }
