@@ -52,8 +52,14 @@ internal static class Experiment
         using var scope = Tensor.Scope();
         var indices = Enumerable.Range(0, rows).ToArray();
         var batch = data.Subset(indices);
-        var loss = Functional.CrossEntropy(model.Forward(batch.ToTensor(device)), batch.Labels);
-        return Graph.ToDot(loss);
+        var input = batch.ToTensor(device);
+        var loss = Functional.CrossEntropy(model.Forward(input), batch.Labels);
+        var names = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance) { [input] = "x", [loss] = "loss" };
+        foreach (var (name, parameter) in model.NamedParameters())
+        {
+            names[parameter] = name;
+        }
+        return Graph.ToDot(loss, names);
     }
 }
 
