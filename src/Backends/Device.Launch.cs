@@ -41,7 +41,7 @@ public sealed partial class Device
         where TOp : struct, IUnaryOp<T>
     {
         int length = (int)y.Length;
-        if (Kind != DeviceKind.Cpu || HostLoopMaxLength == 0)
+        if (!UsesHostLoops)
         {
             Launch(new MapContiguousBody<T, TOp>(x, y, op), length);
             return;
@@ -63,7 +63,7 @@ public sealed partial class Device
         where TOp : struct, IBinaryOp<T>
     {
         int length = (int)c.Length;
-        if (Kind != DeviceKind.Cpu || HostLoopMaxLength == 0)
+        if (!UsesHostLoops)
         {
             Launch(new ZipContiguousBody<T, TOp>(a, b, c, op), length);
             return;
@@ -79,6 +79,13 @@ public sealed partial class Device
             }
         });
     }
+
+    /// <summary>
+    /// Whether this is the CPU device with host loops on: then contiguous, strided and reduction loops and the
+    /// matmul run over spans of host memory (any size), and other bodies run as host loops up to
+    /// <see cref="HostLoopMaxLength"/> elements.
+    /// </summary>
+    internal bool UsesHostLoops => Kind == DeviceKind.Cpu && HostLoopMaxLength > 0;
 
     /// <summary>Threads per group for grid-stride kernels.</summary>
     internal int GridStrideGroupSize => Kind == DeviceKind.Cpu ? MaxGroupSize : Math.Min(256, MaxGroupSize);
@@ -120,8 +127,6 @@ public sealed partial class Device
         });
     }
 
-    /// <summary>A span over CPU-accelerator memory (host memory), valid only on the CPU device.</summary>
     private static Span<T> HostSpan<T>(ArrayView<T> view, int start, int count) where T : unmanaged =>
-        count <= 0 ? [] : MemoryMarshal.Cast<byte, T>(MemoryMarshal.CreateSpan(
-            ref view.SubView(start, count).LoadEffectiveAddress(), count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+        count <= 0 ? [] : Backends.HostLoops.Span(view.SubView(start, count));
 }

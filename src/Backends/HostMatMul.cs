@@ -115,7 +115,5 @@ internal static class HostMatMul
         return sum;
     }
 
-    private static Span<T> Span<T>(ArrayView<T> view) where T : unmanaged =>
-        view.Length == 0 ? [] : MemoryMarshal.Cast<byte, T>(MemoryMarshal.CreateSpan(ref view.LoadEffectiveAddress(),
-            checked((int)view.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
+    private static Span<T> Span<T>(ArrayView<T> view) where T : unmanaged => HostLoops.Span(view);
 }

@@ -49,6 +49,11 @@ public static class Primitives
         }
         else
         {
+            if (device.UsesHostLoops)
+            {
+                HostLoops.Map(x.Buffer.View, LayoutOf(x), y.View, x.Size, op);
+                return;
+            }
             device.Launch(new MapBody<T, TOp>(x.Buffer.View, LayoutOf(x), y.View, op), x.Size);
         }
     }
@@ -75,6 +80,12 @@ public static class Primitives
         }
         else
         {
+            if (device.UsesHostLoops)
+            {
+                HostLoops.Zip(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View, LayoutOf(b.Expand(shape)), c.View,
+                    size, op);
+                return;
+            }
             device.Launch(new ZipBody<T, TOp>(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View,
                 LayoutOf(b.Expand(shape)), c.View, op), size);
         }
@@ -99,6 +110,12 @@ public static class Primitives
         }
         else
         {
+            if (device.UsesHostLoops)
+            {
+                HostLoops.Copy(source.Buffer.View, LayoutOf(source), destination.Buffer.View, LayoutOf(destination),
+                    source.Size);
+                return;
+            }
             device.Launch(new CopyBody<T>(source.Buffer.View, LayoutOf(source), destination.Buffer.View,
                 LayoutOf(destination)), source.Size);
         }
@@ -189,6 +206,11 @@ public static class Primitives
                        coalescedRows
                 ? ReduceStrategy.Rows
                 : ReduceStrategy.Groups;
+        }
+        if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
+        {
+            HostLoops.Reduce(x.Buffer.View, y.View, shape, scale, op);
+            return;
         }
         if (strategy == ReduceStrategy.Rows || shape.OuterCount == 0)
         {
@@ -282,7 +304,7 @@ public static class Primitives
         };
         var device = a.Device;
         int total = Shapes.Size(outShape);
-        if (kernel == MatMulKernel.Auto && device.Kind == DeviceKind.Cpu && device.HostLoopMaxLength > 0)
+        if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
         {
             HostMatMul.Run(a.Buffer.View, b.Buffer.View, c.View, s);
             return;
