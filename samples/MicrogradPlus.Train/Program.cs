@@ -24,6 +24,12 @@ if (options.Help)
     return 0;
 }
 
+if (Console.IsOutputRedirected)
+{
+    // Logs (CI, files) keep each result on one line instead of Spectre's 80-column wrap.
+    AnsiConsole.Profile.Width = 200;
+}
+
 Device device;
 string why;
 try
