@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 using MicrogradPlus.Kernels;
@@ -7,9 +6,6 @@ namespace MicrogradPlus;
 
 public sealed partial class Device
 {
-    /// <summary>Below this many elements a host loop on the CPU device stays on one thread.</summary>
-    private const int ParallelHostLoopMinLength = 1 << 16;
-
     /// <summary>
     /// Runs an element body over [0, length): as a host loop on the CPU device for small lengths, otherwise through
     /// the cached grid-stride kernel with a grid sized from the device.
@@ -29,55 +25,6 @@ public sealed partial class Device
             return;
         }
         Kernels.GridStride<TBody>()(GridStrideConfig(length), body, length);
-    }
-
-    /// <summary>
-    /// y = op(x) over contiguous views. On the CPU device (unless host loops are switched off) the operator runs over
-    /// spans of the host memory behind the views, split across cores: a 4M-element add takes ~9 ms on one core this
-    /// way against ~20 ms through ILGPU's CPU accelerator, whose per-element index bookkeeping dominates.
-    /// </summary>
-    internal void MapContiguous<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op)
-        where T : unmanaged
-        where TOp : struct, IUnaryOp<T>
-    {
-        int length = (int)y.Length;
-        if (!UsesHostLoops)
-        {
-            Launch(new MapContiguousBody<T, TOp>(x, y, op), length);
-            return;
-        }
-        HostChunks(length, (start, count) =>
-        {
-            var xs = HostSpan(x, start, count);
-            var ys = HostSpan(y, start, count);
-            for (int i = 0; i < ys.Length; i++)
-            {
-                ys[i] = op.Apply(xs[i]);
-            }
-        });
-    }
-
-    /// <summary>c = op(a, b) over contiguous views of one shape; see <see cref="MapContiguous{T, TOp}"/>.</summary>
-    internal void ZipContiguous<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op)
-        where T : unmanaged
-        where TOp : struct, IBinaryOp<T>
-    {
-        int length = (int)c.Length;
-        if (!UsesHostLoops)
-        {
-            Launch(new ZipContiguousBody<T, TOp>(a, b, c, op), length);
-            return;
-        }
-        HostChunks(length, (start, count) =>
-        {
-            var xs = HostSpan(a, start, count);
-            var ys = HostSpan(b, start, count);
-            var zs = HostSpan(c, start, count);
-            for (int i = 0; i < zs.Length; i++)
-            {
-                zs[i] = op.Apply(xs[i], ys[i]);
-            }
-        });
     }
 
     /// <summary>
@@ -110,23 +57,4 @@ public sealed partial class Device
     internal int ResidentGroups(int groupSize) => Kind == DeviceKind.Cpu
         ? Multiprocessors
         : Multiprocessors * Math.Max(1, _info.MaxNumThreadsPerMultiprocessor / groupSize);
-
-    private static void HostChunks(int length, Action<int, int> work)
-    {
-        int chunks = length < ParallelHostLoopMinLength ? 1 : Environment.ProcessorCount;
-        if (chunks == 1)
-        {
-            work(0, length);
-            return;
-        }
-        int per = (length + chunks - 1) / chunks;
-        Parallel.For(0, chunks, c =>
-        {
-            int start = c * per;
-            work(start, Math.Min(per, length - start));
-        });
-    }
-
-    private static Span<T> HostSpan<T>(ArrayView<T> view, int start, int count) where T : unmanaged =>
-        count <= 0 ? [] : Backends.HostLoops.Span(view.SubView(start, count));
 }

@@ -15,30 +15,25 @@ namespace MicrogradPlus.Backends;
 /// </summary>
 internal static class HostMatMul
 {
-    private const long ParallelMinMultiplyAdds = 1 << 18;
-
     public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape s)
         where T : unmanaged, INumber<T>
     {
         int rows = s.Batch * s.M;
-        long work = (long)rows * s.N * s.K;
-        if (work < ParallelMinMultiplyAdds || rows < 2)
+        HostLoops.ForRange(rows, (long)rows * s.N * s.K, (first, last) =>
         {
-            for (int row = 0; row < rows; row++)
+            for (int row = first; row < last; row++)
             {
                 Row(a, b, c, s, row);
             }
-            return;
-        }
-        Parallel.For(0, rows, row => Row(a, b, c, s, row));
+        });
     }
 
     private static void Row<T>(ArrayView<T> aView, ArrayView<T> bView, ArrayView<T> cView, MatMulShape s, int row)
         where T : unmanaged, INumber<T>
     {
-        var a = Span(aView);
-        var b = Span(bView);
-        var c = Span(cView).Slice(row * s.N, s.N);
+        var a = HostLoops.Span(aView);
+        var b = HostLoops.Span(bView);
+        var c = HostLoops.Span(cView).Slice(row * s.N, s.N);
         int batch = row / s.M, m = row % s.M;
         int aRow = s.BatchA.OffsetOf(batch) + m * s.ARowStride;
         int bBase = s.BatchB.OffsetOf(batch);
@@ -115,5 +110,4 @@ internal static class HostMatMul
         return sum;
     }
 
-    private static Span<T> Span<T>(ArrayView<T> view) where T : unmanaged => HostLoops.Span(view);
 }

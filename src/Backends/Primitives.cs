@@ -45,7 +45,7 @@ public static class Primitives
         var device = x.Device;
         if (x.IsContiguous)
         {
-            device.MapContiguous(x.Buffer.View.SubView(x.Offset, x.Size), y.View, op);
+            MapContiguous(device, x.Buffer.View.SubView(x.Offset, x.Size), y.View, op);
         }
         else
         {
@@ -75,8 +75,13 @@ public static class Primitives
         var device = a.Device;
         if (a.IsContiguous && b.IsContiguous && a.Size == size && b.Size == size)
         {
-            device.ZipContiguous(a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size), c.View,
-                op);
+            var (av, bv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size));
+            if (device.UsesHostLoops)
+            {
+                HostLoops.Zip(av, bv, c.View, op);
+                return;
+            }
+            device.Launch(new ZipContiguousBody<T, TOp>(av, bv, c.View, op), size);
         }
         else
         {
@@ -105,7 +110,7 @@ public static class Primitives
         var device = source.Device;
         if (source.IsContiguous && destination.IsContiguous)
         {
-            device.MapContiguous(source.Buffer.View.SubView(source.Offset, source.Size),
+            MapContiguous(device, source.Buffer.View.SubView(source.Offset, source.Size),
                 destination.Buffer.View.SubView(destination.Offset, destination.Size), default(CopyOp<T>));
         }
         else
@@ -147,16 +152,39 @@ public static class Primitives
     public static void Widen(DeviceBuffer<float> x, DeviceBuffer<double> y)
     {
         ArgumentNullException.ThrowIfNull(x);
-        RequireOutput(y, checked((int)x.Length), [checked((int)x.Length)], x.Device, "widen");
-        x.Device.Launch(new WidenBody(x.View, y.View), (int)x.Length);
+        Widen(StridedView.Contiguous(x, checked((int)x.Length)), y);
+    }
+
+    /// <summary>y = (double)x for a contiguous view x (any offset): float32 to float64.</summary>
+    public static void Widen(StridedView<float> x, DeviceBuffer<double> y)
+    {
+        RequireContiguous(x, "widen");
+        RequireOutput(y, x.Size, x.Shape, x.Device, "widen");
+        x.Device.Launch(new WidenBody(x.Buffer.View.SubView(x.Offset, x.Size), y.View), x.Size);
     }
 
     /// <summary>y = (float)x: float64 to float32.</summary>
     public static void Narrow(DeviceBuffer<double> x, DeviceBuffer<float> y)
     {
         ArgumentNullException.ThrowIfNull(x);
-        RequireOutput(y, checked((int)x.Length), [checked((int)x.Length)], x.Device, "narrow");
-        x.Device.Launch(new NarrowBody(x.View, y.View), (int)x.Length);
+        Narrow(StridedView.Contiguous(x, checked((int)x.Length)), y);
+    }
+
+    /// <summary>y = (float)x for a contiguous view x (any offset): float64 to float32.</summary>
+    public static void Narrow(StridedView<double> x, DeviceBuffer<float> y)
+    {
+        RequireContiguous(x, "narrow");
+        RequireOutput(y, x.Size, x.Shape, x.Device, "narrow");
+        x.Device.Launch(new NarrowBody(x.Buffer.View.SubView(x.Offset, x.Size), y.View), x.Size);
+    }
+
+    private static void RequireContiguous<T>(StridedView<T> x, string what) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (!x.IsContiguous)
+        {
+            throw new ArgumentException($"{what} needs a contiguous input, got {x}");
+        }
     }
 
     /// <summary>Uniform numbers in [low, high) from a counter-based generator: the same on every device.</summary>
@@ -488,6 +516,19 @@ public static class Primitives
             throw new ArgumentException($"{what}: parameter has {parameter.Length} elements, gradient " +
                                         $"{grad.Length}, state {state.Length}");
         }
+    }
+
+    /// <summary>y = op(x) over contiguous views: a span loop on the CPU device, the contiguous kernel elsewhere.</summary>
+    private static void MapContiguous<T, TOp>(Device device, ArrayView<T> x, ArrayView<T> y, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
+    {
+        if (device.UsesHostLoops)
+        {
+            HostLoops.Map(x, y, op);
+            return;
+        }
+        device.Launch(new MapContiguousBody<T, TOp>(x, y, op), (int)y.Length);
     }
 
     private static Layout LayoutOf<T>(StridedView<T> view) where T : unmanaged => Layout.Create(view.Shape, view.Strides, view.Offset);
