@@ -76,6 +76,23 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
     }
 
+    /// <summary>
+    /// Copies elements [<paramref name="start"/>, start + destination.Length) into <paramref name="destination"/>:
+    /// reads only what a view needs, not the whole buffer.
+    /// </summary>
+    public void CopyTo(long start, Span<T> destination)
+    {
+        if (start < 0 || start + destination.Length > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"elements {start}..{start + destination.Length - 1} are outside the buffer of {Length} on {Device}");
+        }
+        if (destination.Length > 0)
+        {
+            View.SubView(start, destination.Length).CopyToCPU(destination);
+        }
+    }
+
     /// <summary>The contents as a new array (waits for queued work).</summary>
     public T[] ToArray()
     {

@@ -77,6 +77,40 @@ public static class Shapes
         return true;
     }
 
+    /// <summary>Whether elements lie in row-major order without gaps (size-1 dimensions' strides ignored).</summary>
+    public static bool IsContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
+    {
+        int expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] != 1 && strides[i] != expected)
+            {
+                return false;
+            }
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The strides of a view broadcast from <paramref name="shape"/> to <paramref name="target"/> (which it must
+    /// broadcast to): new leading dimensions and stretched size-1 dimensions get stride 0, the others keep theirs.
+    /// </summary>
+    public static int[] ExpandedStrides(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, ReadOnlySpan<int> target)
+    {
+        if (!BroadcastsTo(shape, target))
+        {
+            throw new ArgumentException($"cannot expand shape {Format(shape)} to {Format(target)}");
+        }
+        int pad = target.Length - shape.Length;
+        var result = new int[target.Length];
+        for (int i = 0; i < shape.Length; i++)
+        {
+            result[pad + i] = shape[i] == target[pad + i] ? strides[i] : 0;
+        }
+        return result;
+    }
+
     /// <summary>Maps a possibly negative axis into [0, rank); throws naming the axis and the rank.</summary>
     public static int NormalizeAxis(int axis, int rank)
     {

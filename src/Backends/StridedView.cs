@@ -62,22 +62,7 @@ public sealed class StridedView<T> where T : unmanaged
     public Device Device => Buffer.Device;
 
     /// <summary>Whether elements lie in row-major order from <see cref="Offset"/> (size-1 dimensions ignored).</summary>
-    public bool IsContiguous
-    {
-        get
-        {
-            int expected = 1;
-            for (int i = Rank - 1; i >= 0; i--)
-            {
-                if (Shape[i] != 1 && Strides[i] != expected)
-                {
-                    return false;
-                }
-                expected *= Shape[i];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => Shapes.IsContiguous(Shape, Strides);
 
     /// <summary>Dimensions reordered: dimension i of the result is dimension axes[i] of this view.</summary>
     public StridedView<T> Permute(params int[] axes)
@@ -110,18 +95,7 @@ public sealed class StridedView<T> where T : unmanaged
     public StridedView<T> Expand(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        if (!Shapes.BroadcastsTo(Shape, shape))
-        {
-            throw new ArgumentException(
-                $"cannot expand shape {Shapes.Format(Shape)} to {Shapes.Format(shape)}");
-        }
-        int pad = shape.Length - Rank;
-        var strides = new int[shape.Length];
-        for (int i = 0; i < Rank; i++)
-        {
-            strides[pad + i] = Shape[i] == shape[pad + i] ? Strides[i] : 0;
-        }
-        return new StridedView<T>(Buffer, (int[])shape.Clone(), strides, Offset);
+        return new StridedView<T>(Buffer, (int[])shape.Clone(), Shapes.ExpandedStrides(Shape, Strides, shape), Offset);
     }
 
     /// <summary>Elements start..end−1 along one axis.</summary>

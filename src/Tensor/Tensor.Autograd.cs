@@ -44,20 +44,7 @@ public sealed partial class Tensor
     /// <summary>A contiguous copy that does not share memory. Differentiable.</summary>
     public Tensor Clone()
     {
-        var result = Materialize();
-        if (ReferenceEquals(result.Storage, Storage))
-        {
-            result.Dispose();
-            result = Empty(_shape, DType, Device);
-            if (DType == DType.Float32)
-            {
-                Primitives.Copy(F32, result.Storage.Float32!);
-            }
-            else
-            {
-                Primitives.Copy(F64, result.Storage.Float64!);
-            }
-        }
+        var result = Empty(_shape, DType, Device).CopyFrom(this);
         return Record(result, "clone", [this], g => [g]);
     }
 

@@ -127,11 +127,11 @@ public sealed partial class Tensor
         var result = Empty(_shape, dtype, Device);
         if (dtype == DType.Float64)
         {
-            Primitives.Widen(dense.Storage.Float32!, result.Storage.Float64!);
+            Primitives.Widen(dense.F32, result.Storage.Float64!);
         }
         else
         {
-            Primitives.Narrow(dense.Storage.Float64!, result.Storage.Float32!);
+            Primitives.Narrow(dense.F64, result.Storage.Float32!);
         }
         return Record(result, "to", [this], g => [g.To(source)]);
     }

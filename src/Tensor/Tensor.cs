@@ -73,22 +73,7 @@ public sealed partial class Tensor : IDisposable
     public bool IsDisposed => _storage is null;
 
     /// <summary>Whether elements are stored in row-major order without gaps.</summary>
-    public bool IsContiguous
-    {
-        get
-        {
-            int expected = 1;
-            for (int i = Rank - 1; i >= 0; i--)
-            {
-                if (_shape[i] != 1 && Strides[i] != expected)
-                {
-                    return false;
-                }
-                expected *= _shape[i];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => Shapes.IsContiguous(_shape, Strides);
 
     internal int[] ShapeRef => _shape;
 
@@ -132,7 +117,9 @@ public sealed partial class Tensor : IDisposable
             return Array.ConvertAll(ToDoubleArray(), d => (float)d);
         }
         using var dense = Materialize();
-        return dense.Storage.Float32!.ToArray()[..Size];
+        var values = new float[Size];
+        dense.Storage.Float32!.CopyTo(dense.Offset, values);
+        return values;
     }
 
     /// <summary>The data as a row-major double array.</summary>
@@ -143,7 +130,9 @@ public sealed partial class Tensor : IDisposable
             return Array.ConvertAll(ToArray(), f => (double)f);
         }
         using var dense = Materialize();
-        return dense.Storage.Float64!.ToArray()[..Size];
+        var values = new double[Size];
+        dense.Storage.Float64!.CopyTo(dense.Offset, values);
+        return values;
     }
 
     /// <summary>The value of a one-element tensor.</summary>
@@ -216,24 +205,12 @@ public sealed partial class Tensor : IDisposable
         return new Tensor(Storage, shape, strides, offset);
     }
 
-    /// <summary>This tensor if contiguous (a new reference), else a contiguous copy. Not recorded in the graph.</summary>
-    internal Tensor Materialize()
-    {
-        if (IsContiguous && Offset == 0)
-        {
-            return View(_shape, Strides, 0);
-        }
-        var result = Empty(_shape, DType, Device);
-        if (DType == DType.Float32)
-        {
-            Primitives.Copy(F32, result.Storage.Float32!);
-        }
-        else
-        {
-            Primitives.Copy(F64, result.Storage.Float64!);
-        }
-        return result;
-    }
+    /// <summary>
+    /// This tensor if its elements are contiguous (a new reference to the same memory, offset kept), else a
+    /// contiguous copy. Not recorded in the graph.
+    /// </summary>
+    internal Tensor Materialize() =>
+        IsContiguous ? View(_shape, Strides, Offset) : Empty(_shape, DType, Device).CopyFrom(this);
 
     /// <summary>Assigns the gradient of a leaf; the tensor is owned by the leaf from now on.</summary>
     internal void SetGrad(Tensor? grad)

@@ -25,15 +25,7 @@ public sealed partial class Tensor
                 target[i] = _shape[i - pad];
             }
         }
-        if (!Shapes.BroadcastsTo(_shape, target))
-        {
-            throw new ArgumentException($"cannot expand shape {Shapes.Format(_shape)} to {Shapes.Format(shape)}");
-        }
-        var strides = new int[target.Length];
-        for (int i = 0; i < Rank; i++)
-        {
-            strides[pad + i] = _shape[i] == target[pad + i] ? Strides[i] : 0;
-        }
+        var strides = Shapes.ExpandedStrides(_shape, Strides, target);
         var result = View(target, strides, Offset);
         int[] original = _shape;
         return Record(result, "expand", [this], g => [SumToShape(g, original)]);

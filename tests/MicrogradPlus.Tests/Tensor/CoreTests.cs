@@ -60,4 +60,19 @@ public class CoreTests
         var b = Tensor.Randn([3], seed: 2, device: scope.Device);
         Assert.True(Autograd.GradCheck(x => (x[0] * x[1]).Exp(), [a, b]));
     }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Contiguous_slices_read_and_convert_only_their_elements(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var x = Tensor.Arange(10f, scope.Device);
+        var head = x.Slice(0, 0, 4);   // offset 0, buffer longer than the view
+        var middle = x.Slice(0, 2, 6); // offset 2
+        Assert.Equal([0f, 1f, 2f, 3f], head.ToArray());
+        Assert.Equal([2f, 3f, 4f, 5f], middle.ToArray());
+        Assert.Equal([0d, 1d, 2d, 3d], head.To(DType.Float64).ToDoubleArray());
+        Assert.Equal([2f, 3f, 4f, 5f], middle.To(DType.Float64).To(DType.Float32).ToArray());
+    }
 }
