@@ -34,7 +34,9 @@ public static class Functional
             }
             oneHot[i * classes + targets[i]] = 1f;
         }
-        var mask = Tensor.FromArray(oneHot, [n, classes], logits.Device).To(logits.DType);
+        var mask = logits.DType == DType.Float32
+            ? Tensor.FromArray(oneHot, [n, classes], logits.Device)
+            : Tensor.FromArray(Array.ConvertAll(oneHot, v => (double)v), [n, classes], logits.Device);
         return -(logits.LogSoftmax(1) * mask).Sum() / n;
     }
 

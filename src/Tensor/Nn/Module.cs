@@ -96,11 +96,15 @@ public abstract class Module : IDisposable
         {
             if (state.TryGetValue(name, out var source))
             {
-                var converted = source.To(target.Device).To(target.DType);
+                var moved = source.To(target.Device);
+                var converted = moved.To(target.DType);
                 target.CopyFrom(converted);
-                if (!ReferenceEquals(converted, source))
+                foreach (var temporary in new[] { moved, converted })
                 {
-                    converted.Dispose();
+                    if (!ReferenceEquals(temporary, source))
+                    {
+                        temporary.Dispose();
+                    }
                 }
             }
         }

@@ -16,15 +16,15 @@ public sealed partial class Tensor
     public Tensor LogSoftmax(int axis)
     {
         int[] axes = SingleAxis(axis);
+        var (shifted, exp, sum) = ShiftedExp(axes);
         Tensor y;
-        using (var max = Reduce<MaxReduce>(this, axes, keepDim: true))
-        using (var shifted = Zip<SubOp>(this, max, "log_softmax"))
-        using (var exp = Map<ExpOp>(shifted))
-        using (var sum = Reduce<SumReduce>(exp, axes, keepDim: true))
         using (var logSum = Map<LogOp>(sum))
         {
             y = Zip<SubOp>(shifted, logSum, "log_softmax");
         }
+        shifted.Dispose();
+        exp.Dispose();
+        sum.Dispose();
         return Record(y, "log_softmax", [this], g => [g - y.Exp() * g.Sum(axes, keepDim: true)]);
     }
 }

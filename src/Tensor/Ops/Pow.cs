@@ -30,7 +30,7 @@ public sealed partial class Tensor
         Tensor a = this, b = exponent;
         var result = Zip<PowOp>(a, b, "pow");
         return Record(result, "pow", [a, b], g => [
-            a.RequiresGrad ? SumToShape(g * b * a.Pow(b - 1f + CompareToScalar<EqualOp>(b, 0f)), a._shape) : null,
+            a.RequiresGrad ? SumToShape(g * b * a.Pow(b - 1f + b.Eq(0f)), a._shape) : null,
             b.RequiresGrad ? SumToShape(g * result * (a + PowExponentMask(a, b)).Log(), b._shape) : null,
         ]);
     }
@@ -46,7 +46,7 @@ public sealed partial class Tensor
         var result = Map(exponent, new ScalarPowOp(@base));
         return Record(result, "pow", [exponent], g => [
             @base == 0f
-                ? g * result * CompareToScalar<GreaterEqualOp>(exponent, 0f).Log()
+                ? g * result * exponent.Ge(0f).Log()
                 : g * result * MathF.Log(@base),
         ]);
     }
@@ -54,16 +54,8 @@ public sealed partial class Tensor
     /// <summary>[a = 0 ∧ b ≥ 0] in the broadcast shape: where PyTorch zeroes the gradient of aᵇ for b.</summary>
     private static Tensor PowExponentMask(Tensor a, Tensor b)
     {
-        using var aIsZero = CompareToScalar<EqualOp>(a, 0f);
-        using var bNonNegative = CompareToScalar<GreaterEqualOp>(b, 0f);
+        using var aIsZero = a.Eq(0f);
+        using var bNonNegative = b.Ge(0f);
         return Zip<MulOp>(aIsZero, bNonNegative, "pow");
-    }
-
-    /// <summary>op(x, value) element-wise: a constant 0/1 mask for a comparison operator; not recorded.</summary>
-    private static Tensor CompareToScalar<TOp>(Tensor x, float value)
-        where TOp : struct, IBinaryOp<float>, IBinaryOp<double>
-    {
-        using var scalar = Full([], value, x.Device, x.DType);
-        return Zip<TOp>(x, scalar, "compare");
     }
 }

@@ -17,18 +17,27 @@ public sealed partial class Tensor
     public Tensor Softmax(int axis)
     {
         int[] axes = SingleAxis(axis);
-        Tensor y;
-        using (var max = Reduce<MaxReduce>(this, axes, keepDim: true))
-        using (var shifted = Zip<SubOp>(this, max, "softmax"))
-        using (var exp = Map<ExpOp>(shifted))
-        using (var sum = Reduce<SumReduce>(exp, axes, keepDim: true))
-        {
-            y = Zip<DivOp>(exp, sum, "softmax");
-        }
+        var (shifted, exp, sum) = ShiftedExp(axes);
+        var y = Zip<DivOp>(exp, sum, "softmax");
+        shifted.Dispose();
+        exp.Dispose();
+        sum.Dispose();
         return Record(y, "softmax", [this], g => [y * (g - (g * y).Sum(axes, keepDim: true))]);
     }
 
     /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>
+    /// <summary>
+    /// The stable core of softmax and log-softmax, not recorded: s = x − max(x) along the axes, eˢ, and Σ eˢ (kept
+    /// dimensions). Subtracting the max keeps every exponent ≤ 0, so nothing overflows.
+    /// </summary>
+    private (Tensor Shifted, Tensor Exp, Tensor Sum) ShiftedExp(int[] axes)
+    {
+        using var max = Reduce<MaxReduce>(this, axes, keepDim: true);
+        var shifted = Zip<SubOp>(this, max, "softmax");
+        var exp = Map<ExpOp>(shifted);
+        return (shifted, exp, Reduce<SumReduce>(exp, axes, keepDim: true));
+    }
+
     private int[] SingleAxis(int axis)
     {
         int a = Shapes.NormalizeAxis(axis, Rank);

@@ -48,7 +48,6 @@ public sealed class Sgd : Optimizer
     /// <inheritdoc/>
     protected override void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad)
     {
-        var buffer = _momentum[index] ??= Momentum != 0f ? ZeroState(parameter) : grad;
         var settings = new SgdSettings
         {
             LearningRate = LearningRate,
@@ -59,11 +58,9 @@ public sealed class Sgd : Optimizer
             FirstStep = _started[index] ? 0 : 1,
         };
         _started[index] = true;
-        Primitives.SgdStep(parameter, grad, Momentum != 0f ? buffer : grad, settings);
-        if (Momentum == 0f)
-        {
-            _momentum[index] = null;
-        }
+        // Without momentum the kernel never touches the buffer, so the gradient stands in for it.
+        var buffer = Momentum != 0f ? _momentum[index] ??= ZeroState(parameter) : grad;
+        Primitives.SgdStep(parameter, grad, buffer, settings);
     }
 
     /// <inheritdoc/>
@@ -71,10 +68,7 @@ public sealed class Sgd : Optimizer
     {
         for (int i = 0; i < _momentum.Length; i++)
         {
-            if (Momentum != 0f)
-            {
-                _momentum[i]?.Dispose();
-            }
+            _momentum[i]?.Dispose();
             _momentum[i] = null;
         }
     }
