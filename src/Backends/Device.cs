@@ -277,10 +277,11 @@ public sealed partial class Device
 
         private void Dispose()
         {
-            // Order matters: pooled buffers, then their accelerators, then the context.
+            // Order matters: pooled buffers and cuBLAS handles, then their accelerators, then the context.
             foreach (var device in All)
             {
                 device.Pool.Trim();
+                device._blas?.Dispose();
             }
             foreach (var device in All)
             {

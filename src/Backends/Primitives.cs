@@ -20,13 +20,19 @@ public enum ReduceStrategy
 public enum MatMulKernel
 {
     /// <summary>
-    /// Tiled on GPUs; on the CPU device a vectorised host loop (or the naive kernel when host loops are off).
+    /// On CUDA, cuBLAS for large products when it loads and <see cref="Device.UseCuBlas"/> is on; otherwise on GPUs
+    /// the register-blocked kernel when there are enough 128×128 blocks to fill the device, else the tiled one; on
+    /// the CPU device a vectorised host loop (or the naive kernel when host loops are off).
     /// </summary>
     Auto,
     /// <summary>One thread per output element: the reference.</summary>
     Naive,
-    /// <summary>Shared-memory tiles.</summary>
+    /// <summary>Shared-memory tiles, one output per thread.</summary>
     Tiled,
+    /// <summary>Register blocking: 128×128 per group of 256 threads, 8×8 per thread, double-buffered slices.</summary>
+    Blocked,
+    /// <summary>cuBLAS GEMM (CUDA only; throws, saying why, where it does not load or the layout does not fit).</summary>
+    CuBlas,
 }
 
 /// <summary>
@@ -314,10 +320,86 @@ public static class Primitives
             Fill(c, T.Zero);
             return;
         }
+        var s = MatMulGeometry(a, b, transposeA, transposeB);
+        var device = a.Device;
+        var (av, bv, cv) = (a.Buffer.View, b.Buffer.View, c.View);
+        if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
+        {
+            HostMatMul.Run(av, bv, cv, s);
+            return;
+        }
+        if (kernel == MatMulKernel.Auto)
+        {
+            kernel = ChooseMatMul(device, s, out var plan);
+            if (kernel == MatMulKernel.CuBlas)
+            {
+                device.Blas!.Run(av, bv, cv, s, plan);
+                return;
+            }
+        }
+        switch (kernel)
+        {
+            case MatMulKernel.Naive:
+                device.Launch(new MatMulNaiveBody<T>(av, bv, cv, s), s.Batch * s.M * s.N);
+                break;
+            case MatMulKernel.Tiled:
+            {
+                int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
+                int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
+                var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
+                        MatMulKernels.Tiled));
+                tiled(new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile), av, bv,
+                    cv, s, tile);
+                break;
+            }
+            case MatMulKernel.Blocked:
+            {
+                if (device.MaxGroupSize < MatMulBlocked.GroupSize)
+                {
+                    throw new NotSupportedException(
+                        $"the blocked matmul needs groups of {MatMulBlocked.GroupSize} threads; {device} runs at most " +
+                        $"{device.MaxGroupSize}");
+                }
+                var blocked = device.Kernels.Get((nameof(MatMulBlocked), typeof(T)), acc =>
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(MatMulBlocked.Run));
+                int groups = Math.Min(BlockedGroups(s), device.ResidentGroups(MatMulBlocked.GroupSize) * 2);
+                blocked(new KernelConfig(groups, MatMulBlocked.GroupSize), av, bv, cv, s);
+                break;
+            }
+            case MatMulKernel.CuBlas:
+            {
+                var blas = device.Blas ?? throw new NotSupportedException(
+                    $"matmul kernel CuBlas on {device}: {device.CuBlasStatus}");
+                if (!GemmPlan.TryCreate(s, out var plan))
+                {
+                    throw new NotSupportedException(
+                        $"matmul kernel CuBlas: the layout of {Shapes.Format(a.Shape)} (strides " +
+                        $"{Shapes.Format(a.Strides)}) · {Shapes.Format(b.Shape)} (strides {Shapes.Format(b.Strides)}) " +
+                        "is not a column-major matrix or its transpose");
+                }
+                blas.Run(av, bv, cv, s, plan);
+                break;
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown matmul kernel");
+        }
+    }
+
+    /// <summary>
+    /// The geometry the matmul kernels read: batch count, M, N, K, the batch layouts and the row and column strides
+    /// of both operands (after the transpose flags). Operands must be non-empty with fitting shapes.
+    /// </summary>
+    public static MatMulShape MatMulGeometry<T>(StridedView<T> a, StridedView<T> b, bool transposeA = false,
+        bool transposeB = false) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
         int[] batchShape = outShape[..^2];
         var aBatch = new StridedView<T>(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
         var bBatch = new StridedView<T>(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
-        var s = new MatMulShape
+        return new MatMulShape
         {
             Batch = Shapes.Size(batchShape),
             M = outShape[^2],
@@ -330,29 +412,36 @@ public static class Primitives
             BRowStride = transposeB ? b.Strides[^1] : b.Strides[^2],
             BColStride = transposeB ? b.Strides[^2] : b.Strides[^1],
         };
-        var device = a.Device;
-        int total = Shapes.Size(outShape);
-        if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
-        {
-            HostMatMul.Run(a.Buffer.View, b.Buffer.View, c.View, s);
-            return;
-        }
-        if (kernel == MatMulKernel.Auto)
-        {
-            kernel = device.Kind == DeviceKind.Cpu ? MatMulKernel.Naive : MatMulKernel.Tiled;
-        }
-        if (kernel == MatMulKernel.Naive || total == 0)
-        {
-            device.Launch(new MatMulNaiveBody<T>(a.Buffer.View, b.Buffer.View, c.View, s), total);
-            return;
-        }
-        int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
-        int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
-        var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(MatMulKernels.Tiled));
-        var config = new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile);
-        tiled(config, a.Buffer.View, b.Buffer.View, c.View, s, tile);
     }
+
+    /// <summary>
+    /// What <see cref="MatMulKernel.Auto"/> runs where host loops are off: the naive kernel on the CPU accelerator,
+    /// cuBLAS for large products on CUDA, the blocked kernel where 128×128 blocks fill the device, else the tiled one.
+    /// </summary>
+    private static MatMulKernel ChooseMatMul(Device device, in MatMulShape s, out GemmPlan plan)
+    {
+        plan = default;
+        if (device.Kind == DeviceKind.Cpu)
+        {
+            return MatMulKernel.Naive;
+        }
+        long work = (long)s.M * s.N * s.K;
+        if (device.Kind == DeviceKind.Cuda && device.UseCuBlas && work >= Device.CuBlasMinWork &&
+            s.Batch <= MaxCuBlasBatch && device.Blas is not null && GemmPlan.TryCreate(s, out plan))
+        {
+            return MatMulKernel.CuBlas;
+        }
+        return device.MaxGroupSize >= MatMulBlocked.GroupSize && BlockedGroups(s) >= device.Multiprocessors
+            ? MatMulKernel.Blocked
+            : MatMulKernel.Tiled;
+    }
+
+    // cuBLAS is called once per matrix of a batch; beyond this many, one launch of an own kernel is cheaper.
+    private const int MaxCuBlasBatch = 16;
+
+    private static int BlockedGroups(in MatMulShape s) =>
+        s.Batch * ((s.M + MatMulBlocked.Block - 1) / MatMulBlocked.Block) *
+        ((s.N + MatMulBlocked.Block - 1) / MatMulBlocked.Block);
 
     /// <summary>The output shape of <see cref="MatMul"/>; throws naming both shapes when they do not fit.</summary>
     public static int[] MatMulShape(int[] a, int[] b, bool transposeA = false, bool transposeB = false)

@@ -12,7 +12,7 @@ namespace MicrogradPlus.Tests.Kernels;
 /// </summary>
 public class MatMulTests
 {
-    private static readonly (string Name, Func<double[], HostView> A, Func<double[], HostView> B, bool TransposeA,
+    internal static readonly (string Name, Func<double[], HostView> A, Func<double[], HostView> B, bool TransposeA,
         bool TransposeB)[] Cases =
     [
         ("2-D", v => HostView.Filled(v, 3, 4), v => HostView.Filled(v, 4, 5), false, false),
@@ -135,7 +135,7 @@ public class MatMulTests
     }
 
     /// <summary>C = op(A)·op(B) in float64 with NumPy batch broadcasting, and Σ|a·b| per element.</summary>
-    private static (double[] Values, double[] Magnitude) Reference(HostView a, HostView b, bool ta, bool tb)
+    internal static (double[] Values, double[] Magnitude) Reference(HostView a, HostView b, bool ta, bool tb)
     {
         int m = ta ? a.Shape[^1] : a.Shape[^2];
         int k = ta ? a.Shape[^2] : a.Shape[^1];

@@ -1,0 +1,73 @@
+using ILGPU.Runtime.Cuda;
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
+
+public sealed partial class Device
+{
+    /// <summary>
+    /// The environment variable that turns the cuBLAS path off when set to 0, off or false (it is on by default on
+    /// CUDA devices where cuBLAS loads).
+    /// </summary>
+    public const string CuBlasVariable = "MICROGRAD_CUBLAS";
+
+    /// <summary>
+    /// Products with at least this many multiply-adds (M·N·K per matrix) go to cuBLAS when it is on; smaller ones
+    /// cost less as one launch of the library's own kernel.
+    /// </summary>
+    public const long CuBlasMinWork = 64L * 64 * 64;
+
+    private CuBlasGemm? _blas;
+    private string? _blasStatus;
+
+    /// <summary>
+    /// Whether large float32/float64 matrix products on this CUDA device run through cuBLAS (when it loads). True by
+    /// default unless <c>MICROGRAD_CUBLAS=0</c>; set false to measure or test the library's own kernels. cuBLAS is
+    /// never required: where it does not load, <see cref="CuBlasStatus"/> says why and the own kernels run.
+    /// </summary>
+    public bool UseCuBlas { get; set; } = !IsOff(Environment.GetEnvironmentVariable(CuBlasVariable));
+
+    /// <summary>Whether cuBLAS loaded on this device (loads it on first call; false on other devices).</summary>
+    public bool HasCuBlas => Blas is not null;
+
+    /// <summary>"cuBLAS 130100 loaded", or why it is not used here.</summary>
+    public string CuBlasStatus
+    {
+        get
+        {
+            _ = Blas;
+            return _blasStatus!;
+        }
+    }
+
+    /// <summary>cuBLAS for this device, created on first use; null where it does not load.</summary>
+    internal CuBlasGemm? Blas
+    {
+        get
+        {
+            if (_blasStatus is not null)
+            {
+                return _blas;
+            }
+            lock (_gate)
+            {
+                if (_blasStatus is null)
+                {
+                    if (Kind != DeviceKind.Cuda)
+                    {
+                        _blasStatus = $"cuBLAS is CUDA only; this is {this}";
+                    }
+                    else
+                    {
+                        _blas = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, out string why);
+                        _blasStatus = why;
+                    }
+                }
+                return _blas;
+            }
+        }
+    }
+
+    private static bool IsOff(string? value) =>
+        value is not null && value.Trim().ToLowerInvariant() is "0" or "off" or "false" or "no";
+}

@@ -1,0 +1,251 @@
+using System.Numerics;
+using ILGPU;
+
+namespace MicrogradPlus.Kernels;
+
+/// <summary>
+/// The register-blocked matrix product for large matrices on GPUs. A group of 256 threads computes a 128×128 block
+/// of C; each thread keeps an 8×8 corner of it in registers. K advances 8 at a time through two shared-memory
+/// buffers: while the group multiplies out one 8-deep slice, each thread already holds its share of the next slice
+/// in registers and writes it to the other buffer afterwards, so one barrier per slice suffices and global loads
+/// overlap the arithmetic. Per slice a thread reads 8 values of A and 8 of B from shared memory as four 16-byte
+/// vector loads and does 64 multiply-adds with them.
+/// </summary>
+/// <remarks>
+/// ILGPU keeps local arrays in (slow) local memory and does not unroll loops with dynamic indices into registers, so
+/// the 64 accumulators are the fields of <see cref="Block8x8{T}"/>, written out; structures of scalars become
+/// registers. Tests compile this kernel to PTX and check that it uses no local memory and loads shared memory as
+/// vectors.
+/// </remarks>
+public static class MatMulBlocked
+{
+    /// <summary>Threads per group: 16×16, each owning an 8×8 corner of the 128×128 block.</summary>
+    public const int GroupSize = 256;
+
+    /// <summary>Rows and columns of C per group.</summary>
+    public const int Block = 128;
+
+    /// <summary>Depth of one K slice staged in shared memory.</summary>
+    public const int Depth = 8;
+
+    private const int PerThread = 8;
+    private const int ThreadsPerRow = Block / PerThread;
+    private const int SliceSize = Block * Depth;
+
+    /// <summary>
+    /// C[b] = A[b]·B[b]. Groups grid-stride over (batch, row block, column block); operands are read through the
+    /// strides of <paramref name="s"/>, so transposed and broadcast operands need no copy. Launch with groups of
+    /// <see cref="GroupSize"/> threads.
+    /// </summary>
+    public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape s)
+        where T : unmanaged, INumber<T>
+    {
+        // [buffer][k][m] and [buffer][k][n]: a thread's 8 consecutive rows (columns) at one k are adjacent.
+        var sliceA = SharedMemory.Allocate<T>(2 * SliceSize);
+        var sliceB = SharedMemory.Allocate<T>(2 * SliceSize);
+        int t = Group.IdxX;
+        int rowInBlock = t / ThreadsPerRow * PerThread;
+        int colInBlock = t % ThreadsPerRow * PerThread;
+        // Which way consecutive threads walk when loading: along whichever dimension is contiguous in memory.
+        bool aAlongRows = s.ARowStride == 1 && s.AColStride != 1;
+        bool bAlongCols = !(s.BRowStride == 1 && s.BColStride != 1);
+        int blocksN = (s.N + Block - 1) / Block;
+        int blocksM = (s.M + Block - 1) / Block;
+        int blocks = s.Batch * blocksM * blocksN;
+        int slices = (s.K + Depth - 1) / Depth;
+        for (int block = Grid.IdxX; block < blocks; block += Grid.DimX)
+        {
+            var at = new Origin(s, block, blocksM, blocksN);
+            var stageA = LoadA(a, s, at, 0, t, aAlongRows);
+            var stageB = LoadB(b, s, at, 0, t, bAlongCols);
+            Store(sliceA, 0, stageA, t, aAlongRows);
+            Store(sliceB, 0, stageB, t, bAlongCols);
+            Group.Barrier();
+            var acc = default(Block8x8<T>);
+            for (int slice = 0; slice < slices; slice++)
+            {
+                int current = (slice & 1) * SliceSize;
+                bool more = slice + 1 < slices;
+                if (more)
+                {
+                    stageA = LoadA(a, s, at, (slice + 1) * Depth, t, aAlongRows);
+                    stageB = LoadB(b, s, at, (slice + 1) * Depth, t, bAlongCols);
+                }
+                for (int k = 0; k < Depth; k++)
+                {
+                    var column = LoadEight(sliceA, current + k * Block + rowInBlock);
+                    var row = LoadEight(sliceB, current + k * Block + colInBlock);
+                    acc.AddOuter(column, row);
+                }
+                if (more)
+                {
+                    int next = SliceSize - current;
+                    Store(sliceA, next, stageA, t, aAlongRows);
+                    Store(sliceB, next, stageB, t, bAlongCols);
+                }
+                Group.Barrier();
+            }
+            acc.Store(c, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
+        }
+    }
+
+    /// <summary>Where one group's block starts: batch, first row and first column of C.</summary>
+    private readonly struct Origin
+    {
+        public readonly int Batch, Row, Col, BaseA, BaseB;
+
+        public Origin(in MatMulShape s, int block, int blocksM, int blocksN)
+        {
+            Col = block % blocksN * Block;
+            Row = block / blocksN % blocksM * Block;
+            Batch = block / (blocksN * blocksM);
+            BaseA = s.BatchA.OffsetOf(Batch);
+            BaseB = s.BatchB.OffsetOf(Batch);
+        }
+    }
+
+    // A slice holds Block×Depth elements, four per thread. Element i of the slice is (r, k) with r the row of A (or
+    // the column of B) inside the block; consecutive i walk along r or along k.
+    private static int OuterOf(int i, bool alongOuter) => alongOuter ? i % Block : i / Depth;
+
+    private static int DepthOf(int i, bool alongOuter) => alongOuter ? i / Block : i % Depth;
+
+    private static T ElementA<T>(ArrayView<T> a, in MatMulShape s, in Origin at, int k0, int i, bool alongRows)
+        where T : unmanaged, INumber<T>
+    {
+        int m = at.Row + OuterOf(i, alongRows);
+        int k = k0 + DepthOf(i, alongRows);
+        return m < s.M && k < s.K ? a[at.BaseA + m * s.ARowStride + k * s.AColStride] : T.Zero;
+    }
+
+    private static T ElementB<T>(ArrayView<T> b, in MatMulShape s, in Origin at, int k0, int i, bool alongCols)
+        where T : unmanaged, INumber<T>
+    {
+        int n = at.Col + OuterOf(i, alongCols);
+        int k = k0 + DepthOf(i, alongCols);
+        return n < s.N && k < s.K ? b[at.BaseB + k * s.BRowStride + n * s.BColStride] : T.Zero;
+    }
+
+    private static Vec4<T> LoadA<T>(ArrayView<T> a, in MatMulShape s, in Origin at, int k0, int t, bool alongRows)
+        where T : unmanaged, INumber<T> => new()
+        {
+            X0 = ElementA(a, s, at, k0, t, alongRows),
+            X1 = ElementA(a, s, at, k0, t + GroupSize, alongRows),
+            X2 = ElementA(a, s, at, k0, t + 2 * GroupSize, alongRows),
+            X3 = ElementA(a, s, at, k0, t + 3 * GroupSize, alongRows),
+        };
+
+    private static Vec4<T> LoadB<T>(ArrayView<T> b, in MatMulShape s, in Origin at, int k0, int t, bool alongCols)
+        where T : unmanaged, INumber<T> => new()
+        {
+            X0 = ElementB(b, s, at, k0, t, alongCols),
+            X1 = ElementB(b, s, at, k0, t + GroupSize, alongCols),
+            X2 = ElementB(b, s, at, k0, t + 2 * GroupSize, alongCols),
+            X3 = ElementB(b, s, at, k0, t + 3 * GroupSize, alongCols),
+        };
+
+    private static void Store<T>(ArrayView<T> slice, int buffer, in Vec4<T> stage, int t, bool alongOuter)
+        where T : unmanaged
+    {
+        Put(slice, buffer, t, stage.X0, alongOuter);
+        Put(slice, buffer, t + GroupSize, stage.X1, alongOuter);
+        Put(slice, buffer, t + 2 * GroupSize, stage.X2, alongOuter);
+        Put(slice, buffer, t + 3 * GroupSize, stage.X3, alongOuter);
+    }
+
+    private static void Put<T>(ArrayView<T> slice, int buffer, int i, T value, bool alongOuter) where T : unmanaged =>
+        slice[buffer + DepthOf(i, alongOuter) * Block + OuterOf(i, alongOuter)] = value;
+
+    /// <summary>Eight consecutive elements starting at <paramref name="start"/>, a multiple of 4, as two vector loads.</summary>
+    private static Vec8<T> LoadEight<T>(ArrayView<T> view, int start)
+        where T : unmanaged, INumber<T>
+    {
+        var quads = view.Cast<Vec4<T>>();
+        var low = quads[start / 4];
+        var high = quads[start / 4 + 1];
+        return new Vec8<T>
+        {
+            X0 = low.X0, X1 = low.X1, X2 = low.X2, X3 = low.X3,
+            X4 = high.X0, X5 = high.X1, X6 = high.X2, X7 = high.X3,
+        };
+    }
+}
+
+/// <summary>Four values in registers; also the 16-byte unit of vector loads from shared memory.</summary>
+public struct Vec4<T> where T : unmanaged
+{
+#pragma warning disable CS1591
+    public T X0, X1, X2, X3;
+#pragma warning restore CS1591
+}
+
+/// <summary>Eight values in registers.</summary>
+public struct Vec8<T> where T : unmanaged, INumber<T>
+{
+#pragma warning disable CS1591
+    public T X0, X1, X2, X3, X4, X5, X6, X7;
+#pragma warning restore CS1591
+
+    /// <summary>this += s · v.</summary>
+    public void AddScaled(T s, in Vec8<T> v)
+    {
+        X0 += s * v.X0;
+        X1 += s * v.X1;
+        X2 += s * v.X2;
+        X3 += s * v.X3;
+        X4 += s * v.X4;
+        X5 += s * v.X5;
+        X6 += s * v.X6;
+        X7 += s * v.X7;
+    }
+
+    /// <summary>Writes the first <paramref name="count"/> values (at most 8) to c[start…].</summary>
+    public readonly void Store(ArrayView<T> c, int start, int count)
+    {
+        if (count > 0) c[start] = X0;
+        if (count > 1) c[start + 1] = X1;
+        if (count > 2) c[start + 2] = X2;
+        if (count > 3) c[start + 3] = X3;
+        if (count > 4) c[start + 4] = X4;
+        if (count > 5) c[start + 5] = X5;
+        if (count > 6) c[start + 6] = X6;
+        if (count > 7) c[start + 7] = X7;
+    }
+}
+
+/// <summary>An 8×8 block of C in registers: one <see cref="Vec8{T}"/> per row.</summary>
+public struct Block8x8<T> where T : unmanaged, INumber<T>
+{
+#pragma warning disable CS1591
+    public Vec8<T> R0, R1, R2, R3, R4, R5, R6, R7;
+#pragma warning restore CS1591
+
+    /// <summary>this += column · rowᵀ: 64 multiply-adds.</summary>
+    public void AddOuter(in Vec8<T> column, in Vec8<T> row)
+    {
+        R0.AddScaled(column.X0, row);
+        R1.AddScaled(column.X1, row);
+        R2.AddScaled(column.X2, row);
+        R3.AddScaled(column.X3, row);
+        R4.AddScaled(column.X4, row);
+        R5.AddScaled(column.X5, row);
+        R6.AddScaled(column.X6, row);
+        R7.AddScaled(column.X7, row);
+    }
+
+    /// <summary>Writes the block to C (contiguous [batch, M, N]) at (row, col), leaving out what lies outside C.</summary>
+    public readonly void Store(ArrayView<T> c, in MatMulShape s, int batch, int row, int col)
+    {
+        int count = s.N - col;
+        int start = (batch * s.M + row) * s.N + col;
+        int rows = s.M - row;
+        if (rows > 0) R0.Store(c, start, count);
+        if (rows > 1) R1.Store(c, start + s.N, count);
+        if (rows > 2) R2.Store(c, start + 2 * s.N, count);
+        if (rows > 3) R3.Store(c, start + 3 * s.N, count);
+        if (rows > 4) R4.Store(c, start + 4 * s.N, count);
+        if (rows > 5) R5.Store(c, start + 5 * s.N, count);
+        if (rows > 6) R6.Store(c, start + 6 * s.N, count);
+        if (rows > 7) R7.Store(c, start + 7 * s.N, count);
+    }
+}
