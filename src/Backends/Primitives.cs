@@ -51,7 +51,7 @@ public static class Primitives
         var device = x.Device;
         if (x.IsContiguous)
         {
-            MapContiguous(device, x.Buffer.View.SubView(x.Offset, x.Size), y.View, op);
+            MapContiguous(device, x.Buffer.View.SubView(x.Offset, x.Size), y.View, op, Vectorized.Aligned(x.Offset));
         }
         else
         {
@@ -87,7 +87,9 @@ public static class Primitives
                 HostLoops.Zip(av, bv, c.View, op);
                 return;
             }
-            device.Launch(new ZipContiguousBody<T, TOp>(av, bv, c.View, op), size);
+            bool aligned = Vectorized.Aligned(a.Offset) && Vectorized.Aligned(b.Offset);
+            device.Launch(new ZipContiguousBody<T, TOp>(av, bv, c.View.SubView(0, size), op, aligned),
+                Vectorized.Quads(size));
         }
         else
         {
@@ -117,7 +119,8 @@ public static class Primitives
         if (source.IsContiguous && destination.IsContiguous)
         {
             MapContiguous(device, source.Buffer.View.SubView(source.Offset, source.Size),
-                destination.Buffer.View.SubView(destination.Offset, destination.Size), default(CopyOp<T>));
+                destination.Buffer.View.SubView(destination.Offset, destination.Size), default(CopyOp<T>),
+                Vectorized.Aligned(source.Offset) && Vectorized.Aligned(destination.Offset));
         }
         else
         {
@@ -607,8 +610,11 @@ public static class Primitives
         }
     }
 
-    /// <summary>y = op(x) over contiguous views: a span loop on the CPU device, the contiguous kernel elsewhere.</summary>
-    private static void MapContiguous<T, TOp>(Device device, ArrayView<T> x, ArrayView<T> y, TOp op)
+    /// <summary>
+    /// y = op(x) over contiguous views: a span loop on the CPU device, the contiguous kernel elsewhere (with vector
+    /// loads when both views start at a multiple of four elements of their buffers: <paramref name="aligned"/>).
+    /// </summary>
+    private static void MapContiguous<T, TOp>(Device device, ArrayView<T> x, ArrayView<T> y, TOp op, bool aligned)
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
@@ -617,7 +623,7 @@ public static class Primitives
             HostLoops.Map(x, y, op);
             return;
         }
-        device.Launch(new MapContiguousBody<T, TOp>(x, y, op), (int)y.Length);
+        device.Launch(new MapContiguousBody<T, TOp>(x, y, op, aligned), Vectorized.Quads(y.IntLength));
     }
 
     private static Layout LayoutOf<T>(StridedView<T> view) where T : unmanaged => Layout.Create(view.Shape, view.Strides, view.Offset);

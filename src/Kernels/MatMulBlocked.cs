@@ -171,14 +171,6 @@ public static class MatMulBlocked
     }
 }
 
-/// <summary>Four values in registers; also the 16-byte unit of vector loads from shared memory.</summary>
-public struct Vec4<T> where T : unmanaged
-{
-#pragma warning disable CS1591
-    public T X0, X1, X2, X3;
-#pragma warning restore CS1591
-}
-
 /// <summary>Eight values in registers.</summary>
 public struct Vec8<T> where T : unmanaged, INumber<T>
 {

@@ -1,0 +1,53 @@
+using MicrogradPlus.Kernels;
+using MicrogradPlus.Tests.Infrastructure;
+using Xunit;
+
+namespace MicrogradPlus.Tests.Kernels;
+
+/// <summary>
+/// What the CUDA code of the hot kernels looks like, checked on any machine by compiling to PTX: the speed of these
+/// kernels on a GPU rests on these properties, and a refactoring that loses one would otherwise only show up as a
+/// slower benchmark on a GPU machine.
+/// </summary>
+public class PtxTests
+{
+    /// <summary>
+    /// ILGPU keeps local arrays in local memory, so the blocked matmul's accumulators are struct fields: no local
+    /// memory, shared memory read as 16-byte vectors, one barrier per slice (plus the first), 64 multiply-adds.
+    /// </summary>
+    [Fact]
+    public void Blocked_matmul_keeps_its_block_in_registers_and_loads_vectors()
+    {
+        string ptx = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!
+            .MakeGenericMethod(typeof(float)), MatMulBlocked.GroupSize);
+        Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
+        Assert.DoesNotContain("st.local", ptx, StringComparison.Ordinal);
+        Assert.Equal(4, Ptx.Count(ptx, "ld.shared.v4.f32"));
+        Assert.Equal(0, Ptx.Count(ptx, "ld.shared.f32"));
+        Assert.Equal(2, Ptx.Count(ptx, "bar.sync"));
+        Assert.Equal(64, Ptx.Count(ptx, "mul.f32"));
+
+        string ptx64 = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!
+            .MakeGenericMethod(typeof(double)), MatMulBlocked.GroupSize);
+        Assert.DoesNotContain("ld.local", ptx64, StringComparison.Ordinal);
+        Assert.Equal(0, Ptx.Count(ptx64, "ld.shared.f64"));
+    }
+
+    /// <summary>Contiguous element-wise kernels move 16 bytes per load and store, and exp is one ex2.approx.</summary>
+    [Fact]
+    public void Contiguous_elementwise_kernels_use_vector_loads_and_stores()
+    {
+        string exp = Ptx.Compile(GridStrideOf(typeof(MapContiguousBody<float, ExpOp>)), 256);
+        Assert.Equal(1, Ptx.Count(exp, "ld.global.v4.f32"));
+        Assert.Equal(1, Ptx.Count(exp, "st.global.v4.f32"));
+        Assert.True(Ptx.Count(exp, "ex2.approx.f32") >= 4, "exp should compile to ex2.approx");
+
+        string add = Ptx.Compile(GridStrideOf(typeof(ZipContiguousBody<float, AddOp>)), 256);
+        Assert.Equal(2, Ptx.Count(add, "ld.global.v4.f32"));
+        Assert.Equal(1, Ptx.Count(add, "st.global.v4.f32"));
+        Assert.DoesNotContain("ld.local", add, StringComparison.Ordinal);
+    }
+
+    private static System.Reflection.MethodInfo GridStrideOf(Type body) =>
+        typeof(GridStride).GetMethod(nameof(GridStride.Run))!.MakeGenericMethod(body);
+}
