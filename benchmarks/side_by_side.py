@@ -6,7 +6,7 @@
 One row per MicrogradPlus measurement: workload, size, our device, our mean (us), PyTorch's mean (us) for the same
 workload and size, the ratio ours / PyTorch (below 1: we are faster), and the rate of both — GB/s for bandwidth-bound
 workloads, GFLOP/s for matmul and MLP steps — computed from the work our benchmark recorded (bytes, flops), so both
-columns count the same bytes. Every matmul kernel of ours (naive, tiled, auto, cuBLAS) is compared with torch.matmul,
+columns count the same bytes. Every matmul kernel of ours (naive, tiled, blocked, auto, cuBLAS) is compared with torch.matmul,
 the primitive-level dispatch with PyTorch's tensor add, and add_baseline (the CPU TensorPrimitives comparison) with
 PyTorch's add.
 """
@@ -15,7 +15,7 @@ import json
 import sys
 
 ORDER = ["add", "mul", "exp", "add_baseline", "add_row", "add_col", "sum_all", "sum_rows", "sum_cols",
-         "matmul_naive", "matmul_tiled", "matmul_auto", "matmul_cublas", "softmax", "cross_entropy"]
+         "matmul_naive", "matmul_tiled", "matmul_blocked", "matmul_auto", "matmul_cublas", "softmax", "cross_entropy"]
 
 
 def torch_name(name):

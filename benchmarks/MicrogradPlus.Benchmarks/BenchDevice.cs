@@ -69,6 +69,10 @@ public sealed class CpuMaxSizeAttribute(int max) : Attribute
     public int QuickMax { get; set; } = -1;
 }
 
+/// <summary>A benchmark method that runs on GPUs only (its kernel needs groups the CPU accelerator does not have).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class GpuOnlyAttribute : Attribute;
+
 /// <summary>A benchmark method that runs on the CPU devices only (on GPUs it would duplicate another method).</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class CpuOnlyAttribute : Attribute;

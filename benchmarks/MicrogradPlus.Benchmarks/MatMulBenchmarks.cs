@@ -5,8 +5,8 @@ namespace MicrogradPlus.Benchmarks;
 
 /// <summary>
 /// C = A·B for square float32 matrices n×n, with each matrix-product kernel the library has: Naive (one thread per
-/// output), Tiled (shared-memory tiles) and Auto (what users get: Tiled on GPUs, the vectorised host loop on the CPU
-/// device — so Auto runs on the CPU devices only).
+/// output), Tiled (shared-memory tiles), Blocked (register-blocked, GPUs only) and Auto (what users get: cuBLAS on
+/// CUDA where it loads, Blocked or Tiled on other GPUs, the vectorised host loop on the CPU device).
 /// </summary>
 public class MatMulBenchmarks : DeviceBenchmark
 {
@@ -47,7 +47,14 @@ public class MatMulBenchmarks : DeviceBenchmark
         Dev.Synchronize();
     }
 
-    [Benchmark, CpuOnly, CpuMaxSize(1024)]
+    [Benchmark, GpuOnly]
+    public void Blocked()
+    {
+        Primitives.MatMul(_av, _bv, _c, kernel: MatMulKernel.Blocked);
+        Dev.Synchronize();
+    }
+
+    [Benchmark, CpuMaxSize(1024)]
     public void Auto()
     {
         Primitives.MatMul(_av, _bv, _c, kernel: MatMulKernel.Auto);

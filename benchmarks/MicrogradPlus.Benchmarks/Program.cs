@@ -164,7 +164,8 @@ internal static class Program
             .WithOption(ConfigOptions.DisableLogFile, false);
     }
 
-    // Leaves out cases that make no sense on a device: CPU-only methods on GPUs, sizes beyond a method's CPU cap.
+    // Leaves out cases that make no sense on a device: CPU-only methods on GPUs, GPU-only ones on the CPU devices,
+    // sizes beyond a method's CPU cap.
     private static bool Keep(BenchmarkDotNet.Running.BenchmarkCase benchmarkCase)
     {
         var method = benchmarkCase.Descriptor.WorkloadMethod;
@@ -172,6 +173,10 @@ internal static class Program
         string device = parameters.GetValueOrDefault("Device") as string ?? "cpu";
         bool onCpu = device is "cpu" or "cpu-ilgpu";
         if (!onCpu && method.GetCustomAttribute<CpuOnlyAttribute>() is not null)
+        {
+            return false;
+        }
+        if (onCpu && method.GetCustomAttribute<GpuOnlyAttribute>() is not null)
         {
             return false;
         }

@@ -59,6 +59,7 @@ public static class Workloads
             ("ReductionBenchmarks", "SumColumns") => new("sum_cols", device, size, 4.0 * (size + side), 0),
             ("MatMulBenchmarks", "Naive") => new("matmul_naive", device, n, 0, 2.0 * n * n * n),
             ("MatMulBenchmarks", "Tiled") => new("matmul_tiled", device, n, 0, 2.0 * n * n * n),
+            ("MatMulBenchmarks", "Blocked") => new("matmul_blocked", device, n, 0, 2.0 * n * n * n),
             ("MatMulBenchmarks", "Auto") => new("matmul_auto", device, n, 0, 2.0 * n * n * n),
             ("CuBlasBenchmarks", "Sgemm") => new("matmul_cublas", device, n, 0, 2.0 * n * n * n),
             ("SoftmaxBenchmarks", "Softmax") => new("softmax", device, rows, 8.0 * rows * Classes, 0),
