@@ -642,8 +642,9 @@ public static class Primitives
         }
         return new ReduceShape
         {
-            Outer = Layout.Create(keptShape.ToArray(), keptStrides.ToArray(), x.Offset),
-            Inner = Layout.Create(innerShape.ToArray(), innerStrides.ToArray(), 0),
+            // Coalesced: a reduction over a contiguous block of any rank walks it as one run, without divisions.
+            Outer = Layout.Coalesced(keptShape.ToArray(), keptStrides.ToArray(), x.Offset),
+            Inner = Layout.Coalesced(innerShape.ToArray(), innerStrides.ToArray(), 0),
             OuterCount = Shapes.Size(keptShape.ToArray()),
             InnerCount = Shapes.Size(innerShape.ToArray()),
         };

@@ -60,6 +60,44 @@ public struct Layout
         return offset + q * S0;
     }
 
+    /// <summary>
+    /// The same layout with as few dimensions as possible: size-1 dimensions dropped and each dimension merged into
+    /// the next where the two walk memory as one (stride = next size × next stride), so a contiguous block of any
+    /// rank becomes rank 1 and <see cref="OffsetOf"/> needs no division. Valid wherever the layout is only read
+    /// through <see cref="OffsetOf"/>: the linear index → offset map does not change.
+    /// </summary>
+    public static Layout Coalesced(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int offset)
+    {
+        if (shape.Length != strides.Length)
+        {
+            throw new ArgumentException($"shape has rank {shape.Length} but strides have {strides.Length} entries");
+        }
+        Span<int> d = stackalloc int[shape.Length];
+        Span<int> s = stackalloc int[shape.Length];
+        int rank = 0;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (shape[i] == 0)
+            {
+                return Create(shape, strides, offset); // empty: nothing to walk
+            }
+            if (shape[i] == 1)
+            {
+                continue;
+            }
+            if (rank > 0 && s[rank - 1] == shape[i] * strides[i])
+            {
+                d[rank - 1] *= shape[i];
+                s[rank - 1] = strides[i];
+                continue;
+            }
+            d[rank] = shape[i];
+            s[rank] = strides[i];
+            rank++;
+        }
+        return Create(d[..rank], s[..rank], offset);
+    }
+
     /// <summary>Builds a layout from a shape and its strides (same length, at most <see cref="MaxRank"/>).</summary>
     public static Layout Create(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides, int offset)
     {

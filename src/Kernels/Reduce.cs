@@ -154,7 +154,17 @@ public static class ReduceKernels
             int first = (o % splits) * part;
             int end = Math.Min(shape.InnerCount, first + part);
             T acc = op.Identity;
-            for (int j = first + thread; j < end; j += groupSize)
+            int j = first + thread;
+            // Four independent loads in flight per thread, combined in the order of the plain loop below.
+            for (; j + 3 * groupSize < end; j += 4 * groupSize)
+            {
+                T v0 = x[start + shape.Inner.OffsetOf(j)];
+                T v1 = x[start + shape.Inner.OffsetOf(j + groupSize)];
+                T v2 = x[start + shape.Inner.OffsetOf(j + 2 * groupSize)];
+                T v3 = x[start + shape.Inner.OffsetOf(j + 3 * groupSize)];
+                acc = op.Combine(op.Combine(op.Combine(op.Combine(acc, v0), v1), v2), v3);
+            }
+            for (; j < end; j += groupSize)
             {
                 acc = op.Combine(acc, x[start + shape.Inner.OffsetOf(j)]);
             }

@@ -34,6 +34,44 @@ public class LayoutTests
                 d => HostView.Contiguous(d, 4, 2, 3).Flip(0)),
         ];
 
+    /// <summary>
+    /// A coalesced layout maps every linear index to the same offset as the full one — contiguous blocks, size-1,
+    /// broadcast, negative-stride, permuted and sliced dimensions — and a contiguous block of any rank becomes rank 1.
+    /// </summary>
+    [Fact]
+    public void Coalesced_layouts_address_the_same_elements()
+    {
+        var cases = new (int[] Shape, int[] Strides, int Offset, int ExpectedRank)[]
+        {
+            ([2, 3, 4], [12, 4, 1], 0, 1),
+            ([1, 6, 1], [6, 1, 1], 3, 1),
+            ([2, 1, 3, 4], [12, 99, 4, 1], 5, 1),
+            ([3, 4], [1, 3], 0, 2),
+            ([3, 4], [0, 1], 0, 2),
+            ([2, 3, 4], [0, 4, 1], 0, 2),
+            ([4, 5], [5, -1], 4, 2),
+            ([2, 3, 4], [24, 4, 1], 0, 2),
+            ([2, 2, 3], [12, 6, 2], 1, 1),
+            ([0, 3], [3, 1], 0, 2),
+            ([], [], 7, 0),
+            ([5], [2], 1, 1),
+            ([2, 3, 2, 2], [12, 4, 2, 1], 0, 1),
+        };
+        foreach (var (shape, strides, offset, rank) in cases)
+        {
+            var full = MicrogradPlus.Kernels.Layout.Create(shape, strides, offset);
+            var coalesced = MicrogradPlus.Kernels.Layout.Coalesced(shape, strides, offset);
+            int size = shape.Aggregate(1, (a, b) => a * b);
+            for (int i = 0; i < size; i++)
+            {
+                Assert.True(full.OffsetOf(i) == coalesced.OffsetOf(i),
+                    $"{Shapes.Format(shape)} strides {Shapes.Format(strides)}: index {i} → {coalesced.OffsetOf(i)}, " +
+                    $"expected {full.OffsetOf(i)}");
+            }
+            Assert.Equal(rank, coalesced.Rank);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
     public void Copy_moves_every_element_between_views(string deviceName)
