@@ -7,11 +7,14 @@ namespace MicrogradPlus.Benchmarks;
 /// <summary>
 /// Per-op dispatch overhead: 100 adds of 16-element tensors per call and one synchronize at the end, reported per
 /// add. TensorAdd goes through the whole Tensor path (shape checks, pooled output, scope, no autograd);
-/// PrimitiveAdd launches the kernel primitive on pre-rented buffers.
+/// TensorAddRecorded does the same with inputs that require gradients, so every add also records its graph node (the
+/// issue's "Tensor op incl. graph recording"); PrimitiveAdd launches the kernel primitive on pre-rented buffers; and
+/// TensorNoLaunch allocates and frees a pooled result tensor without launching anything — the host-side share, so
+/// TensorAdd ≈ PrimitiveAdd + TensorNoLaunch shows where the time goes.
 /// </summary>
 public class DispatchBenchmarks : DeviceBenchmark
 {
-    private Tensor _a = null!, _b = null!;
+    private Tensor _a = null!, _b = null!, _ga = null!, _gb = null!;
     private DeviceBuffer<float> _pa = null!, _pb = null!, _pc = null!;
     private StridedView<float> _pav = null!, _pbv = null!;
 
@@ -21,6 +24,8 @@ public class DispatchBenchmarks : DeviceBenchmark
         OpenDevice();
         _a = Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev);
         _b = Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev);
+        _ga = Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev, requiresGrad: true);
+        _gb = Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev, requiresGrad: true);
         _pa = BenchDevice.Random(Dev, Workloads.TinySize, 1);
         _pb = BenchDevice.Random(Dev, Workloads.TinySize, 2);
         _pc = Dev.Pool.Rent<float>(Workloads.TinySize);
@@ -44,6 +49,32 @@ public class DispatchBenchmarks : DeviceBenchmark
     }
 
     [Benchmark(OperationsPerInvoke = Workloads.DispatchOps)]
+    public void TensorAddRecorded()
+    {
+        using (Tensor.Scope())
+        {
+            for (int i = 0; i < Workloads.DispatchOps; i++)
+            {
+                _ = _ga + _gb;
+            }
+            Dev.Synchronize();
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Workloads.DispatchOps)]
+    public void TensorNoLaunch()
+    {
+        using (Tensor.Scope())
+        {
+            for (int i = 0; i < Workloads.DispatchOps; i++)
+            {
+                _ = Tensor.Uninitialized([Workloads.TinySize], Dev);
+            }
+            Dev.Synchronize();
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Workloads.DispatchOps)]
     public void PrimitiveAdd()
     {
         for (int i = 0; i < Workloads.DispatchOps; i++)
@@ -58,6 +89,8 @@ public class DispatchBenchmarks : DeviceBenchmark
     {
         _a.Dispose();
         _b.Dispose();
+        _ga.Dispose();
+        _gb.Dispose();
         _pa.Dispose();
         _pb.Dispose();
         _pc.Dispose();

@@ -66,6 +66,8 @@ public static class Workloads
             ("SoftmaxBenchmarks", "CrossEntropy") => new("cross_entropy", device, rows, 0, 0),
             ("MlpBenchmarks", "TrainStep") => Mlp(parameters, device),
             ("DispatchBenchmarks", "TensorAdd") => new("dispatch_tensor_add", device, TinySize, 0, 0),
+            ("DispatchBenchmarks", "TensorAddRecorded") => new("dispatch_tensor_add_recorded", device, TinySize, 0, 0),
+            ("DispatchBenchmarks", "TensorNoLaunch") => new("dispatch_tensor_no_launch", device, TinySize, 0, 0),
             ("DispatchBenchmarks", "PrimitiveAdd") => new("dispatch_primitive_add", device, TinySize, 0, 0),
             ("CpuAddBaseline", "TensorPrimitives") => new("add_baseline", "tensorprimitives", size, 12.0 * size, 0),
             ("CpuAddBaseline", "HostLoop") => new("add_baseline", "cpu", size, 12.0 * size, 0),

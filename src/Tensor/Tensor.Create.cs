@@ -38,6 +38,13 @@ public sealed partial class Tensor
     public static Tensor Zeros(int[] shape, Device? device, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full(shape, 0f, device, dtype, requiresGrad);
 
+    /// <summary>
+    /// A tensor of the given shape whose contents are undefined (pooled memory, as <c>torch.empty</c>): for outputs
+    /// that will be overwritten. Costs no kernel launch.
+    /// </summary>
+    public static Tensor Uninitialized(int[] shape, Device? device = null, DType dtype = DType.Float32) =>
+        Empty(CheckShape(shape), dtype, device ?? Device.Default);
+
     /// <summary>Ones of the given shape on the default device.</summary>
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
