@@ -75,4 +75,21 @@ public class CoreTests
         Assert.Equal([0d, 1d, 2d, 3d], head.To(DType.Float64).ToDoubleArray());
         Assert.Equal([2f, 3f, 4f, 5f], middle.To(DType.Float64).To(DType.Float32).ToArray());
     }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Uninitialized_tensors_have_shape_dtype_and_device_and_take_writes(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var y = Tensor.Uninitialized([2, 3], scope.Device, DType.Float64);
+        Assert.Equal([2, 3], y.Shape);
+        Assert.Equal(DType.Float64, y.DType);
+        Assert.Same(scope.Device, y.Device);
+        Assert.False(y.RequiresGrad);
+        y.CopyFrom(Tensor.Full([2, 3], 1.5f, scope.Device, DType.Float64));
+        Assert.Equal(Enumerable.Repeat(1.5, 6), y.ToDoubleArray());
+        var e = Assert.Throws<ArgumentException>(() => Tensor.Uninitialized([2, -1], scope.Device));
+        Assert.Contains("-1", e.Message, StringComparison.Ordinal);
+    }
 }
