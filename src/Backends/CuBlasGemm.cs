@@ -76,7 +76,7 @@ internal sealed class CuBlasGemm : IDisposable
     }
 
     /// <summary>C[b] = A[b]·B[b] for every batch, one GEMM call each, as <paramref name="plan"/> says.</summary>
-    public void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, in MatMulShape s, GemmPlan plan)
+    public void Run<T>(Device device, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, in MatMulShape s, GemmPlan plan)
         where T : unmanaged, INumber<T>
     {
         var opX = plan.TransposeX ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose;
@@ -89,6 +89,7 @@ internal sealed class CuBlasGemm : IDisposable
             var x = b.SubView(offsetB, b.Length - offsetB);
             var y = a.SubView(offsetA, a.Length - offsetA);
             var z = c.SubView(batch * matrix, matrix);
+            device.CountLaunch();
             if (typeof(T) == typeof(float))
             {
                 _blas.Gemm(opX, opY, s.N, s.M, s.K, 1f, x.Cast<float>(), plan.LeadingX, y.Cast<float>(), plan.LeadingY,

@@ -16,6 +16,7 @@ public sealed partial class Device
         {
             return;
         }
+        CountLaunch();
         if (Kind == DeviceKind.Cpu && length <= HostLoopMaxLength)
         {
             for (int i = 0; i < length; i++)
@@ -26,6 +27,26 @@ public sealed partial class Device
         }
         Kernels.GridStride<TBody>()(GridStrideConfig(length), body, length);
     }
+
+    private long _launches;
+    private long _hostReads;
+
+    /// <summary>
+    /// Kernel launches (and, on the CPU device, the host loops that stand in for them) since the process started: one
+    /// per element-wise op, matmul or optimizer update, two for a split reduction, one per cuBLAS call. Tests and
+    /// profiling read it to count what an op or a training step costs in launches.
+    /// </summary>
+    public long Launches => Interlocked.Read(ref _launches);
+
+    /// <summary>
+    /// Copies from this device to the host since the process started (ToArray, Item, printing): each one waits for
+    /// the queued work, so a training step should make none.
+    /// </summary>
+    public long HostReads => Interlocked.Read(ref _hostReads);
+
+    internal void CountLaunch() => Interlocked.Increment(ref _launches);
+
+    internal void CountHostRead() => Interlocked.Increment(ref _hostReads);
 
     /// <summary>
     /// Whether this is the CPU device with host loops on: then contiguous, strided and reduction loops and the

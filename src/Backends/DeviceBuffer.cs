@@ -72,6 +72,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
         if (Length > 0)
         {
+            Device.CountHostRead();
             View.CopyToCPU(destination);
         }
     }
@@ -89,6 +90,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
         if (destination.Length > 0)
         {
+            Device.CountHostRead();
             View.SubView(start, destination.Length).CopyToCPU(destination);
         }
     }

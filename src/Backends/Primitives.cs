@@ -57,6 +57,7 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
+                device.CountLaunch();
                 HostLoops.Map(x.Buffer.View, LayoutOf(x), y.View, x.Size, op);
                 return;
             }
@@ -84,6 +85,7 @@ public static class Primitives
             var (av, bv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size));
             if (device.UsesHostLoops)
             {
+                device.CountLaunch();
                 HostLoops.Zip(av, bv, c.View, op);
                 return;
             }
@@ -95,6 +97,7 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
+                device.CountLaunch();
                 HostLoops.Zip(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View, LayoutOf(b.Expand(shape)), c.View,
                     size, op);
                 return;
@@ -126,6 +129,7 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
+                device.CountLaunch();
                 HostLoops.Copy(source.Buffer.View, LayoutOf(source), destination.Buffer.View, LayoutOf(destination),
                     source.Size);
                 return;
@@ -246,6 +250,7 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
         {
+            device.CountLaunch();
             HostLoops.Reduce(x.Buffer.View, y.View, shape, scale, op);
             return;
         }
@@ -266,11 +271,13 @@ public static class Primitives
         if (splits == 1)
         {
             var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
+            device.CountLaunch();
             kernel(config, x.Buffer.View, y.View, shape, scale, 1, op);
             return;
         }
         using var partials = device.Pool.Rent<T>((long)shape.OuterCount * splits);
         var parts = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
+        device.CountLaunch();
         kernel(parts, x.Buffer.View, partials.View, shape, T.One, splits, op);
         Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);
     }
@@ -328,6 +335,7 @@ public static class Primitives
         var (av, bv, cv) = (a.Buffer.View, b.Buffer.View, c.View);
         if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
         {
+            device.CountLaunch();
             HostMatMul.Run(av, bv, cv, s);
             return;
         }
@@ -336,7 +344,7 @@ public static class Primitives
             kernel = ChooseMatMul(device, s, out var plan);
             if (kernel == MatMulKernel.CuBlas)
             {
-                device.Blas!.Run(av, bv, cv, s, plan);
+                device.Blas!.Run(device, av, bv, cv, s, plan);
                 return;
             }
         }
@@ -352,6 +360,7 @@ public static class Primitives
                 var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
                     acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
                         MatMulKernels.Tiled));
+                device.CountLaunch();
                 tiled(new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile), av, bv,
                     cv, s, tile);
                 break;
@@ -367,6 +376,7 @@ public static class Primitives
                 var blocked = device.Kernels.Get((nameof(MatMulBlocked), typeof(T)), acc =>
                     acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(MatMulBlocked.Run));
                 int groups = Math.Min(BlockedGroups(s), device.ResidentGroups(MatMulBlocked.GroupSize) * 2);
+                device.CountLaunch();
                 blocked(new KernelConfig(groups, MatMulBlocked.GroupSize), av, bv, cv, s);
                 break;
             }
@@ -381,7 +391,7 @@ public static class Primitives
                         $"{Shapes.Format(a.Strides)}) · {Shapes.Format(b.Shape)} (strides {Shapes.Format(b.Strides)}) " +
                         "is not a column-major matrix or its transpose");
                 }
-                blas.Run(av, bv, cv, s, plan);
+                blas.Run(device, av, bv, cv, s, plan);
                 break;
             }
             default:
@@ -620,6 +630,7 @@ public static class Primitives
     {
         if (device.UsesHostLoops)
         {
+            device.CountLaunch();
             HostLoops.Map(x, y, op);
             return;
         }

@@ -37,6 +37,16 @@ public struct DivOp : IBinaryOp<float>, IBinaryOp<double>
     public readonly double Apply(double a, double b) => a / b;
 }
 
+/// <summary>
+/// relu's backward in one launch: g where x &gt; 0, else 0 (a select, so an infinite g at x ≤ 0 gives 0, as PyTorch's
+/// threshold_backward).
+/// </summary>
+public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float g, float x) => x > 0f ? g : 0f;
+    public readonly double Apply(double g, double x) => x > 0d ? g : 0d;
+}
+
 /// <summary>aᵇ</summary>
 public struct PowOp : IBinaryOp<float>, IBinaryOp<double>
 {

@@ -100,13 +100,6 @@ public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => x * x;
 }
 
-/// <summary>relu'(x): 1 where x &gt; 0, else 0</summary>
-public struct ReluMaskOp : IUnaryOp<float>, IUnaryOp<double>
-{
-    public readonly float Apply(float x) => x > 0f ? 1f : 0f;
-    public readonly double Apply(double x) => x > 0d ? 1d : 0d;
-}
-
 /// <summary>gelu'(x) = Φ(x) + x·φ(x)</summary>
 public struct GeluGradOp : IUnaryOp<float>, IUnaryOp<double>
 {

@@ -26,6 +26,9 @@ internal sealed class Storage
 
     public bool IsReleased => Volatile.Read(ref _references) <= 0;
 
+    /// <summary>Whether more than one tensor (a tensor and its views) holds this memory.</summary>
+    public bool IsShared => Volatile.Read(ref _references) > 1;
+
     public void AddReference() => Interlocked.Increment(ref _references);
 
     public void Release()

@@ -14,6 +14,11 @@ public sealed partial class Tensor
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
     {
         var grads = Autograd.Run(this, gradient, createGraph, retainGraph || createGraph);
+        var uses = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
+        foreach (var grad in grads.Values)
+        {
+            uses[grad] = uses.GetValueOrDefault(grad) + 1;
+        }
         foreach (var (tensor, grad) in grads)
         {
             if (!tensor.IsLeaf || !tensor.RequiresGrad)
@@ -22,8 +27,12 @@ public sealed partial class Tensor
             }
             if (tensor.Grad is null)
             {
-                // A gradient may be shared by several leaves (x + y hands both the same tensor): copy it.
-                tensor.SetGrad(createGraph ? grad + 0f : grad.Clone());
+                // The leaf takes the gradient itself when nothing else can see it: computed by backward for this
+                // leaf alone (x + y hands both leaves one tensor; a view shares its memory; the caller's gradient is
+                // the caller's). Otherwise, and when the gradient is itself part of a graph, a copy.
+                bool exclusive = !createGraph && uses[grad] == 1 && !ReferenceEquals(grad, gradient) &&
+                                 grad.GradFn is null && grad.IsContiguous && grad.Offset == 0 && !grad.Storage.IsShared;
+                tensor.SetGrad(createGraph ? grad + 0f : exclusive ? grad : grad.Clone());
             }
             else if (createGraph || tensor.Grad.GradFn is not null)
             {

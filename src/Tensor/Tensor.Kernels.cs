@@ -114,6 +114,11 @@ public sealed partial class Tensor
                 axes.Add(d);
             }
         }
+        if (axes.Count == lead && lead > 0)
+        {
+            // Only added leading dimensions (a bias's gradient): the sum already has the shape, no view needed.
+            return grad.Sum([.. axes]);
+        }
         var summed = axes.Count == 0 ? grad : grad.Sum([.. axes], keepDim: true);
         return summed.Reshape(shape);
     }

@@ -5,10 +5,23 @@ namespace MicrogradPlus;
 public sealed partial class Tensor
 {
     /// <summary>max(x, 0) element-wise.</summary>
-    /// <remarks>relu'(x) = [x &gt; 0] (0 at x = 0, like PyTorch), a constant mask.</remarks>
+    /// <remarks>
+    /// relu'(x) = [x &gt; 0] (0 at x = 0, like PyTorch), a constant mask: the backward is g where x &gt; 0, one fused
+    /// launch instead of a mask and a product.
+    /// </remarks>
     public Tensor Relu()
     {
         var result = Map<ReluOp>(this);
-        return Record(result, "relu", [this], g => [g * Map<ReluMaskOp>(this)]);
+        return Record(result, "relu", [this], g => [ReluBackward(g, this)]);
+    }
+
+    /// <summary>
+    /// g where x &gt; 0, else 0. Differentiable in g (the same mask again, for higher orders); its derivative in x is
+    /// zero wherever it exists, so x gets none.
+    /// </summary>
+    private static Tensor ReluBackward(Tensor g, Tensor x)
+    {
+        var result = Zip<ReluBackwardOp>(g, x, "relu backward");
+        return Record(result, "relu_backward", [g, x], gg => [ReluBackward(gg, x), null]);
     }
 }
