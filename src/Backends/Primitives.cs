@@ -586,6 +586,70 @@ public static class Primitives
         }
     }
 
+    /// <summary>
+    /// Fused cross-entropy forward over logits [n, C] (any strides): per row the loss log Σ e^x − x[target] and the
+    /// row's maximum and shifted log-sum-exp, 2n values in <paramref name="stats"/>, for
+    /// <see cref="CrossEntropyBackward{T, TMath}"/>. Targets are class indices stored as values of T, contiguous [n];
+    /// the caller checks their range.
+    /// </summary>
+    public static void CrossEntropyRows<T, TMath>(StridedView<T> logits, DeviceBuffer<T> targets, DeviceBuffer<T> loss,
+        DeviceBuffer<T> stats)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var (n, classes) = CrossEntropyShape(logits, targets, "cross-entropy");
+        RequireOutput(loss, n, [n], logits.Device, "cross-entropy loss");
+        RequireOutput(stats, 2 * n, [n, 2], logits.Device, "cross-entropy row statistics");
+        var rows = Layout.Create([n], [logits.Strides[0]], logits.Offset);
+        logits.Device.Launch(new CrossEntropyRowsBody<T, TMath>(logits.Buffer.View, rows, classes, logits.Strides[1],
+            targets.View, loss.View, stats.View), n);
+    }
+
+    /// <summary>
+    /// Fused cross-entropy backward: dx = (softmax(x) − one-hot(targets)) · g · <paramref name="scale"/>, with
+    /// softmax from the forward's row statistics and g the one element of <paramref name="gradOutput"/> (read on the
+    /// device).
+    /// </summary>
+    public static void CrossEntropyBackward<T, TMath>(StridedView<T> logits, DeviceBuffer<T> targets,
+        DeviceBuffer<T> stats, StridedView<T> gradOutput, T scale, DeviceBuffer<T> dx)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        var (n, classes) = CrossEntropyShape(logits, targets, "cross-entropy backward");
+        RequireOutput(stats, 2 * n, [n, 2], logits.Device, "cross-entropy backward statistics");
+        RequireOutput(dx, n * classes, logits.Shape, logits.Device, "cross-entropy backward");
+        RequireSameDevice(logits.Device, gradOutput.Device, "cross-entropy backward");
+        if (gradOutput.Size != 1)
+        {
+            throw new ArgumentException(
+                $"cross-entropy backward: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
+        }
+        logits.Device.Launch(new CrossEntropyGradBody<T, TMath>(logits.Buffer.View, WalkOf(logits), classes,
+            targets.View, stats.View, gradOutput.Buffer.View.SubView(gradOutput.Offset, 1), scale, dx.View),
+            n * classes);
+    }
+
+    private static (int Rows, int Classes) CrossEntropyShape<T>(StridedView<T> logits, DeviceBuffer<T> targets,
+        string what)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        if (logits.Rank != 2 || logits.Shape[1] == 0)
+        {
+            throw new ArgumentException($"{what}: logits must be [n, C] with C ≥ 1, got {Shapes.Format(logits.Shape)}");
+        }
+        RequireSameDevice(logits.Device, targets.Device, what);
+        if (targets.Length != logits.Shape[0])
+        {
+            throw new ArgumentException(
+                $"{what}: {targets.Length} targets for {logits.Shape[0]} rows of logits {Shapes.Format(logits.Shape)}");
+        }
+        return (logits.Shape[0], logits.Shape[1]);
+    }
+
     /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdBody"/>).</summary>
     public static void SgdStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
         DeviceBuffer<float> momentumBuffer, SgdSettings settings)

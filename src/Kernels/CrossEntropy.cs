@@ -1,0 +1,103 @@
+using System.Numerics;
+using ILGPU;
+
+namespace MicrogradPlus.Kernels;
+
+/// <summary>
+/// The scalar functions the fused cross-entropy kernels need, for float and double. (ILGPU does not compile generic
+/// math's static conversions, so the float → index conversion and exp/log come from a struct like the other ops.)
+/// </summary>
+public interface ILossMath<T>
+{
+    /// <summary>eˣ</summary>
+    T Exp(T x);
+
+    /// <summary>ln x</summary>
+    T Log(T x);
+
+    /// <summary>max(a, b), NaN-propagating.</summary>
+    T Max(T a, T b);
+
+    /// <summary>A class index stored as a floating-point value, as an int.</summary>
+    int ToIndex(T x);
+}
+
+/// <summary><see cref="ILossMath{T}"/> for float and double.</summary>
+public struct LossMath : ILossMath<float>, ILossMath<double>
+{
+#pragma warning disable CS1591
+    public readonly float Exp(float x) => MathF.Exp(x);
+    public readonly double Exp(double x) => Math.Exp(x);
+    public readonly float Log(float x) => MathF.Log(x);
+    public readonly double Log(double x) => Math.Log(x);
+    public readonly float Max(float a, float b) => DeviceMath.Max(a, b);
+    public readonly double Max(double a, double b) => DeviceMath.Max(a, b);
+    public readonly int ToIndex(float x) => (int)x;
+    public readonly int ToIndex(double x) => (int)x;
+#pragma warning restore CS1591
+}
+
+/// <summary>
+/// Cross-entropy forward, one thread per row of logits x [n, C]: with m = max x and s = ln Σⱼ e^(xⱼ − m) (no
+/// overflow), loss = s − (x[target] − m). Writes the loss and (m, s) per row — stats[2·row], stats[2·row + 1] — for
+/// the backward, which forms softmax = e^((x − m) − s) from them: shifting by m first keeps large logits accurate.
+/// <paramref name="rows"/> maps a row to the offset of its first logit, <paramref name="colStride"/> steps along it.
+/// </summary>
+public struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int classes, int colStride,
+    ArrayView<T> targets, ArrayView<T> loss, ArrayView<T> stats) : IElementBody
+    where T : unmanaged, INumber<T>
+    where TMath : struct, ILossMath<T>
+{
+    private readonly ArrayView<T> _x = x, _targets = targets, _loss = loss, _stats = stats;
+    private readonly Layout _rows = rows;
+    private readonly int _classes = classes, _colStride = colStride;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index)
+    {
+        TMath math = default;
+        int row = index;
+        int start = _rows.OffsetOf(row);
+        T max = _x[start];
+        for (int j = 1; j < _classes; j++)
+        {
+            max = math.Max(max, _x[start + j * _colStride]);
+        }
+        T sum = T.Zero;
+        for (int j = 0; j < _classes; j++)
+        {
+            sum += math.Exp(_x[start + j * _colStride] - max);
+        }
+        T logSum = math.Log(sum);
+        _stats[2 * row] = max;
+        _stats[2 * row + 1] = logSum;
+        _loss[row] = logSum - (_x[start + math.ToIndex(_targets[row]) * _colStride] - max);
+    }
+}
+
+/// <summary>
+/// Cross-entropy backward, one thread per logit: ∂L/∂xᵢⱼ = (e^((xᵢⱼ − mᵢ) − sᵢ) − [j = targetᵢ]) · g · scale, softmax
+/// minus one-hot (mᵢ, sᵢ from the forward's stats), with g the loss's incoming gradient read from device memory (no host round trip) and scale = 1/n for
+/// the mean. <paramref name="xLayout"/> walks the logits in row-major order; the output is contiguous [n, C].
+/// </summary>
+public struct CrossEntropyGradBody<T, TMath>(ArrayView<T> x, Layout xLayout, int classes, ArrayView<T> targets,
+    ArrayView<T> stats, ArrayView<T> gradOutput, T scale, ArrayView<T> dx) : IElementBody
+    where T : unmanaged, INumber<T>
+    where TMath : struct, ILossMath<T>
+{
+    private readonly ArrayView<T> _x = x, _targets = targets, _stats = stats, _gradOutput = gradOutput, _dx = dx;
+    private readonly Layout _xLayout = xLayout;
+    private readonly int _classes = classes;
+    private readonly T _scale = scale;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index)
+    {
+        TMath math = default;
+        int row = index / _classes;
+        int j = index - row * _classes;
+        T p = math.Exp(_x[_xLayout.OffsetOf(index)] - _stats[2 * row] - _stats[2 * row + 1]);
+        T hit = j == math.ToIndex(_targets[row]) ? T.One : T.Zero;
+        _dx[index] = (p - hit) * (_gradOutput[0] * _scale);
+    }
+}

@@ -1,0 +1,86 @@
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Mean cross-entropy of logits [n, C] against class indices (torch.nn.functional.cross_entropy with the default
+    /// mean reduction), fused: the caller (<c>Functional.CrossEntropy</c>) has checked the shapes and the index range.
+    /// </summary>
+    /// <remarks>
+    /// Lᵢ = log Σⱼ e^xᵢⱼ − xᵢ,tᵢ, L = (1/n) Σᵢ Lᵢ; ∂L/∂xᵢⱼ = (softmax(xᵢ)ⱼ − [j = tᵢ]) / n, softmax minus one-hot.
+    /// Forward: one launch for every row's loss and statistics (its maximum and shifted log-sum-exp), one for the mean.
+    /// Backward: one launch from the saved statistics — or, when a graph of the backward is being built (higher-order
+    /// gradients), the same formula in differentiable ops. The forward runs one thread per row, which suits
+    /// classifier heads; on GPUs, rows wider than <see cref="FusedCrossEntropyMaxClasses"/> go through the
+    /// reduction kernels instead (−Σ log_softmax ⊙ one-hot / n), whose groups read a wide row together.
+    /// </remarks>
+    internal static Tensor CrossEntropy(Tensor logits, int[] targets)
+    {
+        int n = logits._shape[0];
+        if (logits._shape[1] > FusedCrossEntropyMaxClasses && logits.Device.Kind != DeviceKind.Cpu)
+        {
+            return -(logits.LogSoftmax(1) * OneHot(targets, logits)).Sum() / n;
+        }
+        var device = logits.Device;
+        bool f32 = logits.DType == DType.Float32;
+        var targetValues = f32
+            ? FromArray(Array.ConvertAll(targets, t => (float)t), [n], device)
+            : FromArray(Array.ConvertAll(targets, t => (double)t), [n], device);
+        var stats = Empty([n, 2], logits.DType, device);
+        Tensor loss;
+        using (var perRow = Empty([n], logits.DType, device))
+        {
+            if (f32)
+            {
+                Primitives.CrossEntropyRows<float, LossMath>(logits.F32, targetValues.Storage.Float32!,
+                    perRow.Storage.Float32!, stats.Storage.Float32!);
+            }
+            else
+            {
+                Primitives.CrossEntropyRows<double, LossMath>(logits.F64, targetValues.Storage.Float64!,
+                    perRow.Storage.Float64!, stats.Storage.Float64!);
+            }
+            loss = Reduce<SumReduce>(perRow, [0], keepDim: false, scale: 1d / n);
+        }
+        return Record(loss, "cross_entropy", [logits], g => [
+            Autograd.IsGradEnabled
+                ? (logits.Softmax(1) - OneHot(targets, logits)) * (g / n)
+                : CrossEntropyBackward(logits, targetValues, stats, g, n),
+        ]);
+    }
+
+    /// <summary>The widest rows the fused cross-entropy takes on GPUs (one thread walks a row three times).</summary>
+    internal const int FusedCrossEntropyMaxClasses = 64;
+
+    private static Tensor CrossEntropyBackward(Tensor logits, Tensor targets, Tensor stats, Tensor g, int n)
+    {
+        var dx = Empty(logits._shape, logits.DType, logits.Device);
+        if (logits.DType == DType.Float32)
+        {
+            Primitives.CrossEntropyBackward<float, LossMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
+                g.F32, 1f / n, dx.Storage.Float32!);
+        }
+        else
+        {
+            Primitives.CrossEntropyBackward<double, LossMath>(logits.F64, targets.Storage.Float64!,
+                stats.Storage.Float64!, g.F64, 1d / n, dx.Storage.Float64!);
+        }
+        return dx;
+    }
+
+    private static Tensor OneHot(int[] targets, Tensor like)
+    {
+        int classes = like._shape[1];
+        var values = new double[targets.Length * classes];
+        for (int i = 0; i < targets.Length; i++)
+        {
+            values[i * classes + targets[i]] = 1d;
+        }
+        return like.DType == DType.Float32
+            ? FromArray(Array.ConvertAll(values, v => (float)v), like._shape, like.Device)
+            : FromArray(values, like._shape, like.Device);
+    }
+}
