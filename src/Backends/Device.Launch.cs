@@ -74,6 +74,9 @@ public sealed partial class Device
     internal int PowerOfTwoGroupSize(int limit) =>
         (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Min(limit, MaxGroupSize) + 1) / 2;
 
+    /// <summary>Threads the device keeps resident at once (all multiprocessors full).</summary>
+    internal int ResidentThreads => Multiprocessors * _info.MaxNumThreadsPerMultiprocessor;
+
     /// <summary>How many groups keep every multiprocessor busy for a kernel of this group size.</summary>
     internal int ResidentGroups(int groupSize) => Kind == DeviceKind.Cpu
         ? Multiprocessors

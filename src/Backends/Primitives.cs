@@ -256,7 +256,21 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows || shape.OuterCount == 0)
         {
-            device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, y.View, shape, scale, op), shape.OuterCount);
+            // On GPUs, too few outputs to occupy the device's threads: cut every block into parts (at least 32
+            // elements each) and reduce the [parts, outputs] partials in a second pass.
+            int rowSplits = device.Kind == DeviceKind.Cpu || shape.OuterCount == 0
+                ? 1
+                : Math.Max(1, Math.Min(device.ResidentThreads / shape.OuterCount, shape.InnerCount / 32));
+            if (rowSplits == 1)
+            {
+                device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, y.View, shape, scale, op), shape.OuterCount);
+                return;
+            }
+            using var rowPartials = device.Pool.Rent<T>((long)shape.OuterCount * rowSplits);
+            device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, rowPartials.View, shape, T.One, op, rowSplits),
+                shape.OuterCount * rowSplits);
+            Reduce(StridedView.Contiguous(rowPartials, rowSplits, shape.OuterCount), [0], y, scale, ReduceStrategy.Rows,
+                op);
             return;
         }
         int group = device.PowerOfTwoGroupSize(256);

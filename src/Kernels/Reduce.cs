@@ -61,10 +61,13 @@ public struct ReduceShape
 
 /// <summary>
 /// One output per element: a serial loop over its reduced block, times <c>scale</c> (1, or 1/n for a mean). Best when
-/// there are many outputs.
+/// there are many outputs. With <paramref name="splits"/> &gt; 1 each block is cut into that many consecutive parts
+/// and index p·outputs + o sums part p of output o, so a few long reductions (over a leading axis of a wide matrix)
+/// still occupy many threads while neighbouring threads keep reading neighbouring addresses; a second pass reduces
+/// the [splits, outputs] partials.
 /// </summary>
-public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op)
-    : IElementBody
+public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op,
+    int splits = 1) : IElementBody
     where T : unmanaged, INumber<T>
     where TOp : struct, IReduceOp<T>
 {
@@ -72,13 +75,17 @@ public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape
     private readonly ReduceShape _shape = shape;
     private readonly T _scale = scale;
     private readonly TOp _op = op;
+    private readonly int _part = (shape.InnerCount + splits - 1) / Math.Max(1, splits);
 
     /// <inheritdoc/>
     public readonly void Execute(int index)
     {
-        int start = _shape.Outer.OffsetOf(index);
+        int output = index % _shape.OuterCount;
+        int first = index / _shape.OuterCount * _part;
+        int end = Math.Min(_shape.InnerCount, first + _part);
+        int start = _shape.Outer.OffsetOf(output);
         T acc = _op.Identity;
-        for (int j = 0; j < _shape.InnerCount; j++)
+        for (int j = first; j < end; j++)
         {
             acc = _op.Combine(acc, _x[start + _shape.Inner.OffsetOf(j)]);
         }

@@ -58,6 +58,45 @@ public class ReduceTests
         log.AssertNone();
     }
 
+    /// <summary>
+    /// Few long row reductions (over the leading axis of a tall, narrow matrix) are split across threads on GPUs and
+    /// finished by further passes: the result matches the reference for sum, mean, max and min, NaN included.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Few_long_row_reductions_split_across_threads_on_GPUs(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        if (device.Kind == DeviceKind.Cpu)
+        {
+            Assert.Skip($"{deviceName}: the CPU runs one row per core; splitting rows is for GPUs (OpenCL, CUDA)");
+        }
+        using var buffers = new BufferSet();
+        const int rows = 5000, cols = 3;
+        var data = Enumerable.Range(0, rows * cols).Select(i => Math.Sin(i * 0.01) + (i % 7) * 0.25).ToArray();
+        var x = HostView.Contiguous(data, rows, cols).Upload<double>(device, buffers);
+        var sum = buffers.Rent<double>(device, cols);
+        long before = device.Launches;
+        Primitives.Reduce<double, SumReduce>(x, [0], sum, 1d / rows, ReduceStrategy.Rows);
+        Assert.True(device.Launches - before >= 2, $"expected a split reduction, got {device.Launches - before} launch");
+        for (int c = 0; c < cols; c++)
+        {
+            double expected = Enumerable.Range(0, rows).Sum(r => data[r * cols + c]) / rows;
+            Assert.Equal(expected, sum.ToArray()[c], 1e-12);
+        }
+        data[2500 * cols + 1] = double.NaN;
+        data[4999 * cols + 2] = 99;
+        var y = HostView.Contiguous(data, rows, cols).Upload<double>(device, buffers);
+        var max = buffers.Rent<double>(device, cols);
+        var min = buffers.Rent<double>(device, cols);
+        Primitives.Reduce<double, MaxReduce>(y, [0], max, 1d, ReduceStrategy.Rows);
+        Primitives.Reduce<double, MinReduce>(y, [0], min, 1d, ReduceStrategy.Rows);
+        Assert.True(double.IsNaN(max.ToArray()[1]) && double.IsNaN(min.ToArray()[1]));
+        Assert.Equal(99d, max.ToArray()[2]);
+        Assert.Equal(Enumerable.Range(0, rows).Min(r => data[r * cols]), min.ToArray()[0]);
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
     public void Reductions_propagate_NaN(string deviceName)
