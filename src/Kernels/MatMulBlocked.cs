@@ -30,7 +30,11 @@ public static class MatMulBlocked
 
     private const int PerThread = 8;
     private const int ThreadsPerRow = Block / PerThread;
-    private const int SliceSize = Block * Depth;
+    // A slice row (one k) holds 128 values plus 4 of padding (its pitch): when consecutive threads store consecutive k of one
+    // row of A, their addresses then fall in different shared-memory banks (without it, 8 threads hit one bank), and
+    // rows stay 16-byte aligned for the vector loads.
+    private const int Pitch = Block + 4;
+    private const int SliceSize = Pitch * Depth;
 
     /// <summary>
     /// C[b] = A[b]·B[b]. Groups grid-stride over (batch, row block, column block); operands are read through the
@@ -73,8 +77,8 @@ public static class MatMulBlocked
                 }
                 for (int k = 0; k < Depth; k++)
                 {
-                    var column = LoadEight(sliceA, current + k * Block + rowInBlock);
-                    var row = LoadEight(sliceB, current + k * Block + colInBlock);
+                    var column = LoadEight(sliceA, current + k * Pitch + rowInBlock);
+                    var row = LoadEight(sliceB, current + k * Pitch + colInBlock);
                     acc.AddOuter(column, row);
                 }
                 if (more)
@@ -154,7 +158,7 @@ public static class MatMulBlocked
     }
 
     private static void Put<T>(ArrayView<T> slice, int buffer, int i, T value, bool alongOuter) where T : unmanaged =>
-        slice[buffer + DepthOf(i, alongOuter) * Block + OuterOf(i, alongOuter)] = value;
+        slice[buffer + DepthOf(i, alongOuter) * Pitch + OuterOf(i, alongOuter)] = value;
 
     /// <summary>Eight consecutive elements starting at <paramref name="start"/>, a multiple of 4, as two vector loads.</summary>
     private static Vec8<T> LoadEight<T>(ArrayView<T> view, int start)
