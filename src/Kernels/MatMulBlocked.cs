@@ -30,9 +30,9 @@ public static class MatMulBlocked
 
     private const int PerThread = 8;
     private const int ThreadsPerRow = Block / PerThread;
-    // A slice row (one k) holds 128 values plus 4 of padding (its pitch): when consecutive threads store consecutive k of one
-    // row of A, their addresses then fall in different shared-memory banks (without it, 8 threads hit one bank), and
-    // rows stay 16-byte aligned for the vector loads.
+    // A slice row (one k) holds 128 values plus 4 of padding, its pitch: when consecutive threads store consecutive k
+    // of one row of A, their addresses then fall in different shared-memory banks (without it, 8 threads hit one
+    // bank), and rows stay 16-byte aligned for the vector loads.
     private const int Pitch = Block + 4;
     private const int SliceSize = Pitch * Depth;
 
