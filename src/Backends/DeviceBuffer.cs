@@ -10,6 +10,7 @@ namespace MicrogradPlus.Backends;
 public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
     private readonly BufferPool _pool;
+    private readonly ArrayView<T> _view;
     private RawBuffer? _raw;
 
     internal DeviceBuffer(BufferPool pool, RawBuffer raw, long length)
@@ -17,6 +18,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         _pool = pool;
         _raw = raw;
         Length = length;
+        _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
     }
 
     /// <summary>Frees nothing on the device: queues the memory for the pool (see <see cref="BufferPool"/>).</summary>
@@ -41,9 +43,12 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     {
         get
         {
-            var raw = _raw ?? throw new ObjectDisposedException(nameof(DeviceBuffer<T>),
-                $"a {Length}-element buffer on {Device} was used after Dispose");
-            return raw.Memory.View.AsContiguous().Cast<T>().SubView(0, Length);
+            if (_raw is null)
+            {
+                throw new ObjectDisposedException(nameof(DeviceBuffer<T>),
+                    $"a {Length}-element buffer on {Device} was used after Dispose");
+            }
+            return _view;
         }
     }
 
