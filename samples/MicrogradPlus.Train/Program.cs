@@ -71,6 +71,7 @@ AnsiConsole.MarkupLine(Markup.Escape(
 var loader = new DataLoader(train, batchSize, shuffle: true, seed: options.Seed);
 var history = new History();
 long steps = 0;
+long launches = 0, reads = 0, writes = 0; // device work inside the timed training steps
 var clock = new Stopwatch();
 AnsiConsole.Progress()
     .AutoClear(false)
@@ -81,6 +82,7 @@ AnsiConsole.Progress()
         for (int epoch = 1; epoch <= epochs; epoch++)
         {
             clock.Start();
+            var (launchesBefore, readsBefore, writesBefore) = (device.Launches, device.HostReads, device.HostWrites);
             foreach (var batch in loader)
             {
                 using var step = Tensor.Scope();
@@ -93,6 +95,9 @@ AnsiConsole.Progress()
             }
             device.Synchronize();
             clock.Stop();
+            launches += device.Launches - launchesBefore;
+            reads += device.HostReads - readsBefore;
+            writes += device.HostWrites - writesBefore;
             schedule.Step();
             var (trainLoss, trainAccuracy) = Experiment.Evaluate(model, train, device);
             history.Add(epoch, trainLoss, trainAccuracy);
@@ -109,7 +114,8 @@ AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
     $"result: train accuracy {finalTrainAccuracy:P2} (loss {finalTrainLoss:0.0000}), test accuracy {testAccuracy:P2} " +
     $"(loss {testLoss:0.0000})")));
 AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-    $"speed:  {steps} steps in {clock.Elapsed.TotalSeconds:0.00} s = {stepsPerSecond:0} steps/s on {device}")));
+    $"speed:  {steps} steps in {clock.Elapsed.TotalSeconds:0.00} s = {stepsPerSecond:0} steps/s on {device}; per step " +
+    $"{(double)launches / steps:0.#} launches, {(double)writes / steps:0.#} uploads, {(double)reads / steps:0.#} reads")));
 
 Directory.CreateDirectory(options.Out);
 var written = new List<string>();

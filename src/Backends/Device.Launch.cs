@@ -30,6 +30,7 @@ public sealed partial class Device
 
     private long _launches;
     private long _hostReads;
+    private long _hostWrites;
 
     /// <summary>
     /// Kernel launches (and, on the CPU device, the host loops that stand in for them) since the process started: one
@@ -44,7 +45,15 @@ public sealed partial class Device
     /// </summary>
     public long HostReads => Interlocked.Read(ref _hostReads);
 
+    /// <summary>
+    /// Copies from the host to this device since the process started (FromArray, batches, cross-entropy targets). On
+    /// CUDA a copy from ordinary (pageable) host memory waits for the work queued before it.
+    /// </summary>
+    public long HostWrites => Interlocked.Read(ref _hostWrites);
+
     internal void CountLaunch() => Interlocked.Increment(ref _launches);
+
+    internal void CountHostWrite() => Interlocked.Increment(ref _hostWrites);
 
     internal void CountHostRead() => Interlocked.Increment(ref _hostReads);
 

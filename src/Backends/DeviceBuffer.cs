@@ -62,6 +62,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
         if (Length > 0)
         {
+            Device.CountHostWrite();
             View.CopyFromCPU(source);
         }
     }

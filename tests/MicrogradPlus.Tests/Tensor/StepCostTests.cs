@@ -16,7 +16,8 @@ public class StepCostTests
     /// <summary>
     /// 2-16-16-1 with MSE: forward 8 (3 matmuls, 3 bias adds, 2 relus), loss 3, backward 15 (seed, MSE 3, per layer
     /// Gᵀ·x, bias sum and — except the first — G·W, 2 fused relu backwards), SGD 6 fused updates = 32.
-    /// With cross-entropy (fused: 2 launches forward, 1 backward) in place of MSE: 28. No host reads in either.
+    /// With cross-entropy (fused: 2 launches forward, 1 backward) in place of MSE: 28. No host reads in either; the
+    /// only upload is cross-entropy's class indices.
     /// </summary>
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
@@ -24,10 +25,13 @@ public class StepCostTests
     {
         using var scope = TestDevices.Use(deviceName);
         var device = scope.Device;
-        Assert.Equal(32, StepCost(device, [2, 16, 16, 1], 20, crossEntropy: false, out long mseReads));
+        Assert.Equal(32, StepCost(device, [2, 16, 16, 1], 20, crossEntropy: false, out long mseReads,
+            out long mseWrites));
         Assert.Equal(0, mseReads);
-        Assert.Equal(28, StepCost(device, [12, 8, 8, 5], 20, crossEntropy: true, out long ceReads));
+        Assert.Equal(0, mseWrites);
+        Assert.Equal(28, StepCost(device, [12, 8, 8, 5], 20, crossEntropy: true, out long ceReads, out long ceWrites));
         Assert.Equal(0, ceReads);
+        Assert.Equal(1, ceWrites); // the class indices, which arrive as an int[] from the host
     }
 
     [Theory]
@@ -67,7 +71,8 @@ public class StepCostTests
         Assert.Equal([5f, 7f], v.Grad!.ToArray());
     }
 
-    private static long StepCost(Device device, int[] widths, int batch, bool crossEntropy, out long hostReads)
+    private static long StepCost(Device device, int[] widths, int batch, bool crossEntropy, out long hostReads,
+        out long hostWrites)
     {
         using var model = new Mlp(widths[0], widths[1..^1], widths[^1], Activation.Relu, device, seed: 1);
         using var optimizer = new Sgd(model.Parameters(), 0.01f, momentum: 0.9f);
@@ -75,10 +80,10 @@ public class StepCostTests
         using var y = MicrogradPlus.Tensor.Randn([batch, widths[^1]], seed: 3, device: device);
         int[] classes = Enumerable.Range(0, batch).Select(i => i % widths[^1]).ToArray();
         long launches = 0;
-        hostReads = 0;
+        hostReads = hostWrites = 0;
         for (int step = 0; step < 3; step++) // the first step also creates the momentum buffers
         {
-            long l0 = device.Launches, r0 = device.HostReads;
+            long l0 = device.Launches, r0 = device.HostReads, w0 = device.HostWrites;
             using (MicrogradPlus.Tensor.Scope())
             {
                 var output = model.Forward(x);
@@ -87,7 +92,7 @@ public class StepCostTests
                 optimizer.Step();
                 optimizer.ZeroGrad();
             }
-            (launches, hostReads) = (device.Launches - l0, device.HostReads - r0);
+            (launches, hostReads, hostWrites) = (device.Launches - l0, device.HostReads - r0, device.HostWrites - w0);
         }
         return launches;
     }
