@@ -664,23 +664,79 @@ public static class Primitives
         return (logits.Shape[0], logits.Shape[1]);
     }
 
-    /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdBody"/>).</summary>
+    /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdSlot"/>).</summary>
     public static void SgdStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
-        DeviceBuffer<float> momentumBuffer, SgdSettings settings)
+        DeviceBuffer<float> momentumBuffer, SgdSettings settings) =>
+        SgdSteps([new SgdUpdate(parameter, grad, momentumBuffer, settings)]);
+
+    /// <summary>
+    /// SGD updates of several parameters, up to <see cref="UpdateSlots{TSlot}.Capacity"/> per launch (consecutive
+    /// parameters on one device share a launch).
+    /// </summary>
+    public static void SgdSteps(IReadOnlyList<SgdUpdate> updates)
     {
-        RequireUpdateOperands(parameter, grad, momentumBuffer, "SGD");
-        parameter.Device.Launch(new SgdBody(parameter.View, grad.View, momentumBuffer.View, settings),
-            (int)parameter.Length);
+        ArgumentNullException.ThrowIfNull(updates);
+        foreach (var u in updates)
+        {
+            RequireUpdateOperands(u.Parameter, u.Grad, u.MomentumBuffer, "SGD");
+        }
+        LaunchUpdates(updates, u => u.Parameter,
+            (u, start) => new SgdSlot(u.Parameter.View, u.Grad.View, u.MomentumBuffer.View, u.Settings, start));
     }
 
-    /// <summary>One fused Adam/AdamW update of <paramref name="parameter"/> in place (see <see cref="AdamBody"/>).</summary>
+    /// <summary>One fused Adam/AdamW update of <paramref name="parameter"/> in place (see <see cref="AdamSlot"/>).</summary>
     public static void AdamStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad, DeviceBuffer<float> m,
-        DeviceBuffer<float> v, AdamSettings settings)
+        DeviceBuffer<float> v, AdamSettings settings) => AdamSteps([new AdamUpdate(parameter, grad, m, v, settings)]);
+
+    /// <summary>Adam/AdamW updates of several parameters, up to eight per launch (see <see cref="SgdSteps"/>).</summary>
+    public static void AdamSteps(IReadOnlyList<AdamUpdate> updates)
     {
-        RequireUpdateOperands(parameter, grad, m, "Adam");
-        RequireUpdateOperands(parameter, grad, v, "Adam");
-        parameter.Device.Launch(new AdamBody(parameter.View, grad.View, m.View, v.View, settings),
-            (int)parameter.Length);
+        ArgumentNullException.ThrowIfNull(updates);
+        foreach (var u in updates)
+        {
+            RequireUpdateOperands(u.Parameter, u.Grad, u.M, "Adam");
+            RequireUpdateOperands(u.Parameter, u.Grad, u.V, "Adam");
+        }
+        LaunchUpdates(updates, u => u.Parameter,
+            (u, start) => new AdamSlot(u.Parameter.View, u.Grad.View, u.M.View, u.V.View, u.Settings, start));
+    }
+
+    // Packs consecutive parameters of one device into launches of up to eight slots; a launch's index range is the
+    // parameters' elements one after another.
+    private static void LaunchUpdates<TUpdate, TSlot>(IReadOnlyList<TUpdate> updates,
+        Func<TUpdate, DeviceBuffer<float>> parameterOf, Func<TUpdate, int, TSlot> slotOf)
+        where TSlot : struct, IUpdateSlot
+    {
+        int next = 0;
+        while (next < updates.Count)
+        {
+            var device = parameterOf(updates[next]).Device;
+            var slots = default(UpdateSlots<TSlot>);
+            int count = 0, total = 0;
+            TUpdate? last = default;
+            while (next < updates.Count && count < UpdateSlots<TSlot>.Capacity &&
+                   ReferenceEquals(parameterOf(updates[next]).Device, device))
+            {
+                var update = updates[next++];
+                int length = checked((int)parameterOf(update).Length);
+                if (length == 0)
+                {
+                    continue;
+                }
+                slots.Set(count++, slotOf(update, total));
+                total = checked(total + length);
+                last = update;
+            }
+            if (count == 0)
+            {
+                continue;
+            }
+            for (int i = count; i < UpdateSlots<TSlot>.Capacity; i++)
+            {
+                slots.Set(i, slotOf(last!, int.MaxValue));
+            }
+            device.Launch(new UpdateBody<TSlot>(slots), total);
+        }
     }
 
     private static void RequireUpdateOperands(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
@@ -764,3 +820,12 @@ public static class Primitives
         }
     }
 }
+
+/// <summary>One parameter's SGD update: its memory, gradient, momentum buffer and the step's scalars.</summary>
+public readonly record struct SgdUpdate(
+    DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad, DeviceBuffer<float> MomentumBuffer, SgdSettings Settings);
+
+/// <summary>One parameter's Adam/AdamW update: its memory, gradient, moment estimates and the step's scalars.</summary>
+public readonly record struct AdamUpdate(
+    DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad, DeviceBuffer<float> M, DeviceBuffer<float> V,
+    AdamSettings Settings);

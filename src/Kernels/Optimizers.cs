@@ -2,18 +2,87 @@ using ILGPU;
 
 namespace MicrogradPlus.Kernels;
 
+/// <summary>One parameter's update inside a multi-parameter launch.</summary>
+public interface IUpdateSlot
+{
+    /// <summary>The first launch index that belongs to this parameter (its element 0).</summary>
+    int Start { get; }
+
+    /// <summary>Updates element <paramref name="index"/> of the parameter.</summary>
+    void Apply(int index);
+}
+
+/// <summary>
+/// Up to <see cref="Capacity"/> parameters updated in one launch, as PyTorch's multi-tensor ("foreach") optimizers do:
+/// launch index i belongs to the last slot whose <c>Start</c> ≤ i. Unused slots repeat the last used one with
+/// <c>Start</c> = int.MaxValue, so they are never chosen. (Kernel parameters are flat structures, so the slots are
+/// fields, not an array.)
+/// </summary>
+public struct UpdateSlots<TSlot> where TSlot : struct, IUpdateSlot
+{
+    /// <summary>How many parameters one launch updates.</summary>
+    public const int Capacity = 8;
+
+#pragma warning disable CS1591
+    public TSlot S0, S1, S2, S3, S4, S5, S6, S7;
+#pragma warning restore CS1591
+
+    /// <summary>Sets slot <paramref name="i"/> (host side).</summary>
+    public void Set(int i, TSlot slot)
+    {
+        switch (i)
+        {
+            case 0: S0 = slot; break;
+            case 1: S1 = slot; break;
+            case 2: S2 = slot; break;
+            case 3: S3 = slot; break;
+            case 4: S4 = slot; break;
+            case 5: S5 = slot; break;
+            case 6: S6 = slot; break;
+            case 7: S7 = slot; break;
+            default: throw new ArgumentOutOfRangeException(nameof(i), i, $"a launch holds {Capacity} parameters");
+        }
+    }
+
+    /// <summary>Updates launch index <paramref name="index"/>.</summary>
+    public readonly void Apply(int index)
+    {
+        if (index < S1.Start) S0.Apply(index - S0.Start);
+        else if (index < S2.Start) S1.Apply(index - S1.Start);
+        else if (index < S3.Start) S2.Apply(index - S2.Start);
+        else if (index < S4.Start) S3.Apply(index - S3.Start);
+        else if (index < S5.Start) S4.Apply(index - S4.Start);
+        else if (index < S6.Start) S5.Apply(index - S5.Start);
+        else if (index < S7.Start) S6.Apply(index - S6.Start);
+        else S7.Apply(index - S7.Start);
+    }
+}
+
+/// <summary>One launch over the concatenated elements of up to eight parameters.</summary>
+public struct UpdateBody<TSlot>(UpdateSlots<TSlot> slots) : IElementBody where TSlot : struct, IUpdateSlot
+{
+    private readonly UpdateSlots<TSlot> _slots = slots;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index) => _slots.Apply(index);
+}
+
 /// <summary>
 /// SGD with momentum, dampening, Nesterov and L2 weight decay, fused into one pass per parameter (PyTorch's update):
-/// g ← grad + λ·p; b ← g on the first step, else μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; p ← p − η·g.
+/// g ← grad + λ·p; b ← g on the first step, else μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; p ← p − η·g. One
+/// parameter's share of an <see cref="UpdateBody{TSlot}"/> launch, whose indices from <c>Start</c> on are its elements.
 /// </summary>
-public struct SgdBody(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> momentumBuffer,
-    SgdSettings settings) : IElementBody
+public struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> momentumBuffer,
+    SgdSettings settings, int start) : IUpdateSlot
 {
     private readonly ArrayView<float> _p = parameter, _g = grad, _b = momentumBuffer;
     private readonly SgdSettings _s = settings;
 
     /// <inheritdoc/>
-    public readonly void Execute(int index)
+    public readonly int Start { get; } = start;
+
+    /// <inheritdoc/>
+    public readonly void Apply(int index)
     {
         float p = _p[index];
         float g = _g[index] + _s.WeightDecay * p;
@@ -39,16 +108,19 @@ public struct SgdSettings
 /// <summary>
 /// Adam / AdamW in one pass per parameter, exactly PyTorch's arithmetic: AdamW first decays p ← p·(1 − η·λ); Adam
 /// adds λ·p to the gradient instead. m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
-/// p ← p − (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε).
+/// p ← p − (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε). One parameter's share of an <see cref="UpdateBody{TSlot}"/> launch.
 /// </summary>
-public struct AdamBody(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v,
-    AdamSettings settings) : IElementBody
+public struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v,
+    AdamSettings settings, int start) : IUpdateSlot
 {
     private readonly ArrayView<float> _p = parameter, _g = grad, _m = m, _v = v;
     private readonly AdamSettings _s = settings;
 
     /// <inheritdoc/>
-    public readonly void Execute(int index)
+    public readonly int Start { get; } = start;
+
+    /// <inheritdoc/>
+    public readonly void Apply(int index)
     {
         float p = _p[index];
         float g = _g[index];

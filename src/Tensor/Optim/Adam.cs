@@ -5,7 +5,7 @@ namespace MicrogradPlus.Optim;
 
 /// <summary>
 /// Adam (Kingma &amp; Ba) exactly as torch.optim.Adam: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
-/// p ← p − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε); weight decay adds λ·p to g (L2). One kernel launch per parameter.
+/// p ← p − (η/(1−β₁ᵗ))·m/(√v/√(1−β₂ᵗ) + ε); weight decay adds λ·p to g (L2). One kernel launch per eight parameters.
 /// </summary>
 public class Adam : Optimizer
 {
@@ -53,25 +53,32 @@ public class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
-    protected override void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad)
+    protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
     {
-        var m = _m[index] ??= ZeroState(parameter);
-        var v = _v[index] ??= ZeroState(parameter);
-        int t = ++_steps[index];
-        double biasCorrection1 = 1 - Math.Pow(Beta1, t);
-        double biasCorrection2 = 1 - Math.Pow(Beta2, t);
-        var settings = new AdamSettings
+        ArgumentNullException.ThrowIfNull(parameters);
+        var updates = new AdamUpdate[parameters.Count];
+        for (int k = 0; k < updates.Length; k++)
         {
-            LearningRate = LearningRate,
-            Beta1 = Beta1,
-            Beta2 = Beta2,
-            Epsilon = Epsilon,
-            WeightDecay = WeightDecay,
-            StepSize = (float)(LearningRate / biasCorrection1),
-            SqrtBiasCorrection2 = (float)Math.Sqrt(biasCorrection2),
-            Decoupled = _decoupled ? 1 : 0,
-        };
-        Primitives.AdamStep(parameter, grad, m, v, settings);
+            var (index, parameter, grad) = parameters[k];
+            var m = _m[index] ??= ZeroState(parameter);
+            var v = _v[index] ??= ZeroState(parameter);
+            int t = ++_steps[index];
+            double biasCorrection1 = 1 - Math.Pow(Beta1, t);
+            double biasCorrection2 = 1 - Math.Pow(Beta2, t);
+            var settings = new AdamSettings
+            {
+                LearningRate = LearningRate,
+                Beta1 = Beta1,
+                Beta2 = Beta2,
+                Epsilon = Epsilon,
+                WeightDecay = WeightDecay,
+                StepSize = (float)(LearningRate / biasCorrection1),
+                SqrtBiasCorrection2 = (float)Math.Sqrt(biasCorrection2),
+                Decoupled = _decoupled ? 1 : 0,
+            };
+            updates[k] = new AdamUpdate(parameter, grad, m, v, settings);
+        }
+        Primitives.AdamSteps(updates);
     }
 
     /// <inheritdoc/>

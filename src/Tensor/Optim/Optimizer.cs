@@ -4,7 +4,8 @@ namespace MicrogradPlus.Optim;
 
 /// <summary>
 /// The base of the optimizers: the parameters, a settable learning rate, ZeroGrad, and per-parameter state kept on the
-/// parameter's device. <see cref="Step"/> updates each parameter with one fused kernel launch and no host round trip.
+/// parameter's device. <see cref="Step"/> updates the parameters with fused kernels, eight parameters per launch, and
+/// no host round trip.
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
@@ -63,6 +64,7 @@ public abstract class Optimizer : IDisposable
     public void Step()
     {
         StepCount++;
+        var pending = new List<ParameterUpdate>(_parameters.Length);
         for (int i = 0; i < _parameters.Length; i++)
         {
             var p = _parameters[i];
@@ -76,8 +78,12 @@ public abstract class Optimizer : IDisposable
                     $"parameter {i} of shape {Shapes.Format(p.ShapeRef)}: optimizers need contiguous parameters " +
                     "and gradients");
             }
-            Update(i, p.Storage.Float32!, grad.Storage.Float32 ??
-                throw new InvalidOperationException($"parameter {i}: the gradient is not float32"));
+            pending.Add(new ParameterUpdate(i, p.Storage.Float32!, grad.Storage.Float32 ??
+                throw new InvalidOperationException($"parameter {i}: the gradient is not float32")));
+        }
+        if (pending.Count > 0)
+        {
+            Update(pending);
         }
     }
 
@@ -88,11 +94,18 @@ public abstract class Optimizer : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>One fused update of parameter <paramref name="index"/>.</summary>
-    protected abstract void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad);
+    /// <summary>Fused updates of the parameters that have gradients this step.</summary>
+    protected abstract void Update(IReadOnlyList<ParameterUpdate> parameters);
 
     /// <summary>Frees the optimizer state.</summary>
     protected abstract void Dispose(bool disposing);
+
+    /// <summary>A state buffer shaped like a parameter, on its device; its contents are undefined.</summary>
+    protected static DeviceBuffer<float> NewState(DeviceBuffer<float> like)
+    {
+        ArgumentNullException.ThrowIfNull(like);
+        return like.Device.Pool.Rent<float>(like.Length);
+    }
 
     /// <summary>A zero-filled state buffer shaped like a parameter, on its device.</summary>
     protected static DeviceBuffer<float> ZeroState(DeviceBuffer<float> like)
@@ -103,3 +116,6 @@ public abstract class Optimizer : IDisposable
         return state;
     }
 }
+
+/// <summary>A parameter to update this step: its index in the optimizer's list, its memory and its gradient.</summary>
+public readonly record struct ParameterUpdate(int Index, DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad);

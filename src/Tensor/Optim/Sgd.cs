@@ -5,7 +5,7 @@ namespace MicrogradPlus.Optim;
 
 /// <summary>
 /// Stochastic gradient descent as torch.optim.SGD: g ← ∇ + λ·p; with momentum μ, b ← μ·b + (1−τ)·g (b ← g at first)
-/// and g ← b, or g + μ·b with Nesterov; p ← p − η·g. One kernel launch per parameter.
+/// and g ← b, or g + μ·b with Nesterov; p ← p − η·g. One kernel launch per eight parameters.
 /// </summary>
 public sealed class Sgd : Optimizer
 {
@@ -46,21 +46,29 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
-    protected override void Update(int index, DeviceBuffer<float> parameter, DeviceBuffer<float> grad)
+    protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
     {
-        var settings = new SgdSettings
+        ArgumentNullException.ThrowIfNull(parameters);
+        var updates = new SgdUpdate[parameters.Count];
+        for (int k = 0; k < updates.Length; k++)
         {
-            LearningRate = LearningRate,
-            Momentum = Momentum,
-            Dampening = Dampening,
-            WeightDecay = WeightDecay,
-            Nesterov = Nesterov ? 1 : 0,
-            FirstStep = _started[index] ? 0 : 1,
-        };
-        _started[index] = true;
-        // Without momentum the kernel never touches the buffer, so the gradient stands in for it.
-        var buffer = Momentum != 0f ? _momentum[index] ??= ZeroState(parameter) : grad;
-        Primitives.SgdStep(parameter, grad, buffer, settings);
+            var (index, parameter, grad) = parameters[k];
+            var settings = new SgdSettings
+            {
+                LearningRate = LearningRate,
+                Momentum = Momentum,
+                Dampening = Dampening,
+                WeightDecay = WeightDecay,
+                Nesterov = Nesterov ? 1 : 0,
+                FirstStep = _started[index] ? 0 : 1,
+            };
+            _started[index] = true;
+            // The first step writes the momentum buffer without reading it, so it needs no zeroing; without momentum
+            // the kernel never touches it, and the gradient stands in.
+            var buffer = Momentum != 0f ? _momentum[index] ??= NewState(parameter) : grad;
+            updates[k] = new SgdUpdate(parameter, grad, buffer, settings);
+        }
+        Primitives.SgdSteps(updates);
     }
 
     /// <inheritdoc/>

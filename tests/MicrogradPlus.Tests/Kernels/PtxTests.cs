@@ -48,6 +48,25 @@ public class PtxTests
         Assert.DoesNotContain("ld.local", add, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The eight-parameter optimizer updates and the fused cross-entropy compile for CUDA and keep their state in
+    /// registers (the update's parameter block is about 800 bytes of kernel arguments, well under CUDA's 4 KB).
+    /// </summary>
+    [Fact]
+    public void Multi_parameter_updates_and_fused_cross_entropy_compile_for_cuda()
+    {
+        foreach (var body in new[]
+                 {
+                     typeof(UpdateBody<AdamSlot>), typeof(UpdateBody<SgdSlot>),
+                     typeof(CrossEntropyRowsBody<float, LossMath>), typeof(CrossEntropyGradBody<float, LossMath>),
+                 })
+        {
+            string ptx = Ptx.Compile(GridStrideOf(body), 256);
+            Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
+            Assert.DoesNotContain("st.local", ptx, StringComparison.Ordinal);
+        }
+    }
+
     private static System.Reflection.MethodInfo GridStrideOf(Type body) =>
         typeof(GridStride).GetMethod(nameof(GridStride.Run))!.MakeGenericMethod(body);
 }
