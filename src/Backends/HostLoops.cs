@@ -18,7 +18,7 @@ internal static class HostLoops
     private const long ParallelMinElements = 1 << 16;
 
     // A vectorised element costs about a quarter of a scalar one, so it takes four times as many to pay for the threads
-    // (on a 2-core VM a 64K-element add took 42 µs split across cores, a few µs vectorised on one).
+    // (on a 2-core VM a 64K-element add took 42 µs split across cores, 8 µs vectorised on one).
     private const int VectorisedCostDivisor = 4;
 
     /// <summary>
