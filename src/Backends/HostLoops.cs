@@ -191,15 +191,16 @@ internal static class HostLoops
 }
 
 /// <summary>
-/// The contiguous loops of the ops whose results SIMD cannot change — exactly rounded IEEE add, subtract, multiply,
-/// divide, negate, copy — through <see cref="TensorPrimitives"/>, bit for bit what the scalar loop computes. The
-/// type tests are constants for the JIT: each instantiation keeps one branch.
+/// The contiguous loops that .NET vectorises, through <see cref="TensorPrimitives"/>: add, subtract, multiply, divide,
+/// negate and copy bit for bit what the scalar loop computes (exactly rounded IEEE operations); exp and log within
+/// about an ulp of it. The type tests are constants for the JIT: each instantiation keeps one branch.
 /// </summary>
 internal static class Vectorised
 {
     public static bool CanMap<T, TOp>() where T : unmanaged =>
         typeof(TOp) == typeof(CopyOp<T>) || typeof(TOp) == typeof(IdentityOp) ||
-        (typeof(TOp) == typeof(NegOp) && (typeof(T) == typeof(float) || typeof(T) == typeof(double)));
+        ((typeof(TOp) == typeof(NegOp) || typeof(TOp) == typeof(ExpOp) || typeof(TOp) == typeof(LogOp)) &&
+         (typeof(T) == typeof(float) || typeof(T) == typeof(double)));
 
     public static bool CanZip<T, TOp>() where T : unmanaged =>
         (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
@@ -213,21 +214,37 @@ internal static class Vectorised
             x.CopyTo(y);
             return true;
         }
-        if (typeof(TOp) != typeof(NegOp))
-        {
-            return false;
-        }
         if (typeof(T) == typeof(float))
         {
-            TensorPrimitives.Negate(As<T, float>(x), As<T, float>(y));
-            return true;
+            return MapNumbers<float, TOp>(As<T, float>(x), As<T, float>(y));
         }
         if (typeof(T) == typeof(double))
         {
-            TensorPrimitives.Negate(As<T, double>(x), As<T, double>(y));
-            return true;
+            return MapNumbers<double, TOp>(As<T, double>(x), As<T, double>(y));
         }
         return false;
+    }
+
+    private static bool MapNumbers<TNumber, TOp>(ReadOnlySpan<TNumber> x, Span<TNumber> y)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
+    {
+        if (typeof(TOp) == typeof(NegOp))
+        {
+            TensorPrimitives.Negate(x, y);
+        }
+        else if (typeof(TOp) == typeof(ExpOp))
+        {
+            TensorPrimitives.Exp(x, y); // within an ulp or so of MathF.Exp / Math.Exp, not bit-identical
+        }
+        else if (typeof(TOp) == typeof(LogOp))
+        {
+            TensorPrimitives.Log(x, y);
+        }
+        else
+        {
+            return false;
+        }
+        return true;
     }
 
     public static bool Zip<T, TOp>(Span<T> a, Span<T> b, Span<T> c) where T : unmanaged
