@@ -20,15 +20,16 @@ public sealed partial class Tensor
     internal static Tensor CrossEntropy(Tensor logits, int[] targets)
     {
         int n = logits._shape[0];
-        if (logits._shape[1] > FusedCrossEntropyMaxClasses && logits.Device.Kind != DeviceKind.Cpu)
-        {
-            return -(logits.LogSoftmax(1) * OneHot(targets, logits)).Sum() / n;
-        }
         var device = logits.Device;
         bool f32 = logits.DType == DType.Float32;
+        // The only upload: n class indices, stored as values of the logits' type.
         var targetValues = f32
             ? FromArray(Array.ConvertAll(targets, t => (float)t), [n], device)
             : FromArray(Array.ConvertAll(targets, t => (double)t), [n], device);
+        if (logits._shape[1] > FusedCrossEntropyMaxClasses && device.Kind != DeviceKind.Cpu)
+        {
+            return -(logits.LogSoftmax(1) * OneHot(targetValues, logits)).Sum() / n;
+        }
         var stats = Empty([n, 2], logits.DType, device);
         Tensor loss;
         using (var perRow = Empty([n], logits.DType, device))
@@ -47,7 +48,7 @@ public sealed partial class Tensor
         }
         return Record(loss, "cross_entropy", [logits], g => [
             Autograd.IsGradEnabled
-                ? (logits.Softmax(1) - OneHot(targets, logits)) * (g / n)
+                ? (logits.Softmax(1) - OneHot(targetValues, logits)) * (g / n)
                 : CrossEntropyBackward(logits, targetValues, stats, g, n),
         ]);
     }
@@ -71,16 +72,16 @@ public sealed partial class Tensor
         return dx;
     }
 
-    private static Tensor OneHot(int[] targets, Tensor like)
+    /// <summary>
+    /// [n, C] with 1 where the column is row i's class, built on the device from the uploaded indices: class numbers
+    /// [C] compared with the targets [n, 1] (one broadcast comparison, no n×C upload).
+    /// </summary>
+    private static Tensor OneHot(Tensor targets, Tensor like)
     {
-        int classes = like._shape[1];
-        var values = new double[targets.Length * classes];
-        for (int i = 0; i < targets.Length; i++)
-        {
-            values[i * classes + targets[i]] = 1d;
-        }
-        return like.DType == DType.Float32
-            ? FromArray(Array.ConvertAll(values, v => (float)v), like._shape, like.Device)
-            : FromArray(values, like._shape, like.Device);
+        int n = like._shape[0], classes = like._shape[1];
+        using var numbers = Arange(classes, like.Device);
+        using var typed = like.DType == DType.Float32 ? null : numbers.To(like.DType);
+        using var column = targets.Reshape(n, 1);
+        return Zip<EqualOp>(typed ?? numbers, column, "one-hot");
     }
 }
