@@ -60,8 +60,11 @@ public static class MatMulBlocked
         for (int block = Grid.IdxX; block < blocks; block += Grid.DimX)
         {
             var at = new Origin(s, block, blocksM, blocksN);
-            var stageA = LoadA(a, s, at, 0, t, aAlongRows);
-            var stageB = LoadB(b, s, at, 0, t, bAlongCols);
+            // A's block is rows [Row, Row + 128) by k; B's is columns [Col, Col + 128) by k: one loader for both.
+            var opA = new Operand<T>(a, at.BaseA, at.Row, s.ARowStride, s.AColStride, s.M, s.K, aAlongRows);
+            var opB = new Operand<T>(b, at.BaseB, at.Col, s.BColStride, s.BRowStride, s.N, s.K, bAlongCols);
+            var stageA = opA.Load(0, t);
+            var stageB = opB.Load(0, t);
             Store(sliceA, 0, stageA, t, aAlongRows);
             Store(sliceB, 0, stageB, t, bAlongCols);
             Group.Barrier();
@@ -72,8 +75,8 @@ public static class MatMulBlocked
                 bool more = slice + 1 < slices;
                 if (more)
                 {
-                    stageA = LoadA(a, s, at, (slice + 1) * Depth, t, aAlongRows);
-                    stageB = LoadB(b, s, at, (slice + 1) * Depth, t, bAlongCols);
+                    stageA = opA.Load((slice + 1) * Depth, t);
+                    stageB = opB.Load((slice + 1) * Depth, t);
                 }
                 for (int k = 0; k < Depth; k++)
                 {
@@ -114,39 +117,35 @@ public static class MatMulBlocked
 
     private static int DepthOf(int i, bool alongOuter) => alongOuter ? i / Block : i % Depth;
 
-    private static T ElementA<T>(ArrayView<T> a, in MatMulShape s, in Origin at, int k0, int i, bool alongRows)
+    /// <summary>
+    /// One operand's block as the loader sees it: an outer dimension (rows of A, columns of B) of which the block
+    /// covers [First, First + 128), and the shared depth K, each with its stride; elements outside the matrix read 0.
+    /// </summary>
+    private readonly struct Operand<T>(ArrayView<T> view, int baseOffset, int first, int outerStride, int depthStride,
+        int outerCount, int depth, bool alongOuter)
         where T : unmanaged, INumber<T>
     {
-        int m = at.Row + OuterOf(i, alongRows);
-        int k = k0 + DepthOf(i, alongRows);
-        return m < s.M && k < s.K ? a[at.BaseA + m * s.ARowStride + k * s.AColStride] : T.Zero;
-    }
+        private readonly ArrayView<T> _view = view;
+        private readonly int _base = baseOffset, _first = first, _outerStride = outerStride, _depthStride = depthStride;
+        private readonly int _outerCount = outerCount, _depth = depth;
+        private readonly bool _alongOuter = alongOuter;
 
-    private static T ElementB<T>(ArrayView<T> b, in MatMulShape s, in Origin at, int k0, int i, bool alongCols)
-        where T : unmanaged, INumber<T>
-    {
-        int n = at.Col + OuterOf(i, alongCols);
-        int k = k0 + DepthOf(i, alongCols);
-        return n < s.N && k < s.K ? b[at.BaseB + k * s.BRowStride + n * s.BColStride] : T.Zero;
-    }
-
-    private static Vec4<T> LoadA<T>(ArrayView<T> a, in MatMulShape s, in Origin at, int k0, int t, bool alongRows)
-        where T : unmanaged, INumber<T> => new()
+        /// <summary>This thread's four elements of the slice starting at depth <paramref name="k0"/>.</summary>
+        public Vec4<T> Load(int k0, int t) => new()
         {
-            X0 = ElementA(a, s, at, k0, t, alongRows),
-            X1 = ElementA(a, s, at, k0, t + GroupSize, alongRows),
-            X2 = ElementA(a, s, at, k0, t + 2 * GroupSize, alongRows),
-            X3 = ElementA(a, s, at, k0, t + 3 * GroupSize, alongRows),
+            X0 = Element(k0, t),
+            X1 = Element(k0, t + GroupSize),
+            X2 = Element(k0, t + 2 * GroupSize),
+            X3 = Element(k0, t + 3 * GroupSize),
         };
 
-    private static Vec4<T> LoadB<T>(ArrayView<T> b, in MatMulShape s, in Origin at, int k0, int t, bool alongCols)
-        where T : unmanaged, INumber<T> => new()
+        private T Element(int k0, int i)
         {
-            X0 = ElementB(b, s, at, k0, t, alongCols),
-            X1 = ElementB(b, s, at, k0, t + GroupSize, alongCols),
-            X2 = ElementB(b, s, at, k0, t + 2 * GroupSize, alongCols),
-            X3 = ElementB(b, s, at, k0, t + 3 * GroupSize, alongCols),
-        };
+            int outer = _first + OuterOf(i, _alongOuter);
+            int k = k0 + DepthOf(i, _alongOuter);
+            return outer < _outerCount && k < _depth ? _view[_base + outer * _outerStride + k * _depthStride] : T.Zero;
+        }
+    }
 
     private static void Store<T>(ArrayView<T> slice, int buffer, in Vec4<T> stage, int t, bool alongOuter)
         where T : unmanaged
