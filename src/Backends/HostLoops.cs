@@ -29,12 +29,12 @@ internal static class HostLoops
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
-        long work = Vectorised.CanMap<T, TOp>() ? y.Length / VectorisedCostDivisor : y.Length;
+        long work = SimdSpans.CanMap<T, TOp>() ? y.Length / VectorisedCostDivisor : y.Length;
         ForRange((int)y.Length, work, (first, last) =>
         {
             var xs = Span(x)[first..last];
             var ys = Span(y)[first..last];
-            if (Vectorised.Map<T, TOp>(xs, ys))
+            if (SimdSpans.Map<T, TOp>(xs, ys))
             {
                 return;
             }
@@ -50,13 +50,13 @@ internal static class HostLoops
         where T : unmanaged
         where TOp : struct, IBinaryOp<T>
     {
-        long work = Vectorised.CanZip<T, TOp>() ? c.Length / VectorisedCostDivisor : c.Length;
+        long work = SimdSpans.CanZip<T, TOp>() ? c.Length / VectorisedCostDivisor : c.Length;
         ForRange((int)c.Length, work, (first, last) =>
         {
             var xs = Span(a)[first..last];
             var ys = Span(b)[first..last];
             var zs = Span(c)[first..last];
-            if (Vectorised.Zip<T, TOp>(xs, ys, zs))
+            if (SimdSpans.Zip<T, TOp>(xs, ys, zs))
             {
                 return;
             }
@@ -179,6 +179,9 @@ internal static class HostLoops
     /// </summary>
     public static void ForRange(int count, long work, Action<int, int> body)
     {
+        // Every host loop (element-wise, strided, reduction, matmul) comes through here once: it stands in for a
+        // kernel launch, so it counts as one.
+        Device.Cpu.CountLaunch();
         int chunks = work < ParallelMinElements ? 1 : Math.Min(Environment.ProcessorCount, count);
         if (chunks <= 1)
         {
@@ -195,7 +198,7 @@ internal static class HostLoops
 /// negate and copy bit for bit what the scalar loop computes (exactly rounded IEEE operations); exp and log within
 /// about an ulp of it. The type tests are constants for the JIT: each instantiation keeps one branch.
 /// </summary>
-internal static class Vectorised
+internal static class SimdSpans
 {
     public static bool CanMap<T, TOp>() where T : unmanaged =>
         typeof(TOp) == typeof(CopyOp<T>) || typeof(TOp) == typeof(IdentityOp) ||

@@ -57,7 +57,6 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
-                device.CountLaunch();
                 HostLoops.Map(x.Buffer.View, LayoutOf(x), y.View, x.Size, op);
                 return;
             }
@@ -85,7 +84,6 @@ public static class Primitives
             var (av, bv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size));
             if (device.UsesHostLoops)
             {
-                device.CountLaunch();
                 HostLoops.Zip(av, bv, c.View, op);
                 return;
             }
@@ -97,7 +95,6 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
-                device.CountLaunch();
                 HostLoops.Zip(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View, LayoutOf(b.Expand(shape)), c.View,
                     size, op);
                 return;
@@ -129,7 +126,6 @@ public static class Primitives
         {
             if (device.UsesHostLoops)
             {
-                device.CountLaunch();
                 HostLoops.Copy(source.Buffer.View, LayoutOf(source), destination.Buffer.View, LayoutOf(destination),
                     source.Size);
                 return;
@@ -250,7 +246,6 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
         {
-            device.CountLaunch();
             HostLoops.Reduce(x.Buffer.View, y.View, shape, scale, op);
             return;
         }
@@ -344,12 +339,11 @@ public static class Primitives
             Fill(c, T.Zero);
             return;
         }
-        var s = MatMulGeometry(a, b, transposeA, transposeB);
+        var s = Geometry(a, b, transposeA, transposeB, outShape);
         var device = a.Device;
         var (av, bv, cv) = (a.Buffer.View, b.Buffer.View, c.View);
         if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
         {
-            device.CountLaunch();
             HostMatMul.Run(av, bv, cv, s);
             return;
         }
@@ -422,7 +416,12 @@ public static class Primitives
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
+        return Geometry(a, b, transposeA, transposeB, MatMulShape(a.Shape, b.Shape, transposeA, transposeB));
+    }
+
+    private static MatMulShape Geometry<T>(StridedView<T> a, StridedView<T> b, bool transposeA, bool transposeB,
+        int[] outShape) where T : unmanaged
+    {
         int[] batchShape = outShape[..^2];
         var aBatch = new StridedView<T>(a.Buffer, a.Shape[..^2], a.Strides[..^2], a.Offset).Expand(batchShape);
         var bBatch = new StridedView<T>(b.Buffer, b.Shape[..^2], b.Strides[..^2], b.Offset).Expand(batchShape);
@@ -764,7 +763,6 @@ public static class Primitives
     {
         if (device.UsesHostLoops)
         {
-            device.CountLaunch();
             HostLoops.Map(x, y, op);
             return;
         }
