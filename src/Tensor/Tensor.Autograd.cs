@@ -50,13 +50,6 @@ public sealed partial class Tensor
     /// <summary>Backward with an explicit gradient for a tensor of any shape.</summary>
     public void Backward(Tensor gradient) => Backward(gradient, false, false);
 
-    /// <summary>A contiguous copy that does not share memory. Differentiable.</summary>
-    public Tensor Clone()
-    {
-        var result = Empty(_shape, DType, Device).CopyFrom(this);
-        return Record(result, "clone", [this], g => [g]);
-    }
-
     /// <summary>
     /// Attaches the backward rule of an op to its freshly computed <paramref name="result"/> when grad mode is on
     /// and any input requires grad — the one place where the graph grows.

@@ -25,7 +25,6 @@ public sealed partial class Tensor
         return Record(y, "softmax", [this], g => [y * (g - (g * y).Sum(axes, keepDim: true))]);
     }
 
-    /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>
     /// <summary>
     /// The stable core of softmax and log-softmax, not recorded: s = x − max(x) along the axes, eˢ, and Σ eˢ (kept
     /// dimensions). Subtracting the max keeps every exponent ≤ 0, so nothing overflows.
@@ -38,6 +37,7 @@ public sealed partial class Tensor
         return (shifted, exp, Reduce<SumReduce>(exp, axes, keepDim: true));
     }
 
+    /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>
     private int[] SingleAxis(int axis)
     {
         int a = Shapes.NormalizeAxis(axis, Rank);
