@@ -319,12 +319,13 @@ public static class Primitives
     }
 
     /// <summary>
-    /// Batched matrix product C = op(A)·op(B), op = transpose where flagged. A is [..., M, K] ([..., K, M] when
-    /// transposed), B is [..., K, N] ([..., N, K]); batch dimensions broadcast; C is contiguous
-    /// [broadcast batch..., M, N]. Transposes and broadcasts are strides only: nothing is copied.
+    /// Batched matrix product C = op(A)·op(B) (+ bias), op = transpose where flagged. A is [..., M, K] ([..., K, M]
+    /// when transposed), B is [..., K, N] ([..., N, K]); batch dimensions broadcast; C is contiguous
+    /// [broadcast batch..., M, N]. A <paramref name="bias"/> of shape [N] is added to every row of C in the same
+    /// launch (torch.addmm). Transposes and broadcasts are strides only: nothing is copied.
     /// </summary>
     public static void MatMul<T>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> c, bool transposeA = false,
-        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto)
+        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null)
         where T : unmanaged, INumber<T>
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -332,19 +333,40 @@ public static class Primitives
         RequireSameDevice(a.Device, b.Device, "matmul");
         int[] outShape = MatMulShape(a.Shape, b.Shape, transposeA, transposeB);
         RequireOutput(c, Shapes.Size(outShape), outShape, a.Device, "matmul");
+        if (bias is not null)
+        {
+            RequireSameDevice(a.Device, bias.Device, "matmul bias");
+            if (bias.Rank != 1 || bias.Shape[0] != outShape[^1])
+            {
+                throw new ArgumentException(
+                    $"matmul bias of shape {Shapes.Format(bias.Shape)} does not fit the product of " +
+                    $"{Shapes.Format(a.Shape)} and {Shapes.Format(b.Shape)}: it needs shape {Shapes.Format([outShape[^1]])}, " +
+                    "one value per output column");
+            }
+        }
         if (a.Size == 0 || b.Size == 0)
         {
-            // C is empty, or K = 0 and C is zeros. An empty operand may sit in an empty buffer, where not even its
-            // batch view (one matrix at offset 0) can be built.
+            // C is empty, or K = 0 and C is zeros (plus the bias). An empty operand may sit in an empty buffer, where
+            // not even its batch view (one matrix at offset 0) can be built.
             Fill(c, T.Zero);
+            AddBiasRows(c, bias, outShape[^1]);
             return;
         }
         var s = Geometry(a, b, transposeA, transposeB, outShape);
         var device = a.Device;
         var (av, bv, cv) = (a.Buffer.View, b.Buffer.View, c.View);
+        // Without a bias the kernels still take a view for it (never read): C's.
+        var biasView = cv;
+        if (bias is not null && s.N > 0)
+        {
+            s.HasBias = 1;
+            s.BiasOffset = bias.Offset;
+            s.BiasStride = bias.Strides[0];
+            biasView = bias.Buffer.View;
+        }
         if (kernel == MatMulKernel.Auto && device.UsesHostLoops)
         {
-            HostMatMul.Run(av, bv, cv, s);
+            HostMatMul.Run(av, bv, cv, biasView, s);
             return;
         }
         if (kernel == MatMulKernel.Auto)
@@ -353,24 +375,25 @@ public static class Primitives
             if (kernel == MatMulKernel.CuBlas)
             {
                 device.Blas!.Run(device, av, bv, cv, s, plan);
+                AddBiasRows(c, bias, s.N);
                 return;
             }
         }
         switch (kernel)
         {
             case MatMulKernel.Naive:
-                device.Launch(new MatMulNaiveBody<T>(av, bv, cv, s), s.Batch * s.M * s.N);
+                device.Launch(new MatMulNaiveBody<T>(av, bv, cv, biasView, s), s.Batch * s.M * s.N);
                 break;
             case MatMulKernel.Tiled:
             {
                 int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
                 int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
                 var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
-                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
                         MatMulKernels.Tiled));
                 device.CountLaunch();
                 tiled(new KernelConfig(Math.Min(blocks, device.ResidentGroups(tile * tile) * 4), tile * tile), av, bv,
-                    cv, s, tile);
+                    cv, biasView, s, tile);
                 break;
             }
             case MatMulKernel.Blocked:
@@ -382,10 +405,11 @@ public static class Primitives
                         $"{device.MaxGroupSize}");
                 }
                 var blocked = device.Kernels.Get((nameof(MatMulBlocked), typeof(T)), acc =>
-                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(MatMulBlocked.Run));
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
+                        MatMulBlocked.Run));
                 int groups = Math.Min(BlockedGroups(s), device.ResidentGroups(MatMulBlocked.GroupSize) * 2);
                 device.CountLaunch();
-                blocked(new KernelConfig(groups, MatMulBlocked.GroupSize), av, bv, cv, s);
+                blocked(new KernelConfig(groups, MatMulBlocked.GroupSize), av, bv, cv, biasView, s);
                 break;
             }
             case MatMulKernel.CuBlas:
@@ -400,11 +424,26 @@ public static class Primitives
                         "is not a column-major matrix or its transpose");
                 }
                 blas.Run(device, av, bv, cv, s, plan);
+                AddBiasRows(c, bias, s.N);
                 break;
             }
             default:
                 throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown matmul kernel");
         }
+    }
+
+    /// <summary>
+    /// c[..., n] += bias[n] over C seen as rows of <paramref name="n"/>, nothing without a bias: a second launch, for
+    /// cuBLAS (its β·C epilogue would need C filled with the bias first, a launch either way) and empty products.
+    /// </summary>
+    private static void AddBiasRows<T>(DeviceBuffer<T> c, StridedView<T>? bias, int n) where T : unmanaged, INumber<T>
+    {
+        if (bias is null || c.Length == 0)
+        {
+            return;
+        }
+        c.Device.Launch(new AddBiasBody<T>(c.View, bias.Buffer.View, n, bias.Offset, bias.Strides[0]),
+            checked((int)c.Length));
     }
 
     /// <summary>

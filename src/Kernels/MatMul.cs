@@ -6,7 +6,9 @@ namespace MicrogradPlus.Kernels;
 /// <summary>
 /// The geometry of C[b] = A[b]·B[b] for a batch of M×K by K×N products. A and B are addressed through strides, so
 /// transposed and broadcast operands need no copy: <c>BatchA</c>/<c>BatchB</c> map a batch index to the offset of that
-/// batch's matrix (stride 0 on broadcast batch dimensions); C is contiguous [batch, M, N].
+/// batch's matrix (stride 0 on broadcast batch dimensions); C is contiguous [batch, M, N]. With <c>HasBias</c> ≠ 0
+/// every kernel adds a bias vector of length N to each row of C as it stores it (torch.addmm, nn.Linear), element n
+/// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add.
 /// </summary>
 public struct MatMulShape
 {
@@ -15,14 +17,22 @@ public struct MatMulShape
     public Layout BatchA, BatchB;
     /// <summary>Strides of A along its rows (m) and columns (k); of B along k and n.</summary>
     public int ARowStride, AColStride, BRowStride, BColStride;
+    /// <summary>1 when a bias is added to each row of C (an int: kernel parameters must be blittable).</summary>
+    public int HasBias;
+    public int BiasOffset, BiasStride;
 #pragma warning restore CS1591
+
+    /// <summary>Bias element for column <paramref name="n"/>, or zero without a bias.</summary>
+    public readonly T BiasAt<T>(ArrayView<T> bias, int n) where T : unmanaged, INumber<T> =>
+        HasBias != 0 ? bias[BiasOffset + n * BiasStride] : T.Zero;
 }
 
-/// <summary>The naive reference: one output element per index, a dot product over K.</summary>
-public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape shape) : IElementBody
+/// <summary>The naive reference: one output element per index, a dot product over K (plus the bias, if any).</summary>
+public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape shape)
+    : IElementBody
     where T : unmanaged, INumber<T>
 {
-    private readonly ArrayView<T> _a = a, _b = b, _c = c;
+    private readonly ArrayView<T> _a = a, _b = b, _c = c, _bias = bias;
     private readonly MatMulShape _s = shape;
 
     /// <inheritdoc/>
@@ -39,8 +49,21 @@ public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c,
         {
             acc += _a[aRow + k * _s.AColStride] * _b[bCol + k * _s.BRowStride];
         }
-        _c[index] = acc;
+        _c[index] = acc + _s.BiasAt(_bias, n);
     }
+}
+
+/// <summary>
+/// c[i] += bias[offset + (i mod N)·stride]: the bias of a product computed elsewhere (cuBLAS) or of an empty one.
+/// </summary>
+public struct AddBiasBody<T>(ArrayView<T> c, ArrayView<T> bias, int n, int offset, int stride) : IElementBody
+    where T : unmanaged, INumber<T>
+{
+    private readonly ArrayView<T> _c = c, _bias = bias;
+    private readonly int _n = n, _offset = offset, _stride = stride;
+
+    /// <inheritdoc/>
+    public readonly void Execute(int index) => _c[index] += _bias[_offset + index % _n * _stride];
 }
 
 /// <summary>Matrix-product kernels that need thread groups and shared memory.</summary>
@@ -55,7 +78,8 @@ public static class MatMulKernels
     /// grid-stride over all (batch, row-tile, column-tile) blocks. The tile edge comes from the group size chosen for
     /// the device (16 on GPUs; smaller where the device's groups are smaller).
     /// </summary>
-    public static void Tiled<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape s, int tile)
+    public static void Tiled<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape s,
+        int tile)
         where T : unmanaged, INumber<T>
     {
         var tileA = SharedMemory.Allocate<T>(MaxTile * MaxTile);
@@ -91,7 +115,7 @@ public static class MatMulKernels
             }
             if (m < s.M && n < s.N)
             {
-                c[(batch * s.M + m) * s.N + n] = acc;
+                c[(batch * s.M + m) * s.N + n] = acc + s.BiasAt(bias, n);
             }
         }
     }

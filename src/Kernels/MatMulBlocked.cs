@@ -41,7 +41,7 @@ public static class MatMulBlocked
     /// strides of <paramref name="s"/>, so transposed and broadcast operands need no copy. Launch with groups of
     /// <see cref="GroupSize"/> threads.
     /// </summary>
-    public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, MatMulShape s)
+    public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape s)
         where T : unmanaged, INumber<T>
     {
         // [buffer][k][m] and [buffer][k][n]: a thread's 8 consecutive rows (columns) at one k are adjacent.
@@ -92,7 +92,7 @@ public static class MatMulBlocked
                 }
                 Group.Barrier();
             }
-            acc.Store(c, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
+            acc.Store(c, bias, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
         }
     }
 
@@ -194,17 +194,30 @@ public struct Vec8<T> where T : unmanaged, INumber<T>
         X7 += s * v.X7;
     }
 
-    /// <summary>Writes the first <paramref name="count"/> values (at most 8) to c[start…].</summary>
-    public readonly void Store(ArrayView<T> c, int start, int count)
+    /// <summary>Writes the first <paramref name="count"/> values (at most 8) plus <paramref name="add"/> to c[start…].</summary>
+    public readonly void Store(ArrayView<T> c, int start, int count, in Vec8<T> add)
     {
-        if (count > 0) c[start] = X0;
-        if (count > 1) c[start + 1] = X1;
-        if (count > 2) c[start + 2] = X2;
-        if (count > 3) c[start + 3] = X3;
-        if (count > 4) c[start + 4] = X4;
-        if (count > 5) c[start + 5] = X5;
-        if (count > 6) c[start + 6] = X6;
-        if (count > 7) c[start + 7] = X7;
+        if (count > 0) c[start] = X0 + add.X0;
+        if (count > 1) c[start + 1] = X1 + add.X1;
+        if (count > 2) c[start + 2] = X2 + add.X2;
+        if (count > 3) c[start + 3] = X3 + add.X3;
+        if (count > 4) c[start + 4] = X4 + add.X4;
+        if (count > 5) c[start + 5] = X5 + add.X5;
+        if (count > 6) c[start + 6] = X6 + add.X6;
+        if (count > 7) c[start + 7] = X7 + add.X7;
+    }
+
+    /// <summary>Sets the values to the bias of columns [col, col + 8) (zeros past N or without a bias).</summary>
+    public void SetToBias(ArrayView<T> bias, in MatMulShape s, int col)
+    {
+        X0 = col < s.N ? s.BiasAt(bias, col) : T.Zero;
+        X1 = col + 1 < s.N ? s.BiasAt(bias, col + 1) : T.Zero;
+        X2 = col + 2 < s.N ? s.BiasAt(bias, col + 2) : T.Zero;
+        X3 = col + 3 < s.N ? s.BiasAt(bias, col + 3) : T.Zero;
+        X4 = col + 4 < s.N ? s.BiasAt(bias, col + 4) : T.Zero;
+        X5 = col + 5 < s.N ? s.BiasAt(bias, col + 5) : T.Zero;
+        X6 = col + 6 < s.N ? s.BiasAt(bias, col + 6) : T.Zero;
+        X7 = col + 7 < s.N ? s.BiasAt(bias, col + 7) : T.Zero;
     }
 }
 
@@ -228,19 +241,24 @@ public struct Block8x8<T> where T : unmanaged, INumber<T>
         R7.AddScaled(column.X7, row);
     }
 
-    /// <summary>Writes the block to C (contiguous [batch, M, N]) at (row, col), leaving out what lies outside C.</summary>
-    public readonly void Store(ArrayView<T> c, in MatMulShape s, int batch, int row, int col)
+    /// <summary>
+    /// Writes the block plus the bias of its columns to C (contiguous [batch, M, N]) at (row, col), leaving out what
+    /// lies outside C.
+    /// </summary>
+    public readonly void Store(ArrayView<T> c, ArrayView<T> bias, in MatMulShape s, int batch, int row, int col)
     {
         int count = s.N - col;
         int start = (batch * s.M + row) * s.N + col;
         int rows = s.M - row;
-        if (rows > 0) R0.Store(c, start, count);
-        if (rows > 1) R1.Store(c, start + s.N, count);
-        if (rows > 2) R2.Store(c, start + 2 * s.N, count);
-        if (rows > 3) R3.Store(c, start + 3 * s.N, count);
-        if (rows > 4) R4.Store(c, start + 4 * s.N, count);
-        if (rows > 5) R5.Store(c, start + 5 * s.N, count);
-        if (rows > 6) R6.Store(c, start + 6 * s.N, count);
-        if (rows > 7) R7.Store(c, start + 7 * s.N, count);
+        var add = default(Vec8<T>);
+        add.SetToBias(bias, s, col);
+        if (rows > 0) R0.Store(c, start, count, add);
+        if (rows > 1) R1.Store(c, start + s.N, count, add);
+        if (rows > 2) R2.Store(c, start + 2 * s.N, count, add);
+        if (rows > 3) R3.Store(c, start + 3 * s.N, count, add);
+        if (rows > 4) R4.Store(c, start + 4 * s.N, count, add);
+        if (rows > 5) R5.Store(c, start + 5 * s.N, count, add);
+        if (rows > 6) R6.Store(c, start + 6 * s.N, count, add);
+        if (rows > 7) R7.Store(c, start + 7 * s.N, count, add);
     }
 }

@@ -64,18 +64,23 @@ public sealed partial class Tensor
         return view;
     }
 
-    /// <summary>C = op(A)·op(B) for rank ≥ 2 operands (batch dims broadcast).</summary>
-    internal static Tensor BatchedMatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    /// <summary>C = op(A)·op(B) (+ bias over the last dimension) for rank ≥ 2 operands (batch dims broadcast).</summary>
+    internal static Tensor BatchedMatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false,
+        Tensor? bias = null)
     {
         CheckCompatible(a, b, "matmul");
+        if (bias is not null)
+        {
+            CheckCompatible(a, bias, "matmul bias");
+        }
         var c = Empty(Primitives.MatMulShape(a._shape, b._shape, transposeA, transposeB), a.DType, a.Device);
         if (a.DType == DType.Float32)
         {
-            Primitives.MatMul(a.F32, b.F32, c.Storage.Float32!, transposeA, transposeB);
+            Primitives.MatMul(a.F32, b.F32, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32);
         }
         else
         {
-            Primitives.MatMul(a.F64, b.F64, c.Storage.Float64!, transposeA, transposeB);
+            Primitives.MatMul(a.F64, b.F64, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64);
         }
         return c;
     }

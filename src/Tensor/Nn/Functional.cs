@@ -73,6 +73,37 @@ public static class Functional
         return (1f - labels * scores).Relu().Mean();
     }
 
+    /// <summary>
+    /// y = x·Wᵀ + b (torch.nn.functional.linear): <paramref name="input"/> [..., in] (or [in]),
+    /// <paramref name="weight"/> [out, in], <paramref name="bias"/> [out] or null; y is [..., out] (or [out]). One
+    /// launch: the product adds the bias as it stores each row, and the transpose is a kernel flag, so the weight's
+    /// gradient (Gᵀ·x) comes out in the weight's own layout.
+    /// </summary>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (weight.Rank != 2 || input.Rank == 0 || input.ShapeRef[^1] != weight.ShapeRef[1])
+        {
+            throw new ArgumentException(
+                $"Linear: input of shape {Shapes.Format(input.ShapeRef)} and weight of shape " +
+                $"{Shapes.Format(weight.ShapeRef)} do not fit: the weight must be [out, in] with in the input's last " +
+                "dimension");
+        }
+        if (bias is not null && (bias.Rank != 1 || bias.ShapeRef[0] != weight.ShapeRef[0]))
+        {
+            throw new ArgumentException(
+                $"Linear: bias of shape {Shapes.Format(bias.ShapeRef)} does not fit weight of shape " +
+                $"{Shapes.Format(weight.ShapeRef)}: it must be {Shapes.Format([weight.ShapeRef[0]])}");
+        }
+        if (input.Rank >= 2)
+        {
+            return Tensor.MatMulT(input, weight, false, true, bias);
+        }
+        return Tensor.MatMulT(input.Reshape(1, input.ShapeRef[0]), weight, false, true, bias)
+            .Reshape(weight.ShapeRef[0]);
+    }
+
     private static void RequireSameShape(Tensor a, Tensor b, string what)
     {
         ArgumentNullException.ThrowIfNull(a);

@@ -41,10 +41,7 @@ public sealed class Linear : Module
     public override Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        // x·Wᵀ with the transpose as a kernel flag: the weight's gradient (Gᵀ·x) comes out in the weight's own
-        // layout, so backward hands it to the weight without a copy.
-        var product = input.Rank >= 2 ? Tensor.MatMulT(input, Weight, false, true) : input.MatMul(Weight.Transpose(0, 1));
-        return Bias is null ? product : product + Bias;
+        return Functional.Linear(input, Weight, Bias);
     }
 
     /// <summary>"Linear(in=2, out=16, bias=True)".</summary>

@@ -59,24 +59,26 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// C = op(A)·op(B) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged, batch
-    /// dimensions broadcast; recorded with its own backward, which consists of such products again.
+    /// C = op(A)·op(B) (+ bias) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged,
+    /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch; recorded with its own
+    /// backward, which consists of such products again.
     /// </summary>
     /// <remarks>
     /// With G = ∂L/∂C: C = A·B gives ∂A = G·Bᵀ, ∂B = Aᵀ·G; C = A·Bᵀ gives ∂A = G·B, ∂B = Gᵀ·A; C = Aᵀ·B gives
     /// ∂A = B·Gᵀ, ∂B = A·G; C = Aᵀ·Bᵀ gives ∂A = Bᵀ·Gᵀ, ∂B = Gᵀ·Aᵀ. Each is summed back over broadcast batch
-    /// dimensions.
+    /// dimensions; the bias's gradient is G summed over every dimension but the last.
     /// </remarks>
-    internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB)
+    internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB, Tensor? bias = null)
     {
-        var c = BatchedMatMul(a, b, transposeA, transposeB);
-        return Record(c, "matmul", [a, b], g => [
+        var c = BatchedMatMul(a, b, transposeA, transposeB, bias);
+        return Record(c, bias is null ? "matmul" : "addmm", bias is null ? [a, b] : [a, b, bias], g => [
             a.RequiresGrad
                 ? SumToShape(transposeA ? MatMulT(b, g, transposeB, true) : MatMulT(g, b, false, !transposeB), a._shape)
                 : null,
             b.RequiresGrad
                 ? SumToShape(transposeB ? MatMulT(g, a, true, transposeA) : MatMulT(a, g, !transposeA, false), b._shape)
                 : null,
+            bias is { RequiresGrad: true } ? SumToShape(g, bias._shape) : null,
         ]);
     }
 }

@@ -9,7 +9,7 @@ namespace MicrogradPlus.Tests.Kernels;
 /// <summary>
 /// The GPU fast paths of the matrix product: the register-blocked kernel (on every device whose groups hold 256
 /// threads, against the float64 reference, on the shared cases plus sizes that cross its 128×128 blocks and 8-deep
-/// slices), how a product is laid out for a column-major
+/// slices, with and without a bias), how a product is laid out for a column-major
 /// GEMM (checked on the host by running that GEMM in C#), and cuBLAS itself on CUDA.
 /// </summary>
 public class MatMulFastPathTests
@@ -157,7 +157,7 @@ public class MatMulFastPathTests
     {
         var random = new Random(7);
         var values = HostView.Round<T>(Enumerable.Range(0, 40000).Select(_ => random.NextDouble() * 2 - 1));
-        foreach (var (name, makeA, makeB, ta, tb) in MatMulTests.Cases.Concat(LargeCases))
+        foreach (var (index, (name, makeA, makeB, ta, tb)) in MatMulTests.Cases.Concat(LargeCases).Index())
         {
             var a = makeA(values);
             var b = makeB(values.Reverse().ToArray());
@@ -179,6 +179,12 @@ public class MatMulFastPathTests
                 Primitives.MatMul(av, bv, c, ta, tb, kernel);
                 log.Compare(context, c.ToArray().Select(double.CreateTruncating).ToArray(), expected,
                     i => new Tolerance(0, (k + 1) * epsilon * magnitude[i]));
+                var bias = MatMulTests.BiasFor(index, tb ? b.Shape[^2] : b.Shape[^1],
+                    values);
+                var (withBias, magnitudeWithBias) = MatMulTests.WithBias(expected, magnitude, bias);
+                Primitives.MatMul(av, bv, c, ta, tb, kernel, bias.Upload<T>(device, buffers));
+                log.Compare($"{context} + bias {bias}", c.ToArray().Select(double.CreateTruncating).ToArray(),
+                    withBias, i => new Tolerance(0, (k + 2) * epsilon * magnitudeWithBias[i]));
             });
         }
     }

@@ -8,7 +8,8 @@ namespace MicrogradPlus.Tests.Kernels;
 /// <summary>
 /// The naive and the tiled matrix-product kernels, each against a float64 reference and against each other: 2-D,
 /// batched and broadcast batches, transpose flags, non-contiguous operands, empty and single-row/column products, and
-/// sizes that are no multiple of any tile.
+/// sizes that are no multiple of any tile; each case also with a bias added in the same launch, the bias contiguous,
+/// reversed, broadcast from one value or offset in its buffer.
 /// </summary>
 public class MatMulTests
 {
@@ -98,7 +99,7 @@ public class MatMulTests
     {
         var random = new Random(3);
         var values = HostView.Round<T>(Enumerable.Range(0, 1000).Select(_ => random.NextDouble() * 2 - 1));
-        foreach (var (name, makeA, makeB, ta, tb) in Cases)
+        foreach (var (index, (name, makeA, makeB, ta, tb)) in Cases.Index())
         {
             var a = makeA(values);
             var b = makeB(values.Reverse().ToArray());
@@ -106,31 +107,83 @@ public class MatMulTests
             log.Run(context, () =>
             {
                 var (expected, magnitude) = Reference(a, b, ta, tb);
+                var bias = BiasFor(index, tb ? b.Shape[^2] : b.Shape[^1], values);
+                var (expectedWithBias, magnitudeWithBias) = WithBias(expected, magnitude, bias);
                 // A K-term dot product is within K·ε·Σ|a·b| of the exact value, in any summation order.
                 int k = ta ? a.Shape[^2] : a.Shape[^1];
                 Tolerance At(int i) => new(0, (k + 1) * epsilon * magnitude[i]);
+                Tolerance AtWithBias(int i) => new(0, (k + 2) * epsilon * magnitudeWithBias[i]);
                 using var buffers = new BufferSet();
                 var av = a.Upload<T>(device, buffers);
                 var bv = b.Upload<T>(device, buffers);
-                var naive = buffers.Rent<T>(device, expected.Length);
-                var tiled = buffers.Rent<T>(device, expected.Length);
-                var auto = buffers.Rent<T>(device, expected.Length);
-                Primitives.MatMul(av, bv, naive, ta, tb, MatMulKernel.Naive);
-                Primitives.MatMul(av, bv, auto, ta, tb);
-                var naiveValues = naive.ToArray().Select(double.CreateTruncating).ToArray();
+                var biasView = bias.Upload<T>(device, buffers);
+                double[] Run(MatMulKernel kernel, bool withBias)
+                {
+                    var c = buffers.Rent<T>(device, expected.Length);
+                    Primitives.MatMul(av, bv, c, ta, tb, kernel, withBias ? biasView : null);
+                    return c.ToArray().Select(double.CreateTruncating).ToArray();
+                }
+                var naiveValues = Run(MatMulKernel.Naive, false);
                 log.Compare($"{context}, naive", naiveValues, expected, At);
-                log.Compare($"{context}, auto", auto.ToArray().Select(double.CreateTruncating).ToArray(), expected, At);
+                log.Compare($"{context}, auto", Run(MatMulKernel.Auto, false), expected, At);
+                log.Compare($"{context}, naive + bias {bias}", Run(MatMulKernel.Naive, true), expectedWithBias,
+                    AtWithBias);
+                log.Compare($"{context}, auto + bias {bias}", Run(MatMulKernel.Auto, true), expectedWithBias,
+                    AtWithBias);
                 // ILGPU's CPU accelerator runs a group's barriers on OS threads (~0.3 ms each, 2×2 tiles there): the
                 // tiled kernel gets the small cases on the CPU — odd ones included — and every case on GPUs.
                 if (device.Kind == DeviceKind.Cpu && expected.Length > 200)
                 {
                     return;
                 }
-                Primitives.MatMul(av, bv, tiled, ta, tb, MatMulKernel.Tiled);
-                var tiledValues = tiled.ToArray().Select(double.CreateTruncating).ToArray();
+                var tiledValues = Run(MatMulKernel.Tiled, false);
                 log.Compare($"{context}, tiled", tiledValues, expected, At);
                 log.Compare($"{context}, tiled against naive", tiledValues, naiveValues, i => At(i).Times(2));
+                log.Compare($"{context}, tiled + bias {bias}", Run(MatMulKernel.Tiled, true), expectedWithBias,
+                    AtWithBias);
             });
+        }
+    }
+
+    /// <summary>
+    /// A bias of length <paramref name="n"/> for case <paramref name="index"/>, in one of four layouts by turns:
+    /// contiguous, reversed (a negative stride), one value broadcast (stride 0), and offset inside its buffer.
+    /// </summary>
+    internal static HostView BiasFor(int index, int n, double[] values)
+    {
+        var shifted = values.Skip(index + 1).ToArray();
+        return (index % 4) switch
+        {
+            0 => HostView.Filled(shifted, n),
+            1 => HostView.Filled(shifted, n).Flip(0),
+            2 => HostView.Filled(shifted, 1).Expand(n),
+            _ => HostView.Filled(shifted, n + 3).Slice(0, 3, n + 3),
+        };
+    }
+
+    /// <summary>The reference with the bias added to every row, and the magnitudes with |bias| added.</summary>
+    internal static (double[] Values, double[] Magnitude) WithBias(double[] values, double[] magnitude, HostView bias)
+    {
+        int n = bias.Shape[0];
+        return (values.Select((v, i) => v + bias.At([i % n])).ToArray(),
+            magnitude.Select((m, i) => m + Math.Abs(bias.At([i % n]))).ToArray());
+    }
+
+    [Fact]
+    public void A_bias_that_does_not_fit_names_its_shape_and_the_operands()
+    {
+        var cpu = Device.Cpu;
+        using var buffers = new BufferSet();
+        StridedView<float> View(params int[] shape) =>
+            StridedView.Contiguous(buffers.Rent<float>(cpu, shape.Aggregate(1, (a, b) => a * b)), shape);
+        var c = buffers.Rent<float>(cpu, 15);
+        foreach (var bias in new[] { View(3), View(1, 5), View(6) })
+        {
+            var e = Assert.Throws<ArgumentException>(() => Primitives.MatMul(View(3, 4), View(4, 5), c, bias: bias));
+            Assert.Contains(Shapes.Format(bias.Shape), e.Message, StringComparison.Ordinal);
+            Assert.Contains("(3, 4)", e.Message, StringComparison.Ordinal);
+            Assert.Contains("(4, 5)", e.Message, StringComparison.Ordinal);
+            Assert.Contains("(5,)", e.Message, StringComparison.Ordinal);
         }
     }
 

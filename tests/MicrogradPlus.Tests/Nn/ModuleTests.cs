@@ -85,6 +85,69 @@ public sealed class ModuleTests : IDisposable
         Assert.Equal("Linear(in=5, out=3, bias=True)", layer.ToString());
     }
 
+    /// <summary>
+    /// Functional.Linear (one launch: the product adds the bias as it stores) gives the values and gradients of the
+    /// composed x·Wᵀ + b for inputs of rank 1, 2 and 3, with and without a bias, and names the shapes that do not fit.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Functional_linear_matches_the_composed_product_and_its_gradients(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        using var tensors = Tensor.Scope();
+        ulong seed = 20;
+        foreach (int[] inputShape in new[] { new[] { 5 }, [4, 5], [2, 3, 5] })
+        {
+            foreach (bool hasBias in new[] { true, false })
+            {
+                Tensor Leaf(int[] shape) =>
+                    Tensor.Randn(shape, seed: seed++, device: device, dtype: DType.Float64, requiresGrad: true);
+                var (x, w, b) = (Leaf(inputShape), Leaf([3, 5]), hasBias ? Leaf([3]) : null);
+                Tensor Copy(Tensor t)
+                {
+                    var copy = t.Detach();
+                    copy.RequiresGrad = true;
+                    return copy;
+                }
+                var (x2, w2, b2) = (Copy(x), Copy(w), b is null ? null : Copy(b));
+                var fused = Functional.Linear(x, w, b);
+                var composed = x2.MatMul(w2.Transpose(0, 1));
+                composed = b2 is null ? composed : composed + b2;
+                string context = $"linear [{string.Join(", ", inputShape)}], bias {hasBias}";
+                Assert.Equal(composed.Shape, fused.Shape);
+                Close(composed.ToDoubleArray(), fused.ToDoubleArray(), context);
+                var g = Tensor.Randn(fused.Shape, seed: seed++, device: device, dtype: DType.Float64);
+                fused.Backward(g);
+                composed.Backward(g);
+                Close(x2.Grad!.ToDoubleArray(), x.Grad!.ToDoubleArray(), context + " dx");
+                Close(w2.Grad!.ToDoubleArray(), w.Grad!.ToDoubleArray(), context + " dW");
+                if (b is not null)
+                {
+                    Close(b2!.Grad!.ToDoubleArray(), b.Grad!.ToDoubleArray(), context + " db");
+                }
+            }
+        }
+        var input = Tensor.Zeros([4, 5], device);
+        var e = Assert.Throws<ArgumentException>(() => Functional.Linear(input, Tensor.Zeros([3, 6], device)));
+        Assert.Contains("(4, 5)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(3, 6)", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() =>
+            Functional.Linear(input, Tensor.Zeros([3, 5], device), Tensor.Zeros([4], device)));
+        Assert.Contains("(4,)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(3,)", e.Message, StringComparison.Ordinal);
+
+        static void Close(double[] expected, double[] actual, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])),
+                    $"{what}[{i}]: {actual[i]}, expected {expected[i]}");
+            }
+        }
+    }
+
     [Fact]
     public void Mlp_parameters_are_named_like_torch_sequential()
     {

@@ -130,7 +130,9 @@ public class MatMulOpTests
                 // op(A) is (2, 3) in each of two batches, op(B) is (3, 2) shared by both.
                 var a = Tensor.Randn(ta ? [2, 3, 2] : [2, 2, 3], seed: seed++, device: scope.Device);
                 var b = Tensor.Randn(tb ? [2, 3] : [3, 2], seed: seed++, device: scope.Device);
-                Tensor Product(Tensor[] t) => (Tensor)matMulT.Invoke(null, [t[0], t[1], ta, tb])!;
+                // With a third tensor: the bias [2], added to every row in the same launch.
+                Tensor Product(Tensor[] t) =>
+                    (Tensor)matMulT.Invoke(null, [t[0], t[1], ta, tb, t.Length > 2 ? t[2] : null])!;
                 var c = Product([a, b]);
                 Assert.Equal([2, 2, 2], c.Shape);
                 var at = ta ? Transposed(a.ToArray(), 2, 3, 2) : a.ToArray();
@@ -139,6 +141,11 @@ public class MatMulOpTests
                     ReductionOpTests.ToDouble(bt), [3, 2]);
                 ReductionOpTests.AssertClose(expected, c.ToArray(), 1e-5, 1e-5, $"MatMulT({ta}, {tb})");
                 Assert.True(Autograd.GradCheck(Product, [a, b]));
+                var bias = Tensor.Randn([2], seed: seed++, device: scope.Device);
+                var withBias = bias.ToArray();
+                ReductionOpTests.AssertClose(expected.Select((v, i) => v + withBias[i % 2]).ToArray(),
+                    Product([a, b, bias]).ToArray(), 1e-5, 1e-5, $"MatMulT({ta}, {tb}) + bias");
+                Assert.True(Autograd.GradCheck(Product, [a, b, bias]));
             }
         }
     }
