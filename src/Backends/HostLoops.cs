@@ -111,6 +111,53 @@ internal static class HostLoops
         });
     }
 
+    /// <summary>
+    /// dx[i] = (p[pLayout(i)] − t[tLayout(i)]) · (g · scale) for a contiguous dx, as <see cref="MseGradBody{T}"/>, with
+    /// g the one element of <paramref name="gradOutput"/>. Two layouts of rank ≤ 1 are single runs, walked by element
+    /// (split across cores like a contiguous zip); otherwise both walk dx's shape, row by row.
+    /// </summary>
+    public static void MseBackward<T>(ArrayView<T> p, Layout pLayout, ArrayView<T> t, Layout tLayout,
+        ArrayView<T> gradOutput, T scale, ArrayView<T> dx, int size)
+        where T : unmanaged, INumber<T>
+    {
+        if (size <= 0)
+        {
+            return;
+        }
+        if (pLayout.Rank <= 1 && tLayout.Rank <= 1)
+        {
+            ForRange(size, size, (first, last) =>
+            {
+                var ps = Span(p);
+                var ts = Span(t);
+                var ds = Span(dx);
+                T factor = Span(gradOutput)[0] * scale;
+                int pi = pLayout.OffsetOf(first), ti = tLayout.OffsetOf(first);
+                for (int i = first; i < last; i++, pi += pLayout.S5, ti += tLayout.S5)
+                {
+                    ds[i] = (ps[pi] - ts[ti]) * factor;
+                }
+            });
+            return;
+        }
+        int inner = pLayout.D5;
+        ForRows(size, inner, (first, last) =>
+        {
+            var ps = Span(p);
+            var ts = Span(t);
+            var ds = Span(dx);
+            T factor = Span(gradOutput)[0] * scale;
+            for (int row = first; row < last; row++)
+            {
+                int pi = pLayout.OffsetOf(row * inner), ti = tLayout.OffsetOf(row * inner), di = row * inner;
+                for (int j = 0; j < inner; j++, pi += pLayout.S5, ti += tLayout.S5)
+                {
+                    ds[di + j] = (ps[pi] - ts[ti]) * factor;
+                }
+            }
+        });
+    }
+
     /// <summary>y[yLayout(i)] = x[xLayout(i)] for two views of one shape.</summary>
     public static void Copy<T>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, Layout yLayout, int size)
         where T : unmanaged

@@ -702,6 +702,47 @@ public static class Primitives
         return (logits.Shape[0], logits.Shape[1]);
     }
 
+    /// <summary>
+    /// Fused mean-squared-error backward: dx = (prediction − target) · g · <paramref name="scale"/> element-wise, with g
+    /// the one element of <paramref name="gradOutput"/> (read on the device). Prediction and target have one shape and
+    /// any strides; <paramref name="dx"/> is contiguous with that shape.
+    /// </summary>
+    public static void MseBackward<T>(StridedView<T> prediction, StridedView<T> target, StridedView<T> gradOutput,
+        T scale, DeviceBuffer<T> dx)
+        where T : unmanaged, INumber<T>
+    {
+        ArgumentNullException.ThrowIfNull(prediction);
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        var device = prediction.Device;
+        RequireSameDevice(device, target.Device, "mse backward");
+        RequireSameDevice(device, gradOutput.Device, "mse backward");
+        if (!prediction.Shape.AsSpan().SequenceEqual(target.Shape))
+        {
+            throw new ArgumentException($"mse backward: prediction shape {Shapes.Format(prediction.Shape)} and " +
+                                        $"target shape {Shapes.Format(target.Shape)} differ");
+        }
+        if (gradOutput.Size != 1)
+        {
+            throw new ArgumentException(
+                $"mse backward: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
+        }
+        RequireOutput(dx, prediction.Size, prediction.Shape, device, "mse backward");
+        var g = gradOutput.Buffer.View.SubView(gradOutput.Offset, 1);
+        if (device.UsesHostLoops)
+        {
+            // Views that each walk memory as one run (contiguous ones among them) go as runs, split across cores;
+            // others row by row, over full layouts of the one shape.
+            var (predictionRun, targetRun) = (WalkOf(prediction), WalkOf(target));
+            bool runs = predictionRun.Rank <= 1 && targetRun.Rank <= 1;
+            HostLoops.MseBackward(prediction.Buffer.View, runs ? predictionRun : LayoutOf(prediction),
+                target.Buffer.View, runs ? targetRun : LayoutOf(target), g, scale, dx.View, prediction.Size);
+            return;
+        }
+        device.Launch(new MseGradBody<T>(prediction.Buffer.View, WalkOf(prediction), target.Buffer.View,
+            WalkOf(target), g, scale, dx.View), prediction.Size);
+    }
+
     /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdSlot"/>).</summary>
     public static void SgdStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
         DeviceBuffer<float> momentumBuffer, SgdSettings settings) =>

@@ -37,6 +37,13 @@ public struct DivOp : IBinaryOp<float>, IBinaryOp<double>
     public readonly double Apply(double a, double b) => a / b;
 }
 
+/// <summary>(a − b)², the mean squared error's terms in one launch.</summary>
+public struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>
+{
+    public readonly float Apply(float a, float b) => (a - b) * (a - b);
+    public readonly double Apply(double a, double b) => (a - b) * (a - b);
+}
+
 /// <summary>
 /// relu's backward in one launch: g where x &gt; 0, else 0 (a select, so an infinite g at x ≤ 0 gives 0, as PyTorch's
 /// threshold_backward).

@@ -3,8 +3,8 @@ using MicrogradPlus.Backends;
 namespace MicrogradPlus.Nn;
 
 /// <summary>
-/// Loss functions with the math in each summary: a few lines of differentiable tensor ops each, except cross-entropy,
-/// which is one fused op (src/Tensor/Ops/CrossEntropy.cs) as in PyTorch.
+/// Loss functions with the math in each summary: a few lines of differentiable tensor ops each, except cross-entropy
+/// and mean squared error, which are fused ops (src/Tensor/Ops/CrossEntropy.cs, Mse.cs) as in PyTorch.
 /// </summary>
 public static class Functional
 {
@@ -40,12 +40,14 @@ public static class Functional
         return Tensor.CrossEntropy(logits, targets);
     }
 
-    /// <summary>Mean squared error: mean((prediction − target)²); shapes must match exactly.</summary>
+    /// <summary>
+    /// Mean squared error: (1/N)·Σ (prediction − target)², by a fused op (src/Tensor/Ops/Mse.cs) — two launches
+    /// forward, one backward; NaN for empty inputs, as in PyTorch. Shapes must match exactly; any strides.
+    /// </summary>
     public static Tensor Mse(Tensor prediction, Tensor target)
     {
         RequireSameShape(prediction, target, "Mse");
-        var diff = prediction - target;
-        return (diff * diff).Mean();
+        return Tensor.Mse(prediction, target);
     }
 
     /// <summary>

@@ -110,6 +110,8 @@ public class ElementwiseTests
         Binary<AddOp>("AddOp", (a, b) => a + b, Symmetric, Symmetric, [(Inf, 1), (Inf, -Inf), (NaN, 1)], false,
             true),
         Binary<SubOp>("SubOp", (a, b) => a - b, Symmetric, Symmetric, [(Inf, Inf), (NaN, 0), (1e30, -1e30)]),
+        Binary<SquaredDifferenceOp>("SquaredDifferenceOp", (a, b) => (a - b) * (a - b), Symmetric, Symmetric,
+            [(Inf, Inf), (Inf, 1), (NaN, 0), (3, 3), (-0.0, 0), (1e30, -1e30)], false, true),
         Binary<MulOp>("MulOp", (a, b) => a * b, Symmetric, Symmetric, [(Inf, 0), (-0.0, 3), (NaN, 1)], false, true),
         Binary<DivOp>("DivOp", (a, b) => a / b, Symmetric, new(0.25, 5, RandomSign: true),
             [(1, 0), (-1, 0), (0, 0), (Inf, 2), (3, Inf)], false, true),

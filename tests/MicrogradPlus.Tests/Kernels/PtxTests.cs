@@ -49,16 +49,19 @@ public class PtxTests
     }
 
     /// <summary>
-    /// The eight-parameter optimizer updates and the fused cross-entropy compile for CUDA and keep their state in
-    /// registers (the update's parameter block is about 800 bytes of kernel arguments, well under CUDA's 4 KB).
+    /// The eight-parameter optimizer updates and the fused losses (cross-entropy; the MSE backward and its squared
+    /// differences) compile for CUDA and keep their state in registers (the update's parameter block is about 800
+    /// bytes of kernel arguments, well under CUDA's 4 KB).
     /// </summary>
     [Fact]
-    public void Multi_parameter_updates_and_fused_cross_entropy_compile_for_cuda()
+    public void Multi_parameter_updates_and_fused_losses_compile_for_cuda()
     {
         foreach (var body in new[]
                  {
                      typeof(UpdateBody<AdamSlot>), typeof(UpdateBody<SgdSlot>),
                      typeof(CrossEntropyRowsBody<float, LossMath>), typeof(CrossEntropyGradBody<float, LossMath>),
+                     typeof(MseGradBody<float>), typeof(MseGradBody<double>),
+                     typeof(ZipBody<float, SquaredDifferenceOp>), typeof(ZipContiguousBody<float, SquaredDifferenceOp>),
                  })
         {
             string ptx = Ptx.Compile(GridStrideOf(body), 256);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using MicrogradPlus.Backends;
 using MicrogradPlus.Nn;
 using MicrogradPlus.Tests.Infrastructure;
 using Xunit;
@@ -10,8 +11,9 @@ using Tensor = MicrogradPlus.Tensor;
 
 /// <summary>
 /// The losses of <see cref="Functional"/> against PyTorch (tests/goldens/nn_goldens.json, float64 math): the value and
-/// the gradient with respect to the input, in float32 and float64 on every device, large logits included; and the
-/// errors for bad targets and mismatched shapes.
+/// the gradient with respect to the input, in float32 and float64 on every device, large logits included; the fused
+/// cross-entropy and MSE against the same losses written in ops, to second order, and their launch counts; and the
+/// errors for bad targets, mismatched shapes and dtypes.
 /// </summary>
 public class LossTests
 {
@@ -93,6 +95,221 @@ public class LossTests
         }
     }
 
+    /// <summary>
+    /// The fused MSE against the same loss written in ops, mean((p − t)·(p − t)), bit for bit (the same roundings, see
+    /// Mse.cs): value and the gradients of prediction and target (both requiring grad), under an upstream gradient
+    /// other than one, in float32 and float64; the closed form; and a float64 gradcheck of both inputs.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Fused_mse_matches_the_composed_formula_for_prediction_and_target(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var device = scope.Device;
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            double tolerance = dtype == DType.Float32 ? 1e-6 : 1e-14; // for the closed form, computed in double
+            var p = Leaf(Waves(12, 1.3, 2), [3, 4], device, dtype);
+            var t = Leaf(Waves(12, 0.7, 1.5), [3, 4], device, dtype);
+            var fused = Functional.Mse(p, t) * 3f;
+            var composed = ComposedMse(p, t) * 3f;
+            Assert.Equal(dtype, fused.DType);
+            Assert.Empty(fused.Shape);
+            AssertClose(composed.ToDoubleArray(), fused.ToDoubleArray(), 0, $"{dtype} value");
+            var g1 = Autograd.Grad(fused, [p, t]);
+            var g2 = Autograd.Grad(composed, [p, t]);
+            AssertClose(g2[0].ToDoubleArray(), g1[0].ToDoubleArray(), 0, $"{dtype} ∂L/∂prediction");
+            AssertClose(g2[1].ToDoubleArray(), g1[1].ToDoubleArray(), 0, $"{dtype} ∂L/∂target");
+            // The closed form, 3 · 2(p − t)/n, and the target's gradient its negation.
+            var pv = p.ToDoubleArray();
+            var tv = t.ToDoubleArray();
+            AssertClose(pv.Select((v, i) => 6 * (v - tv[i]) / 12).ToArray(), g1[0].ToDoubleArray(), tolerance,
+                $"{dtype} ∂L/∂prediction, closed form");
+            AssertClose(g1[0].ToDoubleArray().Select(v => -v).ToArray(), g1[1].ToDoubleArray(), 0,
+                $"{dtype} ∂L/∂target = −∂L/∂prediction");
+
+            // Only the target requiring grad: its gradient alone, the same values.
+            var fixedPrediction = p.Detach();
+            var onlyTarget = Autograd.Grad(Functional.Mse(fixedPrediction, t) * 3f, [t])[0];
+            AssertClose(g1[1].ToDoubleArray(), onlyTarget.ToDoubleArray(), 0, $"{dtype} ∂L/∂target alone");
+        }
+        var p64 = Leaf(Waves(6, 2.1, 1), [2, 3], device, DType.Float64);
+        var t64 = Leaf(Waves(6, 0.4, 1), [2, 3], device, DType.Float64);
+        Assert.True(Autograd.GradCheck(v => Functional.Mse(v[0], v[1]), [p64, t64]));
+    }
+
+    /// <summary>
+    /// Strided inputs through the fused forward and backward: a transposed prediction against a sliced target and the
+    /// other way round, in float32 and float64; large transposed and contiguous ones; single columns — each against
+    /// the composed formula (bit for bit).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Fused_mse_takes_transposed_and_sliced_inputs(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var device = scope.Device;
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var x = Leaf(Waves(20, 1.1, 3), [5, 4], device, dtype); // xᵀ: [4, 5]
+            var y = Leaf(Waves(28, 0.3, 2), [4, 7], device, dtype); // y[:, 1:6]: [4, 5], offset 1, row stride 7
+            foreach (bool swap in new[] { false, true })
+            {
+                Tensor Loss(Func<Tensor, Tensor, Tensor> mse) => swap
+                    ? mse(y.Slice(1, 1, 6), x.Transpose(0, 1))
+                    : mse(x.Transpose(0, 1), y.Slice(1, 1, 6));
+                var fused = Loss(Functional.Mse);
+                var composed = Loss(ComposedMse);
+                string what = $"{dtype}, {(swap ? "sliced prediction" : "transposed prediction")}";
+                AssertClose(composed.ToDoubleArray(), fused.ToDoubleArray(), 0, what + ": value");
+                var g1 = Autograd.Grad(fused, [x, y]);
+                var g2 = Autograd.Grad(composed, [x, y]);
+                AssertClose(g2[0].ToDoubleArray(), g1[0].ToDoubleArray(), 0, what + ": ∂L/∂x");
+                AssertClose(g2[1].ToDoubleArray(), g1[1].ToDoubleArray(), 0, what + ": ∂L/∂y");
+            }
+        }
+        // Larger views, which the CPU device's loops split across cores (a transposed one row by row, contiguous ones
+        // as one run each), and single columns, which walk memory as runs with a stride.
+        var big = Tensor.Randn([300, 301], seed: 7, device: device, requiresGrad: true);
+        var bigTarget = Tensor.Randn([301, 300], seed: 8, device: device);
+        foreach (var (what, views) in new (string, Func<(Tensor, Tensor)>)[]
+                 {
+                     ("300×301 transposed", () => (big.Transpose(0, 1), bigTarget)),
+                     ("300×301 contiguous", () => (big, bigTarget.Reshape(300, 301))),
+                     ("columns", () => (big.Slice(1, 5, 6), bigTarget.Slice(0, 0, 300).Slice(1, 7, 8))),
+                 })
+        {
+            var (p1, t1) = views();
+            var fused = Functional.Mse(p1, t1);
+            var (p2, t2) = views();
+            var composed = ComposedMse(p2, t2);
+            AssertClose(composed.ToDoubleArray(), fused.ToDoubleArray(), 0, what + ": value");
+            AssertClose(Autograd.Grad(composed, [big])[0].ToDoubleArray(),
+                Autograd.Grad(fused, [big])[0].ToDoubleArray(), 0, what + ": ∂L/∂prediction");
+        }
+    }
+
+    /// <summary>
+    /// Second derivatives through the fused MSE's backward (taken with createGraph, which switches to differentiable
+    /// ops) equal the composed formula's bit for bit, for prediction and target: z = Σ w·(∂L/∂p)² + Σ v·∂L/∂t; and
+    /// ∂z/∂t its closed form.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Fused_mse_matches_the_composed_formula_to_second_order(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var device = scope.Device;
+        var p = Leaf(Waves(12, 1.7, 2), [4, 3], device, DType.Float64); // used as pᵀ: [3, 4], strided
+        var t = Leaf(Waves(12, 0.9, 1), [3, 4], device, DType.Float64);
+        var w = Tensor.FromArray(Waves(12, 0.5, 1), [3, 4], device);
+        var v = Tensor.FromArray(Waves(12, 2.3, 1), [3, 4], device);
+        double[][] SecondOrder(Func<Tensor, Tensor, Tensor> mse)
+        {
+            var first = Autograd.Grad(mse(p.Transpose(0, 1), t), [p, t], createGraph: true);
+            var z = (first[0].Transpose(0, 1).Pow(2f) * w).Sum() + (first[1] * v).Sum();
+            return Autograd.Grad(z, [p, t]).Select(g => g.ToDoubleArray()).ToArray();
+        }
+        var fused = SecondOrder(Functional.Mse);
+        var composed = SecondOrder(ComposedMse);
+        AssertClose(composed[0], fused[0], 0, "∂z/∂p");
+        AssertClose(composed[1], fused[1], 0, "∂z/∂t");
+        // With n = 12: ∂L/∂p = 2(p − t)/n, so ∂z/∂p = 8w(p − t)/n² (in pᵀ's layout) and ∂z/∂t = −8w(p − t)/n²; the
+        // Σ v·∂L/∂t term is linear in (p − t) and adds ∓2v/n.
+        var pt = p.Transpose(0, 1).ToDoubleArray();
+        var tv = t.ToDoubleArray();
+        var wv = w.ToDoubleArray();
+        var vv = v.ToDoubleArray();
+        var dzdt = tv.Select((_, i) => -8 * wv[i] * (pt[i] - tv[i]) / 144 + 2 * vv[i] / 12).ToArray();
+        AssertClose(dzdt, fused[1], 1e-14, "∂z/∂t, closed form");
+    }
+
+    /// <summary>
+    /// The fused MSE's cost on a [20, 1] prediction: two launches forward (squared differences, mean), one backward
+    /// beside the seed, one more when the target requires grad (the negation); nothing read back to the host.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Fused_mse_launches_two_kernels_forward_and_one_backward(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var device = scope.Device;
+        foreach (bool targetGrad in new[] { false, true })
+        {
+            var p = Tensor.Randn([20, 1], seed: 4, device: device, requiresGrad: true);
+            var t = Tensor.Randn([20, 1], seed: 5, device: device, requiresGrad: targetGrad);
+            long launches = device.Launches, reads = device.HostReads, writes = device.HostWrites;
+            var loss = Functional.Mse(p, t);
+            Assert.Equal(2, device.Launches - launches);
+            launches = device.Launches;
+            loss.Backward();
+            Assert.Equal(1 + 1 + (targetGrad ? 1 : 0), device.Launches - launches); // the seed, the fused backward
+            Assert.Equal(0, device.HostReads - reads);
+            Assert.Equal(0, device.HostWrites - writes);
+            Assert.Equal([20, 1], p.Grad!.Shape);
+            Assert.Equal(targetGrad, t.Grad is not null);
+        }
+    }
+
+    /// <summary>The mean of no elements is NaN (as PyTorch's mse_loss); the gradients are empty.</summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Mse_of_empty_tensors_is_nan_with_empty_gradients(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var p = Tensor.Zeros([0, 3], scope.Device, dtype, requiresGrad: true);
+            var t = Tensor.Zeros([0, 3], scope.Device, dtype, requiresGrad: true);
+            var loss = Functional.Mse(p, t);
+            Assert.Empty(loss.Shape);
+            Assert.True(double.IsNaN(loss.ToDoubleArray()[0]), $"{dtype}: {loss.ToDoubleArray()[0]}");
+            loss.Backward();
+            Assert.Equal([0, 3], p.Grad!.Shape);
+            Assert.Equal([0, 3], t.Grad!.Shape);
+        }
+    }
+
+    [Fact]
+    public void Mse_backward_primitive_names_what_does_not_fit()
+    {
+        var cpu = Device.Cpu;
+        using var buffers = new BufferSet();
+        var p = StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 2, 3);
+        var g = StridedView.Contiguous(buffers.Rent<float>(cpu, 1));
+        var dx = buffers.Rent<float>(cpu, 6);
+        var e = Assert.Throws<ArgumentException>(() => Primitives.MseBackward(p,
+            StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 3, 2), g, 1f, dx));
+        Assert.Contains("(2, 3)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(3, 2)", e.Message, StringComparison.Ordinal);
+
+        e = Assert.Throws<ArgumentException>(() => Primitives.MseBackward(p, p,
+            StridedView.Contiguous(buffers.Rent<float>(cpu, 2), 2), 1f, dx));
+        Assert.Contains("one element", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(2,)", e.Message, StringComparison.Ordinal);
+
+        e = Assert.Throws<ArgumentException>(() => Primitives.MseBackward(p, p, g, 1f, buffers.Rent<float>(cpu, 5)));
+        Assert.Contains("holds 5", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(2, 3)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Mse_names_both_dtypes_when_they_differ()
+    {
+        using var tensors = Tensor.Scope();
+        var a = Tensor.Zeros([2, 3], Device.Cpu);
+        var b = Tensor.Zeros([2, 3], Device.Cpu, DType.Float64);
+        var e = Assert.Throws<ArgumentException>(() => Functional.Mse(a, b));
+        Assert.Contains("Mse", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Float32", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Float64", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
     public void Huge_logits_give_finite_losses_and_gradients(string deviceName)
@@ -163,6 +380,33 @@ public class LossTests
             // broadcastable shapes are still refused: a loss compares element for element
             e = Assert.Throws<ArgumentException>(() => loss(c, a));
             Assert.Contains("(6,)", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private static Tensor ComposedMse(Tensor p, Tensor t)
+    {
+        var diff = p - t;
+        return (diff * diff).Mean();
+    }
+
+    private static double[] Waves(int count, double frequency, double amplitude) =>
+        Enumerable.Range(0, count).Select(i => Math.Sin(i * frequency + 0.25) * amplitude).ToArray();
+
+    private static Tensor Leaf(double[] values, int[] shape, Device device, DType dtype)
+    {
+        var leaf = Tensor.FromArray(values, shape, device).To(dtype);
+        leaf.RequiresGrad = true;
+        return leaf;
+    }
+
+    private static void AssertClose(double[] expected, double[] actual, double tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}"));
         }
     }
 
