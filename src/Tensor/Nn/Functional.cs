@@ -3,8 +3,9 @@ using MicrogradPlus.Backends;
 namespace MicrogradPlus.Nn;
 
 /// <summary>
-/// Loss functions with the math in each summary: a few lines of differentiable tensor ops each, except cross-entropy
-/// and mean squared error, which are fused ops (src/Tensor/Ops/CrossEntropy.cs, Mse.cs) as in PyTorch.
+/// Loss functions with the math in each summary — a few lines of differentiable tensor ops each, except cross-entropy
+/// and mean squared error, which are fused ops (src/Tensor/Ops/CrossEntropy.cs, Mse.cs) as in PyTorch — and the
+/// functional form of the linear layer.
 /// </summary>
 public static class Functional
 {
