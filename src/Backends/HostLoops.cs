@@ -21,6 +21,9 @@ internal static class HostLoops
     // (on a 2-core VM a 64K-element add took 42 µs split across cores, 8 µs vectorised on one).
     private const int VectorisedCostDivisor = 4;
 
+    // Rows shorter than this stay in the scalar loop: the vectorised call's set-up would cost more than it saves.
+    private const int MinVectorRow = 8;
+
     /// <summary>
     /// y = op(x) over contiguous views, split across cores: a 4M-element add takes ~2 ms this way against ~20 ms
     /// through ILGPU's CPU accelerator, whose per-element index bookkeeping dominates.
@@ -73,6 +76,7 @@ internal static class HostLoops
         where TOp : struct, IUnaryOp<T>
     {
         int inner = xLayout.D5;
+        bool vectorRows = inner >= MinVectorRow && xLayout.S5 == 1 && SimdSpans.CanMap<T, TOp>();
         ForRows(size, inner, (first, last) =>
         {
             var xs = Span(x);
@@ -80,6 +84,10 @@ internal static class HostLoops
             for (int row = first; row < last; row++)
             {
                 int xi = xLayout.OffsetOf(row * inner), yi = row * inner;
+                if (vectorRows && SimdSpans.Map<T, TOp>(xs.Slice(xi, inner), ys.Slice(yi, inner)))
+                {
+                    continue;
+                }
                 for (int j = 0; j < inner; j++, xi += xLayout.S5)
                 {
                     ys[yi + j] = op.Apply(xs[xi]);
@@ -95,6 +103,10 @@ internal static class HostLoops
         where TOp : struct, IBinaryOp<T>
     {
         int inner = aLayout.D5;
+        // Rows where each operand is contiguous or one broadcast value (a bias row, a column of maxima) go through
+        // the vectorised loops: x + row, x − column, x / column, … bit for bit what the scalar loop computes.
+        bool vectorRows = inner >= MinVectorRow && aLayout.S5 is 0 or 1 && bLayout.S5 is 0 or 1 &&
+                          SimdSpans.CanZip<T, TOp>();
         ForRows(size, inner, (first, last) =>
         {
             var xs = Span(a);
@@ -103,6 +115,12 @@ internal static class HostLoops
             for (int row = first; row < last; row++)
             {
                 int ai = aLayout.OffsetOf(row * inner), bi = bLayout.OffsetOf(row * inner), ci = row * inner;
+                if (vectorRows)
+                {
+                    SimdSpans.ZipRow<T, TOp>(Run(xs, ai, inner, aLayout.S5), Run(ys, bi, inner, bLayout.S5),
+                        zs.Slice(ci, inner));
+                    continue;
+                }
                 for (int j = 0; j < inner; j++, ai += aLayout.S5, bi += bLayout.S5)
                 {
                     zs[ci + j] = op.Apply(xs[ai], ys[bi]);
@@ -178,13 +196,31 @@ internal static class HostLoops
         });
     }
 
-    /// <summary>One output per row of the reduced block, as <see cref="ReduceRowsBody{T, TOp}"/>.</summary>
+    /// <summary>
+    /// One output per row of the reduced block, as <see cref="ReduceRowsBody{T, TOp}"/>. Sums, maxima and minima of
+    /// float and double take vectorised paths: contiguous runs through <see cref="TensorPrimitives"/>; a reduction
+    /// over a leading axis (contiguous outputs, as a bias gradient) accumulates whole rows of outputs at once, in the
+    /// scalar loop's order; and a few long contiguous runs (a full sum) are cut into one piece per core.
+    /// </summary>
     public static void Reduce<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op)
         where T : unmanaged, INumber<T>
         where TOp : struct, IReduceOp<T>
     {
         int inner = shape.Inner.D5;
         long work = (long)shape.OuterCount * shape.InnerCount;
+        bool simd = SimdSpans.CanReduce<T, TOp>() && shape.Inner.Rank == 1;
+        if (simd && shape.Outer.Rank == 1 && shape.Outer.S5 == 1 && shape.Inner.S5 != 1 &&
+            shape.OuterCount >= MinVectorRow)
+        {
+            ReduceLeading(x, y, shape, scale, op, work);
+            return;
+        }
+        bool contiguousRuns = simd && shape.Inner.S5 == 1 && inner >= MinVectorRow;
+        if (contiguousRuns && shape.OuterCount < Environment.ProcessorCount && work >= ParallelMinElements)
+        {
+            ReduceInPieces(x, y, shape, scale, op, work);
+            return;
+        }
         ForRange(shape.OuterCount, work, (first, last) =>
         {
             var xs = Span(x);
@@ -196,6 +232,11 @@ internal static class HostLoops
                 for (int r = 0; r < shape.InnerCount; r += inner)
                 {
                     int xi = start + shape.Inner.OffsetOf(r);
+                    if (contiguousRuns)
+                    {
+                        acc = op.Combine(acc, SimdSpans.Reduce<T, TOp>(xs.Slice(xi, inner)));
+                        continue;
+                    }
                     for (int j = 0; j < inner; j++, xi += shape.Inner.S5)
                     {
                         acc = op.Combine(acc, xs[xi]);
@@ -205,6 +246,74 @@ internal static class HostLoops
             }
         });
     }
+
+    /// <summary>
+    /// y[o] = op over r of x[outer + o + inner(r)] with contiguous outputs: each thread keeps a slice of outputs and
+    /// folds whole rows into it, reading memory in order instead of striding down a column per output.
+    /// </summary>
+    private static void ReduceLeading<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op,
+        long work)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        ForRange(shape.OuterCount, work / VectorisedCostDivisor, (first, last) =>
+        {
+            var xs = Span(x);
+            var ys = Span(y)[first..last];
+            ys.Fill(op.Identity);
+            int start = shape.Outer.Offset + first;
+            for (int r = 0; r < shape.InnerCount; r++)
+            {
+                SimdSpans.Accumulate<T, TOp>(ys, xs.Slice(start + shape.Inner.OffsetOf(r), ys.Length));
+            }
+            if (scale != T.One)
+            {
+                SimdSpans.Scale(ys, scale);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Fewer outputs than cores, each a long contiguous run: every run is cut into one piece per core, the pieces are
+    /// reduced in parallel and their results combined in order.
+    /// </summary>
+    private static void ReduceInPieces<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op,
+        long work)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        int perRun = Environment.ProcessorCount;
+        int length = shape.InnerCount;
+        int pieceLength = (length + perRun - 1) / perRun;
+        var partials = new T[shape.OuterCount * perRun];
+        ForRange(partials.Length, work / VectorisedCostDivisor, (first, last) =>
+        {
+            var xs = Span(x);
+            for (int p = first; p < last; p++)
+            {
+                int o = p / perRun, start = p % perRun * pieceLength;
+                int count = Math.Min(pieceLength, length - start);
+                partials[p] = count > 0
+                    ? SimdSpans.Reduce<T, TOp>(xs.Slice(shape.Outer.OffsetOf(o) + start, count))
+                    : op.Identity;
+            }
+        });
+        var ys = Span(y);
+        for (int o = 0; o < shape.OuterCount; o++)
+        {
+            T acc = op.Identity;
+            for (int piece = 0; piece < perRun; piece++)
+            {
+                acc = op.Combine(acc, partials[o * perRun + piece]);
+            }
+            ys[o] = acc * scale;
+        }
+    }
+
+    /// <summary>A row of <paramref name="length"/> elements at <paramref name="start"/>, or its one value when the
+    /// stride is 0 (a broadcast operand).</summary>
+    private static Span<T> Run<T>(Span<T> values, int start, int length, int stride) =>
+        values.Slice(start, stride == 0 ? 1 : length);
 
     /// <summary>A span over CPU-accelerator memory (host memory); valid on the CPU device only.</summary>
     public static Span<T> Span<T>(ArrayView<T> view) where T : unmanaged =>
@@ -334,6 +443,139 @@ internal static class SimdSpans
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// c = op(a, b) over one row where a and b each hold either the row (same length as c) or one value broadcast
+    /// along it. Only for the ops <see cref="CanZip{T, TOp}"/> accepts.
+    /// </summary>
+    public static void ZipRow<T, TOp>(Span<T> a, Span<T> b, Span<T> c) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            ZipRowNumbers<float, TOp>(As<T, float>(a), As<T, float>(b), As<T, float>(c));
+        }
+        else
+        {
+            ZipRowNumbers<double, TOp>(As<T, double>(a), As<T, double>(b), As<T, double>(c));
+        }
+    }
+
+    private static void ZipRowNumbers<TNumber, TOp>(ReadOnlySpan<TNumber> a, ReadOnlySpan<TNumber> b,
+        Span<TNumber> c)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
+    {
+        bool aOne = a.Length == 1 && c.Length > 1, bOne = b.Length == 1 && c.Length > 1;
+        if (!aOne && !bOne)
+        {
+            ZipNumbers<TNumber, TOp>(a, b, c);
+        }
+        else if (aOne && bOne)
+        {
+            c.Fill(Apply<TNumber, TOp>(a[0], b[0]));
+        }
+        else if (typeof(TOp) == typeof(AddOp))
+        {
+            TensorPrimitives.Add(aOne ? b : a, aOne ? a[0] : b[0], c);
+        }
+        else if (typeof(TOp) == typeof(MulOp))
+        {
+            TensorPrimitives.Multiply(aOne ? b : a, aOne ? a[0] : b[0], c);
+        }
+        else if (typeof(TOp) == typeof(SubOp))
+        {
+            if (aOne)
+            {
+                TensorPrimitives.Subtract(a[0], b, c);
+            }
+            else
+            {
+                TensorPrimitives.Subtract(a, b[0], c);
+            }
+        }
+        else if (aOne)
+        {
+            TensorPrimitives.Divide(a[0], b, c);
+        }
+        else
+        {
+            TensorPrimitives.Divide(a, b[0], c);
+        }
+    }
+
+    private static TNumber Apply<TNumber, TOp>(TNumber a, TNumber b) where TNumber : IFloatingPointIeee754<TNumber> =>
+        typeof(TOp) == typeof(AddOp) ? a + b :
+        typeof(TOp) == typeof(SubOp) ? a - b :
+        typeof(TOp) == typeof(MulOp) ? a * b : a / b;
+
+    public static bool CanReduce<T, TOp>() where T : unmanaged =>
+        (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
+        (typeof(TOp) == typeof(SumReduce) || typeof(TOp) == typeof(MaxReduce) || typeof(TOp) == typeof(MinReduce));
+
+    /// <summary>
+    /// Σ, max or min of a non-empty run (only for what <see cref="CanReduce{T, TOp}"/> accepts). The sum adds in
+    /// vector lanes, so its rounding differs from a left-to-right loop's (its error is no larger); max and min
+    /// propagate NaN as the kernels do.
+    /// </summary>
+    public static T Reduce<T, TOp>(Span<T> x) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            float result = ReduceNumbers<float, TOp>(As<T, float>(x));
+            return System.Runtime.CompilerServices.Unsafe.As<float, T>(ref result);
+        }
+        double value = ReduceNumbers<double, TOp>(As<T, double>(x));
+        return System.Runtime.CompilerServices.Unsafe.As<double, T>(ref value);
+    }
+
+    private static TNumber ReduceNumbers<TNumber, TOp>(ReadOnlySpan<TNumber> x)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber> =>
+        typeof(TOp) == typeof(SumReduce) ? TensorPrimitives.Sum(x) :
+        typeof(TOp) == typeof(MaxReduce) ? TensorPrimitives.Max(x) : TensorPrimitives.Min(x);
+
+    /// <summary>acc = op(acc, x) element-wise (sum, max or min; NaN propagates).</summary>
+    public static void Accumulate<T, TOp>(Span<T> acc, Span<T> x) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            AccumulateNumbers<float, TOp>(As<T, float>(acc), As<T, float>(x));
+        }
+        else
+        {
+            AccumulateNumbers<double, TOp>(As<T, double>(acc), As<T, double>(x));
+        }
+    }
+
+    private static void AccumulateNumbers<TNumber, TOp>(Span<TNumber> acc, ReadOnlySpan<TNumber> x)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
+    {
+        if (typeof(TOp) == typeof(SumReduce))
+        {
+            TensorPrimitives.Add(acc, x, acc);
+        }
+        else if (typeof(TOp) == typeof(MaxReduce))
+        {
+            TensorPrimitives.Max(acc, x, acc);
+        }
+        else
+        {
+            TensorPrimitives.Min(acc, x, acc);
+        }
+    }
+
+    /// <summary>x ·= scale (float or double), exactly as the scalar multiply.</summary>
+    public static void Scale<T>(Span<T> x, T scale) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            TensorPrimitives.Multiply(As<T, float>(x), System.Runtime.CompilerServices.Unsafe.As<T, float>(ref scale),
+                As<T, float>(x));
+        }
+        else
+        {
+            TensorPrimitives.Multiply(As<T, double>(x),
+                System.Runtime.CompilerServices.Unsafe.As<T, double>(ref scale), As<T, double>(x));
+        }
     }
 
     private static Span<TTo> As<TFrom, TTo>(Span<TFrom> span) where TFrom : unmanaged where TTo : unmanaged =>
