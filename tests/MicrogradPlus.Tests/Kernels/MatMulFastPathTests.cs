@@ -62,6 +62,19 @@ public class MatMulFastPathTests
         log.AssertNone();
     }
 
+    /// <summary>
+    /// The CPU device's register-blocked host loop (Auto there, for products of at least 2¹⁵ multiply-adds with N of
+    /// a vector or more): every shared case and the large ones, with their biases, in float and double.
+    /// </summary>
+    [Fact]
+    public void Cpu_device_blocked_host_loop_matches_the_float64_reference()
+    {
+        var log = new Mismatches();
+        Check<float>(Device.Cpu, MatMulKernel.Auto, 6e-8, log);
+        Check<double>(Device.Cpu, MatMulKernel.Auto, 1.2e-16, log);
+        log.AssertNone();
+    }
+
     [Fact]
     public void Blocked_kernel_switches_off_cleanly_where_groups_are_small()
     {
