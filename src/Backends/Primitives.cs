@@ -654,6 +654,12 @@ public static class Primitives
         RequireOutput(loss, n, [n], logits.Device, "cross-entropy loss");
         RequireOutput(stats, 2 * n, [n, 2], logits.Device, "cross-entropy row statistics");
         var rows = Layout.Create([n], [logits.Strides[0]], logits.Offset);
+        if (logits.Device.UsesHostLoops)
+        {
+            HostLoops.CrossEntropyRows<T, TMath>(logits.Buffer.View, rows, n, classes, logits.Strides[1], targets.View,
+                loss.View, stats.View);
+            return;
+        }
         logits.Device.Launch(new CrossEntropyRowsBody<T, TMath>(logits.Buffer.View, rows, classes, logits.Strides[1],
             targets.View, loss.View, stats.View), n);
     }
@@ -679,9 +685,17 @@ public static class Primitives
             throw new ArgumentException(
                 $"cross-entropy backward: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
         }
+        var g = gradOutput.Buffer.View.SubView(gradOutput.Offset, 1);
+        if (logits.Device.UsesHostLoops)
+        {
+            // Row by row whatever the logits' strides: each row of dx is written as one run.
+            HostLoops.CrossEntropyBackward<T, TMath>(logits.Buffer.View,
+                Layout.Create([n], [logits.Strides[0]], logits.Offset), n, classes, logits.Strides[1], targets.View,
+                stats.View, g, scale, dx.View);
+            return;
+        }
         logits.Device.Launch(new CrossEntropyGradBody<T, TMath>(logits.Buffer.View, WalkOf(logits), classes,
-            targets.View, stats.View, gradOutput.Buffer.View.SubView(gradOutput.Offset, 1), scale, dx.View),
-            n * classes);
+            targets.View, stats.View, g, scale, dx.View), n * classes);
     }
 
     private static (int Rows, int Classes) CrossEntropyShape<T>(StridedView<T> logits, DeviceBuffer<T> targets,

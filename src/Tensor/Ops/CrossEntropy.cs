@@ -15,7 +15,8 @@ public sealed partial class Tensor
     /// Backward: one launch from the saved statistics — or, when a graph of the backward is being built (higher-order
     /// gradients), the same formula in differentiable ops. The forward runs one thread per row, which suits
     /// classifier heads; on GPUs, rows wider than <see cref="FusedCrossEntropyMaxClasses"/> go through the
-    /// reduction kernels instead (−Σ log_softmax ⊙ one-hot / n), whose groups read a wide row together.
+    /// reduction kernels instead (−Σ log_softmax ⊙ one-hot / n), whose groups read a wide row together. On the CPU
+    /// device, forward and backward are host loops over rows split across cores, each row vectorised.
     /// </remarks>
     internal static Tensor CrossEntropy(Tensor logits, int[] targets)
     {

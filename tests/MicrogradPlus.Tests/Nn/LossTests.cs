@@ -383,6 +383,95 @@ public class LossTests
         }
     }
 
+    /// <summary>
+    /// The CPU device's host loops for the fused cross-entropy (vectorised rows, gathered strided rows, the scalar loop
+    /// for short rows) against the kernels (the same accelerator with host loops off) and a float64 reference written
+    /// here: loss and gradient under an upstream gradient of 0.75, in float32 and float64, for wide rows, a width that
+    /// is no multiple of a vector, transposed and sliced logits; the forward still counts as two launches.
+    /// </summary>
+    [Fact]
+    public void Fused_cross_entropy_host_loops_match_the_kernels_and_a_float64_reference()
+    {
+        var cases = new (string Name, int[] LeafShape, Func<Tensor, Tensor> View, int[] Targets)[]
+        {
+            ("3×1000", [3, 1000], v => v, [0, 999, 417]),
+            ("5×37", [5, 37], v => v, [36, 0, 5, 17, 2]),
+            ("transposed 37×5", [37, 5], v => v.Transpose(0, 1), [1, 36, 0, 20, 8]),
+            ("column slice", [6, 50], v => v.Slice(1, 3, 43), [39, 0, 11, 25, 3, 38]),
+            ("row slice of a transpose", [40, 9], v => v.Transpose(0, 1).Slice(0, 2, 7), [0, 39, 7, 13, 30]),
+            ("short transposed rows", [5, 6], v => v.Transpose(0, 1), [4, 0, 2, 1, 3, 4]),
+        };
+        foreach (var (name, leafShape, view, targets) in cases)
+        {
+            int size = leafShape[0] * leafShape[1];
+            // Spikes of +40 every 97 elements: a row's maximum sits far above the rest.
+            var values = Enumerable.Range(0, size).Select(k => Math.Sin(k * 1.37 + 0.5) * 6 + (k % 97 == 5 ? 40 : 0))
+                .ToArray();
+            foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+            {
+                string what = $"{name} {dtype}";
+                // Gradients are compared relatively (most are about 1e-4, some 1e-24). An exponent (x − m) − s near
+                // −55 is good to an ulp or so of 55 (4e-6 in float32), which is the relative error of its e^(…); the
+                // kernels need not round it alike (nor sum in the same order, nor share exp's last ulp), so both
+                // comparisons allow a few of those. Where softmax is nearly 1 at the target, p − 1 cancels: there the
+                // floor, an ulp of 1 times g/n ≤ 0.25, takes over.
+                var (kernelTolerance, referenceTolerance, floor) =
+                    dtype == DType.Float32 ? (2e-5, 2e-5, 3e-8) : (1e-13, 1e-12, 6e-17);
+                var (hostLoss, hostGrad, hostForwardLaunches) = Run("cpu");
+                var (kernelLoss, kernelGrad, _) = Run("cpu-ilgpu");
+                Assert.Equal(2, hostForwardLaunches);
+                AssertRelative([kernelLoss], [hostLoss], kernelTolerance, floor, $"{what}: loss against the kernels");
+                AssertRelative(kernelGrad, hostGrad, kernelTolerance, floor, $"{what}: gradient against the kernels");
+
+                var (referenceLoss, referenceGrad) = Reference(dtype == DType.Float32
+                    ? Array.ConvertAll(values, v => (double)(float)v)
+                    : values);
+                AssertRelative([referenceLoss], [hostLoss], referenceTolerance, floor, $"{what}: loss against float64");
+                AssertRelative(referenceGrad, hostGrad, referenceTolerance, floor,
+                    $"{what}: gradient against float64");
+
+                (double Loss, double[] Grad, long ForwardLaunches) Run(string deviceName)
+                {
+                    using var scope = TestDevices.Use(deviceName);
+                    using var tensors = Tensor.Scope();
+                    var leaf = Leaf(values, leafShape, scope.Device, dtype);
+                    var logits = view(leaf);
+                    long launches = scope.Device.Launches;
+                    var loss = Functional.CrossEntropy(logits, targets);
+                    long forward = scope.Device.Launches - launches;
+                    var grad = Autograd.Grad(loss * 0.75f, [leaf])[0];
+                    return (loss.ToDoubleArray()[0], grad.ToDoubleArray(), forward);
+                }
+            }
+
+            // The view's element (i, j) is the leaf's element at flat index Index(i, j): found by viewing the
+            // leaf's own positions.
+            (double Loss, double[] Grad) Reference(double[] leafValues)
+            {
+                using var tensors = Tensor.Scope();
+                var positions = view(Tensor.FromArray(Enumerable.Range(0, size).Select(k => (double)k).ToArray(),
+                    leafShape, Device.Cpu));
+                int n = positions.Shape[0], classes = positions.Shape[1];
+                var index = Array.ConvertAll(positions.ToDoubleArray(), k => (int)k);
+                var grad = new double[size];
+                double total = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    var row = Enumerable.Range(0, classes).Select(j => leafValues[index[i * classes + j]]).ToArray();
+                    double max = row.Max();
+                    double logSum = Math.Log(row.Sum(v => Math.Exp(v - max)));
+                    total += logSum - (row[targets[i]] - max);
+                    for (int j = 0; j < classes; j++)
+                    {
+                        double p = Math.Exp(row[j] - max - logSum);
+                        grad[index[i * classes + j]] = (p - (j == targets[i] ? 1 : 0)) * 0.75 / n;
+                    }
+                }
+                return (total / n, grad);
+            }
+        }
+    }
+
     private static Tensor ComposedMse(Tensor p, Tensor t)
     {
         var diff = p - t;
@@ -405,6 +494,18 @@ public class LossTests
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}"));
+        }
+    }
+
+    private static void AssertRelative(double[] expected, double[] actual, double relative, double floor,
+        string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= relative * Math.Abs(expected[i]) + floor,
                 string.Create(CultureInfo.InvariantCulture,
                     $"{what}[{i}]: expected {expected[i]:R}, got {actual[i]:R}"));
         }
