@@ -649,13 +649,9 @@ internal static class SimdSpans
     /// </summary>
     public static T Reduce<T, TOp>(Span<T> x) where T : unmanaged
     {
-        if (typeof(T) == typeof(float))
-        {
-            float result = ReduceNumbers<float, TOp>(As<T, float>(x));
-            return System.Runtime.CompilerServices.Unsafe.As<float, T>(ref result);
-        }
-        double value = ReduceNumbers<double, TOp>(As<T, double>(x));
-        return System.Runtime.CompilerServices.Unsafe.As<double, T>(ref value);
+        return typeof(T) == typeof(float)
+            ? ScalarAs<float, T>(ReduceNumbers<float, TOp>(As<T, float>(x)))
+            : ScalarAs<double, T>(ReduceNumbers<double, TOp>(As<T, double>(x)));
     }
 
     private static TNumber ReduceNumbers<TNumber, TOp>(ReadOnlySpan<TNumber> x)
@@ -754,13 +750,11 @@ internal static class SimdSpans
     {
         if (typeof(T) == typeof(float))
         {
-            TensorPrimitives.Multiply(As<T, float>(x), System.Runtime.CompilerServices.Unsafe.As<T, float>(ref scale),
-                As<T, float>(x));
+            TensorPrimitives.Multiply(As<T, float>(x), ScalarAs<T, float>(scale), As<T, float>(x));
         }
         else
         {
-            TensorPrimitives.Multiply(As<T, double>(x),
-                System.Runtime.CompilerServices.Unsafe.As<T, double>(ref scale), As<T, double>(x));
+            TensorPrimitives.Multiply(As<T, double>(x), ScalarAs<T, double>(scale), As<T, double>(x));
         }
     }
 
