@@ -62,6 +62,40 @@ public sealed partial class Device
     /// <summary>The device's pool of memory buffers.</summary>
     public BufferPool Pool { get; }
 
+    private BufferPool? _constants;
+    private DeviceBuffer<float>? _oneF32;
+    private DeviceBuffer<double>? _oneF64;
+
+    /// <summary>
+    /// A one-element buffer holding 1, filled once per device and never returned: the seed of a backward pass from a
+    /// scalar, so that a training step launches no fill for it. It comes from a pool of its own, so
+    /// <see cref="Pool"/>'s counters show only what tensors hold. Float32 or float64.
+    /// </summary>
+    internal DeviceBuffer<T> One<T>() where T : unmanaged
+    {
+        lock (_gate)
+        {
+            _constants ??= new BufferPool(this);
+            if (typeof(T) == typeof(float))
+            {
+                _oneF32 ??= Filled(_constants.Rent<float>(1), 1f);
+                return (DeviceBuffer<T>)(object)_oneF32;
+            }
+            if (typeof(T) == typeof(double))
+            {
+                _oneF64 ??= Filled(_constants.Rent<double>(1), 1d);
+                return (DeviceBuffer<T>)(object)_oneF64;
+            }
+            throw new NotSupportedException($"no constant one of type {typeof(T).Name}");
+        }
+
+        static DeviceBuffer<TValue> Filled<TValue>(DeviceBuffer<TValue> buffer, TValue value) where TValue : unmanaged
+        {
+            Primitives.Fill(buffer, value);
+            return buffer;
+        }
+    }
+
     /// <summary>
     /// On the CPU device, element-wise work up to this many elements runs the kernel body as a plain host loop, which
     /// costs microseconds instead of a ~0.3 ms ILGPU launch. 0 sends everything through ILGPU (tests use that to

@@ -36,9 +36,10 @@ public static class Autograd
         var result = new Tensor[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
-            result[i] = grads.TryGetValue(inputs[i], out var g)
-                ? g
-                : Tensor.Zeros(inputs[i].ShapeRef, inputs[i].Device, inputs[i].DType);
+            // The caller may change what it gets in place: never hand out the device's constant seed itself.
+            result[i] = !grads.TryGetValue(inputs[i], out var g)
+                ? Tensor.Zeros(inputs[i].ShapeRef, inputs[i].Device, inputs[i].DType)
+                : g.IsSeed ? g.Clone() : g;
         }
         return result;
     }
@@ -145,7 +146,7 @@ public static class Autograd
                     $"Backward() without a gradient needs a one-element output, got shape " +
                     $"{Shapes.Format(root.ShapeRef)}; pass a gradient of that shape or reduce first (e.g. Sum())");
             }
-            seed = Tensor.Ones(root.ShapeRef, root.Device, root.DType);
+            seed = Tensor.SeedOne(root);
         }
         else if (!seed.ShapeRef.AsSpan().SequenceEqual(root.ShapeRef))
         {

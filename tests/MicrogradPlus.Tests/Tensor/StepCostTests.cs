@@ -15,9 +15,9 @@ public class StepCostTests
 {
     /// <summary>
     /// 2-16-16-1 with MSE: forward 5 (3 matmuls that add their bias as they store, 2 relus), loss 2 (fused: squared
-    /// differences, mean), backward 12 (seed, MSE 1, per layer Gᵀ·x, bias sum and — except the first — G·W, 2 fused
-    /// relu backwards), SGD 1 (six parameters, one launch) = 20. With cross-entropy (fused too: 2 launches forward, 1
-    /// backward) in place of MSE: also 20.
+    /// differences, mean), backward 11 (MSE 1 — the seed is the device's constant 1, no fill —, per layer Gᵀ·x, bias
+    /// sum and — except the first — G·W, 2 fused relu backwards), SGD 1 (six parameters, one launch) = 19. With
+    /// cross-entropy (fused too: 2 launches forward, 1 backward) in place of MSE: also 19.
     /// No host reads in either; the only upload is cross-entropy's class indices.
     /// </summary>
     [Theory]
@@ -26,11 +26,11 @@ public class StepCostTests
     {
         using var scope = TestDevices.Use(deviceName);
         var device = scope.Device;
-        Assert.Equal(20, StepCost(device, [2, 16, 16, 1], 20, crossEntropy: false, out long mseReads,
+        Assert.Equal(19, StepCost(device, [2, 16, 16, 1], 20, crossEntropy: false, out long mseReads,
             out long mseWrites));
         Assert.Equal(0, mseReads);
         Assert.Equal(0, mseWrites);
-        Assert.Equal(20, StepCost(device, [12, 8, 8, 5], 20, crossEntropy: true, out long ceReads, out long ceWrites));
+        Assert.Equal(19, StepCost(device, [12, 8, 8, 5], 20, crossEntropy: true, out long ceReads, out long ceWrites));
         Assert.Equal(0, ceReads);
         Assert.Equal(1, ceWrites); // the class indices, which arrive as an int[] from the host
     }
@@ -70,6 +70,36 @@ public class StepCostTests
         (v * v).Sum().Backward();
         Assert.Same(first, v.Grad);
         Assert.Equal([5f, 7f], v.Grad!.ToArray());
+    }
+
+    /// <summary>
+    /// Backward() starts from the device's constant 1, shared by every pass: a leaf that receives it unchanged gets a
+    /// copy, Autograd.Grad hands out a copy, and overwriting either leaves later passes right.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void The_constant_seed_is_never_handed_out_itself(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        using var tensors = MicrogradPlus.Tensor.Scope();
+        var x = MicrogradPlus.Tensor.Scalar(3f, device, requiresGrad: true);
+        x.Clone().Backward(); // clone's backward passes the seed on unchanged
+        Assert.Equal([1f], x.Grad!.ToArray());
+        x.Grad.CopyFrom(MicrogradPlus.Tensor.Scalar(-7f, device));
+
+        var y = MicrogradPlus.Tensor.FromArray([2f], [1, 1], device, requiresGrad: true);
+        var loss = y * 5f;
+        var own = Autograd.Grad(loss, [loss], retainGraph: true)[0];
+        Assert.Equal([1f], own.ToArray());
+        Assert.Equal([1, 1], own.Shape);
+        own.CopyFrom(MicrogradPlus.Tensor.FromArray([9f], [1, 1], device));
+        own.Dispose();
+
+        loss.Backward();
+        Assert.Equal([5f], y.Grad!.ToArray());
+        (x * x).Backward();
+        Assert.Equal([-1f], x.Grad!.ToArray()); // −7 + 2·3
     }
 
     /// <summary>
