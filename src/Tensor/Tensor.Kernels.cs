@@ -29,7 +29,9 @@ public sealed partial class Tensor
         where TOp : struct, IBinaryOp<float>, IBinaryOp<double>
     {
         CheckCompatible(a, b, opName);
-        var c = Empty(Shapes.Broadcast(a._shape, b._shape), a.DType, a.Device);
+        // Shape arrays are never changed after construction, so equal shapes can share one.
+        int[] shape = a._shape.AsSpan().SequenceEqual(b._shape) ? a._shape : Shapes.Broadcast(a._shape, b._shape);
+        var c = Empty(shape, a.DType, a.Device);
         if (a.DType == DType.Float32)
         {
             Primitives.Zip<float, TOp>(a.F32, b.F32, c.Storage.Float32!, op);

@@ -88,9 +88,27 @@ public sealed partial class Tensor : IDisposable
     internal Storage Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
         $"a tensor of shape {Shapes.Format(_shape)} was used after Dispose");
 
-    internal StridedView<float> F32 => new(Storage.Float32 ?? throw DTypeError(DType.Float32), _shape, Strides, Offset);
+    // How the kernels see this tensor, made (and bounds-checked) once: shape, strides and offset never change.
+    private StridedView<float>? _f32;
+    private StridedView<double>? _f64;
 
-    internal StridedView<double> F64 => new(Storage.Float64 ?? throw DTypeError(DType.Float64), _shape, Strides, Offset);
+    internal StridedView<float> F32
+    {
+        get
+        {
+            var storage = Storage; // throws after Dispose, cached view or not
+            return _f32 ??= new(storage.Float32 ?? throw DTypeError(DType.Float32), _shape, Strides, Offset);
+        }
+    }
+
+    internal StridedView<double> F64
+    {
+        get
+        {
+            var storage = Storage;
+            return _f64 ??= new(storage.Float64 ?? throw DTypeError(DType.Float64), _shape, Strides, Offset);
+        }
+    }
 
     /// <summary>Opens a scope that disposes the tensors created inside it (see <see cref="TensorScope"/>).</summary>
     public static TensorScope Scope() => new();
