@@ -9,7 +9,7 @@ namespace MicrogradPlus.Backends;
 /// pressure, so buffers are returned explicitly (<see cref="DeviceBuffer{T}.Dispose"/>) and reused by size bucket
 /// (powers of two from 256 bytes). The cache is bounded: past <see cref="MaxCachedBytes"/> a returned buffer is freed.
 /// A buffer whose owner was finalized without being disposed is only queued here — the finalizer thread never touches
-/// the device — and is reclaimed at the next <see cref="Rent{T}"/> on the caller's thread.
+/// the device — and is reclaimed at the next <see cref="Rent{T}(long)"/> on the caller's thread.
 /// </summary>
 public sealed class BufferPool
 {
@@ -56,7 +56,13 @@ public sealed class BufferPool
     public long Reuses { get; private set; }
 
     /// <summary>Rents a buffer of <paramref name="length"/> elements (contents undefined).</summary>
-    public DeviceBuffer<T> Rent<T>(long length) where T : unmanaged
+    public DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
+
+    /// <summary>
+    /// Rents a buffer whose lease is not guarded against being dropped undisposed (see <see cref="DeviceBuffer{T}"/>):
+    /// for an owner that disposes it for certain, or guards it (<see cref="DeviceBuffer{T}.Guard"/>) when it cannot.
+    /// </summary>
+    internal DeviceBuffer<T> Rent<T>(long length, bool guarded) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         long elementSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
@@ -81,7 +87,7 @@ public sealed class BufferPool
             LiveBuffers++;
             LiveBytes += bytes;
         }
-        return new DeviceBuffer<T>(this, raw, length);
+        return new DeviceBuffer<T>(this, raw, length, guarded);
     }
 
     /// <summary>Frees every cached buffer (live ones stay).</summary>

@@ -31,6 +31,16 @@ internal sealed class Storage
 
     public void AddReference() => Interlocked.Increment(ref _references);
 
+    /// <summary>
+    /// Makes the memory go back to the pool if every tensor on it is dropped undisposed: for memory that no scope
+    /// will dispose (see <see cref="DeviceBuffer{T}"/>'s remarks).
+    /// </summary>
+    public void Guard()
+    {
+        Float32?.Guard();
+        Float64?.Guard();
+    }
+
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0)

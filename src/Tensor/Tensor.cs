@@ -23,7 +23,10 @@ public sealed partial class Tensor : IDisposable
         Strides = strides;
         Offset = offset;
         Size = Shapes.Size(shape);
-        TensorScope.Register(this);
+        if (!TensorScope.Register(this))
+        {
+            storage.Guard(); // no scope will dispose it: dropped undisposed, its memory goes back to the pool
+        }
     }
 
     /// <summary>Sizes, outermost first (a copy).</summary>
@@ -237,6 +240,7 @@ public sealed partial class Tensor : IDisposable
         {
             grad.OwnerScope?.Forget(grad);
             grad.OwnerScope = null;
+            grad.Storage.Guard(); // the leaf owns it now, not a scope
         }
         Grad = grad;
     }

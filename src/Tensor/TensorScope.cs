@@ -31,7 +31,14 @@ public sealed class TensorScope : IDisposable
         if (_owned.Remove(tensor))
         {
             tensor.OwnerScope = null;
-            _parent?.Adopt(tensor);
+            if (_parent is null)
+            {
+                tensor.Storage.Guard(); // no scope will dispose it any more
+            }
+            else
+            {
+                _parent.Adopt(tensor);
+            }
         }
         return tensor;
     }
@@ -57,7 +64,19 @@ public sealed class TensorScope : IDisposable
         _owned.Clear();
     }
 
-    internal static void Register(Tensor tensor) => _current?.Adopt(tensor);
+    /// <summary>Whether a scope is open on this thread (tensors created now will be disposed by it).</summary>
+    internal static bool IsActive => _current is not null;
+
+    /// <summary>Hands a new tensor to the innermost scope; false when there is none.</summary>
+    internal static bool Register(Tensor tensor)
+    {
+        if (_current is null)
+        {
+            return false;
+        }
+        _current.Adopt(tensor);
+        return true;
+    }
 
     internal void Forget(Tensor tensor) => _owned.Remove(tensor);
 

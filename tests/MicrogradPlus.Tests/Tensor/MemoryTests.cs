@@ -212,6 +212,41 @@ public class MemoryTests
     }
 
     /// <summary>
+    /// Tensors made inside a scope carry no leak guard (the scope disposes them); those that leave it alive — moved out
+    /// of the outermost scope, a view moved out of a disposed tensor's memory, a leaf's gradient — get one, so dropping
+    /// them undisposed still returns their memory to the pool.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Tensors_that_leave_a_scope_alive_are_still_reclaimed_after_gc(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var pool = scope.Device.Pool;
+        DrainFinalizedBuffers(pool);
+        long before = pool.LiveBuffers;
+
+        RunOnFreshThread(() =>
+        {
+            using (Tensor.Scope())
+            {
+                Tensor.Ones([64], scope.Device).MoveToOuterScope(); // no outer scope: only the GC can find it dropped
+
+                var full = Tensor.Ones([4, 16], scope.Device);
+                full.Reshape(64).MoveToOuterScope(); // the view keeps the memory after the scope disposes `full`
+
+                var leaf = Tensor.Ones([64], scope.Device, requiresGrad: true).MoveToOuterScope();
+                (leaf * 2f).Sum().Backward(); // its gradient is made in the scope, then owned by the leaf
+                Assert.NotNull(leaf.Grad);
+            }
+        });
+        Assert.Equal(before + 4, pool.LiveBuffers); // kept, the view's memory, the leaf and its gradient
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        pool.Rent<float>(1).Dispose(); // the pool takes back what the finalizers queued
+        Assert.Equal(before, pool.LiveBuffers);
+    }
+
+    /// <summary>
     /// Trains x (8, 4) → tanh(x·W1 + b1) (8, 16) → ·W2 + b2 (8, 1) on a mean squared error with plain SGD, each step in
     /// its own scope, parameters updated in place under NoGrad, and records the pool's live counters after every step.
     /// </summary>
@@ -317,6 +352,26 @@ public class MemoryTests
                 _ = Tensor.Ones([64], device);
             }
             catch (InvalidOperationException e)
+            {
+                error = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        Assert.Null(error);
+    }
+
+    /// <summary>Runs <paramref name="body"/> on a fresh thread, so no stack frame of this one holds what it made.</summary>
+    private static void RunOnFreshThread(Action body)
+    {
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
                 error = e;
             }
