@@ -59,8 +59,9 @@ public sealed class BufferPool
     public DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
 
     /// <summary>
-    /// Rents a buffer whose lease is not guarded against being dropped undisposed (see <see cref="DeviceBuffer{T}"/>):
-    /// for an owner that disposes it for certain, or guards it (<see cref="DeviceBuffer{T}.Guard"/>) when it cannot.
+    /// Rents a buffer with or without a guard against its lease being dropped undisposed (see
+    /// <see cref="DeviceBuffer{T}"/>). Without one for an owner that disposes it for certain (a using block, a tensor
+    /// scope) or guards it later (<see cref="DeviceBuffer{T}.Guard"/>) when it cannot.
     /// </summary>
     internal DeviceBuffer<T> Rent<T>(long length, bool guarded) where T : unmanaged
     {

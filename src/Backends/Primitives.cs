@@ -261,7 +261,7 @@ public static class Primitives
                 device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, y.View, shape, scale, op), shape.OuterCount);
                 return;
             }
-            using var rowPartials = device.Pool.Rent<T>((long)shape.OuterCount * rowSplits);
+            using var rowPartials = device.Pool.Rent<T>((long)shape.OuterCount * rowSplits, guarded: false);
             device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, rowPartials.View, shape, T.One, op, rowSplits),
                 shape.OuterCount * rowSplits);
             Reduce(StridedView.Contiguous(rowPartials, rowSplits, shape.OuterCount), [0], y, scale, ReduceStrategy.Rows,
@@ -284,7 +284,7 @@ public static class Primitives
             kernel(config, x.Buffer.View, y.View, shape, scale, 1, op);
             return;
         }
-        using var partials = device.Pool.Rent<T>((long)shape.OuterCount * splits);
+        using var partials = device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
         var parts = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
         device.CountLaunch();
         kernel(parts, x.Buffer.View, partials.View, shape, T.One, splits, op);
@@ -590,7 +590,7 @@ public static class Primitives
         {
             strides[a] = 0;
         }
-        using var deviceIndices = x.Device.Pool.Rent<int>(size);
+        using var deviceIndices = x.Device.Pool.Rent<int>(size, guarded: false);
         deviceIndices.CopyFrom(indices);
         x.Device.Launch(new GatherBody<T>(x.Buffer.View, Layout.Create(indexShape, strides, x.Offset), axisStride,
             deviceIndices.View, y.View), size);

@@ -65,7 +65,7 @@ public sealed partial class Tensor
     {
         int a = Shapes.NormalizeAxis(axis, Rank);
         int size = Shapes.Size(Shapes.Reduced(_shape, Rank == 0 ? [] : [a], keepDim: false));
-        using var indices = Device.Pool.Rent<int>(size);
+        using var indices = Device.Pool.Rent<int>(size, guarded: false);
         if (DType == DType.Float32)
         {
             Primitives.ArgReduce(F32, axis, indices, max);
