@@ -25,10 +25,10 @@ public class BroadcastBenchmarks : DeviceBenchmark
     {
         OpenDevice();
         int n = (int)Math.Round(Math.Sqrt(Size));
-        _m = BenchDevice.Random(Dev, Size, 1);
-        _row = BenchDevice.Random(Dev, n, 2);
-        _col = BenchDevice.Random(Dev, n, 3);
-        _c = Dev.Pool.Rent<float>(Size);
+        _m = Random(Size, 1);
+        _row = Random(n, 2);
+        _col = Random(n, 3);
+        _c = Rent(Size);
         _mv = StridedView.Contiguous(_m, n, n);
         _rowv = StridedView.Contiguous(_row, 1, n);
         _colv = StridedView.Contiguous(_col, n, 1);
@@ -47,15 +47,5 @@ public class BroadcastBenchmarks : DeviceBenchmark
     {
         Primitives.Zip(_mv, _colv, _c, default(AddOp));
         Dev.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _m.Dispose();
-        _row.Dispose();
-        _col.Dispose();
-        _c.Dispose();
-        CloseDevice();
     }
 }

@@ -22,13 +22,13 @@ public class DispatchBenchmarks : DeviceBenchmark
     public void Setup()
     {
         OpenDevice();
-        _a = Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev);
-        _b = Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev);
-        _ga = Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev, requiresGrad: true);
-        _gb = Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev, requiresGrad: true);
-        _pa = BenchDevice.Random(Dev, Workloads.TinySize, 1);
-        _pb = BenchDevice.Random(Dev, Workloads.TinySize, 2);
-        _pc = Dev.Pool.Rent<float>(Workloads.TinySize);
+        _a = Own(Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev));
+        _b = Own(Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev));
+        _ga = Own(Tensor.Randn([Workloads.TinySize], seed: 1, device: Dev, requiresGrad: true));
+        _gb = Own(Tensor.Randn([Workloads.TinySize], seed: 2, device: Dev, requiresGrad: true));
+        _pa = Random(Workloads.TinySize, 1);
+        _pb = Random(Workloads.TinySize, 2);
+        _pc = Rent(Workloads.TinySize);
         _pav = StridedView.Contiguous(_pa, Workloads.TinySize);
         _pbv = StridedView.Contiguous(_pb, Workloads.TinySize);
         Dev.Synchronize();
@@ -82,18 +82,5 @@ public class DispatchBenchmarks : DeviceBenchmark
             Primitives.Zip(_pav, _pbv, _pc, default(AddOp));
         }
         Dev.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        _ga.Dispose();
-        _gb.Dispose();
-        _pa.Dispose();
-        _pb.Dispose();
-        _pc.Dispose();
-        CloseDevice();
     }
 }

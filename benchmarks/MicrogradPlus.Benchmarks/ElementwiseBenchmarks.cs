@@ -22,9 +22,9 @@ public class ElementwiseBenchmarks : DeviceBenchmark
     public void Setup()
     {
         OpenDevice();
-        _a = BenchDevice.Random(Dev, Size, 1);
-        _b = BenchDevice.Random(Dev, Size, 2);
-        _c = Dev.Pool.Rent<float>(Size);
+        _a = Random(Size, 1);
+        _b = Random(Size, 2);
+        _c = Rent(Size);
         _av = StridedView.Contiguous(_a, Size);
         _bv = StridedView.Contiguous(_b, Size);
         Dev.Synchronize();
@@ -49,14 +49,5 @@ public class ElementwiseBenchmarks : DeviceBenchmark
     {
         Primitives.Map(_av, _c, default(ExpOp));
         Dev.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        _c.Dispose();
-        CloseDevice();
     }
 }

@@ -24,9 +24,9 @@ public class MatMulBenchmarks : DeviceBenchmark
     public void Setup()
     {
         OpenDevice();
-        _a = BenchDevice.Random(Dev, (long)N * N, 1);
-        _b = BenchDevice.Random(Dev, (long)N * N, 2);
-        _c = Dev.Pool.Rent<float>((long)N * N);
+        _a = Random((long)N * N, 1);
+        _b = Random((long)N * N, 2);
+        _c = Rent((long)N * N);
         _av = StridedView.Contiguous(_a, N, N);
         _bv = StridedView.Contiguous(_b, N, N);
         Dev.Synchronize();
@@ -59,14 +59,5 @@ public class MatMulBenchmarks : DeviceBenchmark
     {
         Primitives.MatMul(_av, _bv, _c, kernel: MatMulKernel.Auto);
         Dev.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _a.Dispose();
-        _b.Dispose();
-        _c.Dispose();
-        CloseDevice();
     }
 }

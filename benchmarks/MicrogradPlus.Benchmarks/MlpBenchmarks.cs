@@ -33,14 +33,14 @@ public class MlpBenchmarks : DeviceBenchmark
     {
         OpenDevice();
         var (widths, batch) = Workloads.Models[Model];
-        _model = new Mlp(widths[0], widths[1..^1], widths[^1], Activation.Relu, Dev, seed: 1);
-        _optimizer = Optimizer == "sgd"
+        _model = Own(new Mlp(widths[0], widths[1..^1], widths[^1], Activation.Relu, Dev, seed: 1));
+        _optimizer = Own<Optimizer>(Optimizer == "sgd"
             ? new Sgd(_model.Parameters(), 0.01f, momentum: 0.9f)
-            : new Adam(_model.Parameters(), 1e-3f);
-        _x = Tensor.Randn([batch, widths[0]], seed: 2, device: Dev);
+            : new Adam(_model.Parameters(), 1e-3f));
+        _x = Own(Tensor.Randn([batch, widths[0]], seed: 2, device: Dev));
         if (widths[^1] == 1)
         {
-            _y = Tensor.Randn([batch, 1], seed: 3, device: Dev);
+            _y = Own(Tensor.Randn([batch, 1], seed: 3, device: Dev));
         }
         else
         {
@@ -62,15 +62,5 @@ public class MlpBenchmarks : DeviceBenchmark
             _optimizer.ZeroGrad();
             Dev.Synchronize();
         }
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _optimizer.Dispose();
-        _model.Dispose();
-        _x.Dispose();
-        _y?.Dispose();
-        CloseDevice();
     }
 }

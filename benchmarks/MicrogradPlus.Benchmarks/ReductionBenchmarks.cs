@@ -25,9 +25,9 @@ public class ReductionBenchmarks : DeviceBenchmark
     {
         OpenDevice();
         int n = (int)Math.Round(Math.Sqrt(Size));
-        _x = BenchDevice.Random(Dev, Size, 1);
-        _all = Dev.Pool.Rent<float>(1);
-        _perLine = Dev.Pool.Rent<float>(n);
+        _x = Random(Size, 1);
+        _all = Rent(1);
+        _perLine = Rent(n);
         _xv = StridedView.Contiguous(_x, n, n);
         Dev.Synchronize();
     }
@@ -51,14 +51,5 @@ public class ReductionBenchmarks : DeviceBenchmark
     {
         Primitives.Reduce<float, SumReduce>(_xv, [0], _perLine, 1f);
         Dev.Synchronize();
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _x.Dispose();
-        _all.Dispose();
-        _perLine.Dispose();
-        CloseDevice();
     }
 }

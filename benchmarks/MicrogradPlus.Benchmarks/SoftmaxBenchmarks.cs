@@ -24,7 +24,7 @@ public class SoftmaxBenchmarks : DeviceBenchmark
     public void Setup()
     {
         OpenDevice();
-        _logits = Tensor.Randn([Rows, Workloads.Classes], seed: 1, device: Dev, requiresGrad: true);
+        _logits = Own(Tensor.Randn([Rows, Workloads.Classes], seed: 1, device: Dev, requiresGrad: true));
         var random = new Random(2);
         _targets = Enumerable.Range(0, Rows).Select(_ => random.Next(Workloads.Classes)).ToArray();
         Dev.Synchronize();
@@ -50,12 +50,5 @@ public class SoftmaxBenchmarks : DeviceBenchmark
             _ = Autograd.Grad(loss, [_logits]);
             Dev.Synchronize();
         }
-    }
-
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _logits.Dispose();
-        CloseDevice();
     }
 }

@@ -84,7 +84,7 @@ public class DeviceAndPoolTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
-        DrainAbandoned(pool);
+        Pools.DrainFinalized(pool);
         long live = pool.LiveBuffers, liveBytes = pool.LiveBytes;
         long allocations = pool.DeviceAllocations, reuses = pool.Reuses;
         var random = new Random(1);
@@ -126,7 +126,7 @@ public class DeviceAndPoolTests
         long bound = pool.MaxCachedBytes;
         try
         {
-            DrainAbandoned(pool);
+            Pools.DrainFinalized(pool);
             pool.Trim();
             pool.MaxCachedBytes = 4096;
             var buffers = Enumerable.Range(0, 20).Select(_ => pool.Rent<float>(256)).ToList();
@@ -149,7 +149,7 @@ public class DeviceAndPoolTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
-        DrainAbandoned(pool);
+        Pools.DrainFinalized(pool);
         long live = pool.LiveBuffers;
         Abandon(pool);
         Assert.Equal(live + 1, pool.LiveBuffers);
@@ -201,13 +201,4 @@ public class DeviceAndPoolTests
     /// <summary>Rents without disposing; the buffer is unreachable once this returns.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Abandon(BufferPool pool) => pool.Rent<float>(1000);
-
-    /// <summary>Lets buffers that other tests abandoned reach the pool first: counters then move by this test alone.
-    /// </summary>
-    private static void DrainAbandoned(BufferPool pool)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        pool.Rent<byte>(1).Dispose();
-    }
 }

@@ -193,7 +193,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
-        DrainFinalizedBuffers(pool);
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
 
         CreateAndAbandon(scope.Device);
@@ -222,7 +222,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
-        DrainFinalizedBuffers(pool);
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
 
         RunOnFreshThread(() =>
@@ -240,9 +240,7 @@ public class MemoryTests
             }
         });
         Assert.Equal(before + 4, pool.LiveBuffers); // kept, the view's memory, the leaf and its gradient
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        pool.Rent<float>(1).Dispose(); // the pool takes back what the finalizers queued
+        Pools.DrainFinalized(pool); // the pool takes back what the finalizers queued
         Assert.Equal(before, pool.LiveBuffers);
     }
 
@@ -254,7 +252,7 @@ public class MemoryTests
     {
         const float learningRate = 0.1f;
         var pool = device.Pool;
-        DrainFinalizedBuffers(pool);
+        Pools.DrainFinalized(pool);
         long baselineBuffers = pool.LiveBuffers;
         long baselineBytes = pool.LiveBytes;
         var liveBuffers = new long[steps];
@@ -330,36 +328,11 @@ public class MemoryTests
         return parameter;
     }
 
-    /// <summary>Runs pending finalizers and lets the pool take back what they queued: counters start settled.</summary>
-    private static void DrainFinalizedBuffers(BufferPool pool)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        pool.Rent<float>(1).Dispose();
-    }
-
     /// <summary>
     /// Creates a tensor and drops it without disposing it, on a fresh thread: no scope can hold it (scopes are per
     /// thread) and no stack frame of this one keeps a reference.
     /// </summary>
-    private static void CreateAndAbandon(Device device)
-    {
-        Exception? error = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                _ = Tensor.Ones([64], device);
-            }
-            catch (InvalidOperationException e)
-            {
-                error = e;
-            }
-        });
-        thread.Start();
-        thread.Join();
-        Assert.Null(error);
-    }
+    private static void CreateAndAbandon(Device device) => RunOnFreshThread(() => _ = Tensor.Ones([64], device));
 
     /// <summary>Runs <paramref name="body"/> on a fresh thread, so no stack frame of this one holds what it made.</summary>
     private static void RunOnFreshThread(Action body)
