@@ -17,9 +17,6 @@ public sealed partial class Device
     /// </summary>
     public const long CuBlasMinWork = 64L * 64 * 64;
 
-    private CuBlasGemm? _blas;
-    private string? _blasStatus;
-
     /// <summary>
     /// Whether large float32/float64 matrix products on this CUDA device run through cuBLAS (when it loads). True by
     /// default unless <c>MICROGRAD_CUBLAS=0</c>; set false to measure or test the library's own kernels. cuBLAS is
@@ -31,41 +28,22 @@ public sealed partial class Device
     public bool HasCuBlas => Blas is not null;
 
     /// <summary>"cuBLAS 130100 loaded", or why it is not used here.</summary>
-    public string CuBlasStatus
-    {
-        get
-        {
-            _ = Blas;
-            return _blasStatus!;
-        }
-    }
+    public string CuBlasStatus => _blas.Value.Status;
 
     /// <summary>cuBLAS for this device, created on first use; null where it does not load.</summary>
-    internal CuBlasGemm? Blas
+    internal CuBlasGemm? Blas => _blas.Value.Gemm;
+
+    // Loaded once, on first use, thread-safely (Lazy's default mode); created in the constructor.
+    private readonly Lazy<(CuBlasGemm? Gemm, string Status)> _blas;
+
+    private (CuBlasGemm? Gemm, string Status) LoadBlas()
     {
-        get
+        if (Kind != DeviceKind.Cuda)
         {
-            if (_blasStatus is not null)
-            {
-                return _blas;
-            }
-            lock (_gate)
-            {
-                if (_blasStatus is null)
-                {
-                    if (Kind != DeviceKind.Cuda)
-                    {
-                        _blasStatus = $"cuBLAS is CUDA only; this is {this}";
-                    }
-                    else
-                    {
-                        _blas = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, out string why);
-                        _blasStatus = why;
-                    }
-                }
-                return _blas;
-            }
+            return (null, $"cuBLAS is CUDA only; this is {this}");
         }
+        var gemm = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, out string why);
+        return (gemm, why);
     }
 
     private static bool IsOff(string? value) =>

@@ -35,6 +35,7 @@ public sealed partial class Device
         Kind = kind;
         Index = index;
         Pool = new BufferPool(this);
+        _blas = new(LoadBlas);
         HostLoopMaxLength = kind == DeviceKind.Cpu ? 1 << 14 : 0;
     }
 
@@ -97,9 +98,10 @@ public sealed partial class Device
     }
 
     /// <summary>
-    /// On the CPU device, element-wise work up to this many elements runs the kernel body as a plain host loop, which
-    /// costs microseconds instead of a ~0.3 ms ILGPU launch. 0 sends everything through ILGPU (tests use that to
-    /// exercise both paths). Ignored on other devices.
+    /// On the CPU device, above 0, host loops stand in for kernels: contiguous, strided and reduction loops, the
+    /// losses and the matmul run over spans of host memory at any size, and other kernel bodies run as plain loops up
+    /// to this many elements — microseconds instead of a ~0.3 ms ILGPU launch. 0 sends everything through ILGPU's CPU
+    /// kernels (the `cpu-ilgpu` test and benchmark device, so both paths are exercised). Ignored on other devices.
     /// </summary>
     public int HostLoopMaxLength { get; set; }
 
@@ -315,7 +317,10 @@ public sealed partial class Device
             foreach (var device in All)
             {
                 device.Pool.Trim();
-                device._blas?.Dispose();
+                if (device._blas.IsValueCreated)
+                {
+                    device._blas.Value.Gemm?.Dispose();
+                }
             }
             foreach (var device in All)
             {

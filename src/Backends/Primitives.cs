@@ -37,7 +37,9 @@ public enum MatMulKernel
 
 /// <summary>
 /// The kernel primitives the autograd layer is built from. Each checks its arguments on the host — shapes, devices,
-/// axes — with messages that name what was wrong, then launches one kernel. No math happens here.
+/// axes — with messages that name what was wrong, picks how the work runs on this device (a kernel, a host loop on
+/// the CPU device, cuBLAS, a split reduction's two passes) and launches it. The math lives in the kernels and the
+/// host loops, not here.
 /// </summary>
 public static class Primitives
 {
@@ -251,45 +253,64 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows || shape.OuterCount == 0)
         {
-            // On GPUs, too few outputs to occupy the device's threads: cut every block into parts (at least 32
-            // elements each) and reduce the [parts, outputs] partials in a second pass.
-            int rowSplits = device.Kind == DeviceKind.Cpu || shape.OuterCount == 0
-                ? 1
-                : Math.Max(1, Math.Min(device.ResidentThreads / shape.OuterCount, shape.InnerCount / 32));
-            if (rowSplits == 1)
-            {
-                device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, y.View, shape, scale, op), shape.OuterCount);
-                return;
-            }
-            using var rowPartials = device.Pool.Rent<T>((long)shape.OuterCount * rowSplits, guarded: false);
-            device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, rowPartials.View, shape, T.One, op, rowSplits),
-                shape.OuterCount * rowSplits);
-            Reduce(StridedView.Contiguous(rowPartials, rowSplits, shape.OuterCount), [0], y, scale, ReduceStrategy.Rows,
-                op);
-            return;
+            ReduceRows(x, shape, y, scale, op);
         }
-        int group = device.PowerOfTwoGroupSize(256);
-        var kernel = device.Kernels.Get((nameof(ReduceKernels.ReduceGroups), typeof(T), typeof(TOp)), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
-        // Too few outputs to fill the device: cut each block into parts (at least 8 elements per thread each), then
-        // reduce the [outputs, parts] partials in a second pass.
-        int resident = device.ResidentGroups(group) * 2;
-        int splits = shape.OuterCount >= resident
-            ? 1
-            : Math.Max(1, Math.Min(resident / shape.OuterCount, shape.InnerCount / (group * 8)));
-        if (splits == 1)
+        else
         {
-            var config = new KernelConfig(Math.Min(shape.OuterCount, device.ResidentGroups(group) * 4), group);
-            device.CountLaunch();
-            kernel(config, x.Buffer.View, y.View, shape, scale, 1, op);
-            return;
+            ReduceGroups(x, shape, y, scale, op);
         }
-        using var partials = device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
-        var parts = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
-        device.CountLaunch();
-        kernel(parts, x.Buffer.View, partials.View, shape, T.One, splits, op);
-        Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);
     }
+
+    /// <summary>
+    /// One thread per output. On GPUs, when there are too few outputs to occupy the device's threads, every block is
+    /// cut into parts of at least 32 elements, and a second pass reduces the [parts, outputs] partials.
+    /// </summary>
+    private static void ReduceRows<T, TOp>(StridedView<T> x, ReduceShape shape, DeviceBuffer<T> y, T scale, TOp op)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        var device = x.Device;
+        int splits = device.Kind == DeviceKind.Cpu ? 1 : Splits(device.ResidentThreads, shape, 32);
+        using var partials = splits == 1 ? null : device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
+        device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, partials?.View ?? y.View, shape,
+            partials is null ? scale : T.One, op, splits), shape.OuterCount * splits);
+        if (partials is not null)
+        {
+            Reduce(StridedView.Contiguous(partials, splits, shape.OuterCount), [0], y, scale, ReduceStrategy.Rows, op);
+        }
+    }
+
+    /// <summary>
+    /// One thread group per output, a shared-memory tree. When there are too few outputs to fill the device, every
+    /// block is cut into parts (at least 8 elements per thread each), and a second pass reduces the [outputs, parts]
+    /// partials.
+    /// </summary>
+    private static void ReduceGroups<T, TOp>(StridedView<T> x, ReduceShape shape, DeviceBuffer<T> y, T scale, TOp op)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        var device = x.Device;
+        int group = device.PowerOfTwoGroupSize(256);
+        var kernel = device.Kernels.Get(typeof(ReduceGroupsKernel<T, TOp>), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
+        int splits = Splits(device.ResidentGroups(group) * 2, shape, group * 8);
+        using var partials = splits == 1 ? null : device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
+        var config = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
+        device.CountLaunch();
+        kernel(config, x.Buffer.View, partials?.View ?? y.View, shape, partials is null ? scale : T.One, splits, op);
+        if (partials is not null)
+        {
+            Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);
+        }
+    }
+
+    /// <summary>
+    /// Into how many parts to cut each reduced block so that the outputs times the parts fill
+    /// <paramref name="capacity"/>, each part at least <paramref name="minPart"/> elements long (1: no second pass).
+    /// </summary>
+    private static int Splits(int capacity, in ReduceShape shape, int minPart) => shape.OuterCount == 0
+        ? 1
+        : Math.Max(1, Math.Min(capacity / shape.OuterCount, shape.InnerCount / minPart));
 
     /// <summary>
     /// Index of the largest (<paramref name="max"/>) or smallest value along <paramref name="axis"/>: the first one on
@@ -371,13 +392,7 @@ public static class Primitives
         }
         if (kernel == MatMulKernel.Auto)
         {
-            kernel = ChooseMatMul(device, s, out var plan);
-            if (kernel == MatMulKernel.CuBlas)
-            {
-                device.Blas!.Run(device, av, bv, cv, s, plan);
-                AddBiasRows(c, bias, s.N);
-                return;
-            }
+            kernel = ChooseMatMul<T>(device, s);
         }
         switch (kernel)
         {
@@ -388,7 +403,7 @@ public static class Primitives
             {
                 int tile = Math.Min(MatMulKernels.MaxTile, (int)Math.Sqrt(device.MaxGroupSize));
                 int blocks = s.Batch * ((s.M + tile - 1) / tile) * ((s.N + tile - 1) / tile);
-                var tiled = device.Kernels.Get((nameof(MatMulKernels.Tiled), typeof(T)), acc =>
+                var tiled = device.Kernels.Get(typeof(TiledKernel<T>), acc =>
                     acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
                         MatMulKernels.Tiled));
                 device.CountLaunch();
@@ -404,7 +419,7 @@ public static class Primitives
                         $"the blocked matmul needs groups of {MatMulBlocked.GroupSize} threads; {device} runs at most " +
                         $"{device.MaxGroupSize}");
                 }
-                var blocked = device.Kernels.Get((nameof(MatMulBlocked), typeof(T)), acc =>
+                var blocked = device.Kernels.Get(typeof(BlockedKernel<T>), acc =>
                     acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
                         MatMulBlocked.Run));
                 int groups = Math.Min(BlockedGroups(s), device.ResidentGroups(MatMulBlocked.GroupSize) * 2);
@@ -483,16 +498,16 @@ public static class Primitives
     /// What <see cref="MatMulKernel.Auto"/> runs where host loops are off: the naive kernel on the CPU accelerator,
     /// cuBLAS for large products on CUDA, the blocked kernel where 128×128 blocks fill the device, else the tiled one.
     /// </summary>
-    private static MatMulKernel ChooseMatMul(Device device, in MatMulShape s, out GemmPlan plan)
+    private static MatMulKernel ChooseMatMul<T>(Device device, in MatMulShape s)
     {
-        plan = default;
         if (device.Kind == DeviceKind.Cpu)
         {
             return MatMulKernel.Naive;
         }
         long work = (long)s.M * s.N * s.K;
         if (device.Kind == DeviceKind.Cuda && device.UseCuBlas && work >= Device.CuBlasMinWork &&
-            s.Batch <= MaxCuBlasBatch && device.Blas is not null && GemmPlan.TryCreate(s, out plan))
+            s.Batch <= MaxCuBlasBatch && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
+            device.Blas is not null && GemmPlan.TryCreate(s, out _))
         {
             return MatMulKernel.CuBlas;
         }
@@ -891,6 +906,12 @@ public static class Primitives
             InnerCount = Shapes.Size(innerShape.ToArray()),
         };
     }
+
+    // Keys of the kernels loaded through device.Kernels: one type per kernel and element type, so a launch looks its
+    // kernel up without building (and boxing) a key.
+    private sealed class TiledKernel<T>;
+    private sealed class BlockedKernel<T>;
+    private sealed class ReduceGroupsKernel<T, TOp>;
 
     private static void RequireSameDevice(Device a, Device b, string what)
     {
