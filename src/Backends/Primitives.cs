@@ -55,13 +55,12 @@ public static class Primitives
         {
             MapContiguous(device, x.Buffer.View.SubView(x.Offset, x.Size), y.View, op, Vectorized.Aligned(x.Offset));
         }
+        else if (device.UsesHostLoops)
+        {
+            HostLoops.Map(x.Buffer.View, LayoutOf(x), y.View, x.Size, op);
+        }
         else
         {
-            if (device.UsesHostLoops)
-            {
-                HostLoops.Map(x.Buffer.View, LayoutOf(x), y.View, x.Size, op);
-                return;
-            }
             device.Launch(new MapBody<T, TOp>(x.Buffer.View, WalkOf(x), y.View, op), x.Size);
         }
     }
@@ -83,24 +82,16 @@ public static class Primitives
         var device = a.Device;
         if (a.IsContiguous && b.IsContiguous && a.Size == size && b.Size == size)
         {
-            var (av, bv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size));
-            if (device.UsesHostLoops)
-            {
-                HostLoops.Zip(av, bv, c.View, op);
-                return;
-            }
-            bool aligned = Vectorized.Aligned(a.Offset) && Vectorized.Aligned(b.Offset);
-            device.Launch(new ZipContiguousBody<T, TOp>(av, bv, c.View.SubView(0, size), op, aligned),
-                Vectorized.Quads(size));
+            ZipContiguous(device, a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size), c.View,
+                op, Vectorized.Aligned(a.Offset) && Vectorized.Aligned(b.Offset));
+        }
+        else if (device.UsesHostLoops)
+        {
+            HostLoops.Zip(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View, LayoutOf(b.Expand(shape)), c.View,
+                size, op);
         }
         else
         {
-            if (device.UsesHostLoops)
-            {
-                HostLoops.Zip(a.Buffer.View, LayoutOf(a.Expand(shape)), b.Buffer.View, LayoutOf(b.Expand(shape)), c.View,
-                    size, op);
-                return;
-            }
             device.Launch(new ZipBody<T, TOp>(a.Buffer.View, WalkOf(a.Expand(shape)), b.Buffer.View,
                 WalkOf(b.Expand(shape)), c.View, op), size);
         }
@@ -124,14 +115,13 @@ public static class Primitives
                 destination.Buffer.View.SubView(destination.Offset, destination.Size), default(CopyOp<T>),
                 Vectorized.Aligned(source.Offset) && Vectorized.Aligned(destination.Offset));
         }
+        else if (device.UsesHostLoops)
+        {
+            HostLoops.Copy(source.Buffer.View, LayoutOf(source), destination.Buffer.View, LayoutOf(destination),
+                source.Size);
+        }
         else
         {
-            if (device.UsesHostLoops)
-            {
-                HostLoops.Copy(source.Buffer.View, LayoutOf(source), destination.Buffer.View, LayoutOf(destination),
-                    source.Size);
-                return;
-            }
             device.Launch(new CopyBody<T>(source.Buffer.View, WalkOf(source), destination.Buffer.View,
                 WalkOf(destination)), source.Size);
         }
@@ -876,6 +866,20 @@ public static class Primitives
             return;
         }
         device.Launch(new MapContiguousBody<T, TOp>(x, y, op, aligned), Vectorized.Quads(y.IntLength));
+    }
+
+    private static void ZipContiguous<T, TOp>(Device device, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op,
+        bool aligned)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
+    {
+        if (device.UsesHostLoops)
+        {
+            HostLoops.Zip(a, b, c, op);
+            return;
+        }
+        device.Launch(new ZipContiguousBody<T, TOp>(a, b, c.SubView(0, a.Length), op, aligned),
+            Vectorized.Quads(a.IntLength));
     }
 
     private static Layout LayoutOf<T>(StridedView<T> view) where T : unmanaged => Layout.Create(view.Shape, view.Strides, view.Offset);
