@@ -18,7 +18,11 @@ internal sealed class KernelCache(Accelerator accelerator)
     public Action<KernelConfig, TBody, int> GridStride<TBody>() where TBody : struct, IElementBody =>
         Get(typeof(TBody), acc => acc.LoadStreamKernel<TBody, int>(Kernels.GridStride.Run<TBody>));
 
-    /// <summary>Any other kernel, under a key of the caller's choosing (usually the kernel's generic instance).</summary>
+    /// <summary>
+    /// Any other kernel, under a key of the caller's choosing (a marker type per kernel and element type). The caller
+    /// launches it and counts the launch (<c>Device.CountLaunch</c>); grid-stride bodies go through
+    /// <c>Device.Launch</c>, which counts for them.
+    /// </summary>
     public TDelegate Get<TDelegate>(object key, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
     {
         if (_kernels.TryGetValue(key, out var cached))

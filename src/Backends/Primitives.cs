@@ -685,11 +685,7 @@ public static class Primitives
         RequireOutput(stats, 2 * n, [n, 2], logits.Device, "cross-entropy backward statistics");
         RequireOutput(dx, n * classes, logits.Shape, logits.Device, "cross-entropy backward");
         RequireSameDevice(logits.Device, gradOutput.Device, "cross-entropy backward");
-        if (gradOutput.Size != 1)
-        {
-            throw new ArgumentException(
-                $"cross-entropy backward: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
-        }
+        RequireScalar(gradOutput, "cross-entropy backward");
         var g = gradOutput.Buffer.View.SubView(gradOutput.Offset, 1);
         if (logits.Device.UsesHostLoops)
         {
@@ -741,11 +737,7 @@ public static class Primitives
             throw new ArgumentException($"mse backward: prediction shape {Shapes.Format(prediction.Shape)} and " +
                                         $"target shape {Shapes.Format(target.Shape)} differ");
         }
-        if (gradOutput.Size != 1)
-        {
-            throw new ArgumentException(
-                $"mse backward: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
-        }
+        RequireScalar(gradOutput, "mse backward");
         RequireOutput(dx, prediction.Size, prediction.Shape, device, "mse backward");
         var g = gradOutput.Buffer.View.SubView(gradOutput.Offset, 1);
         if (device.UsesHostLoops)
@@ -916,6 +908,16 @@ public static class Primitives
     private sealed class TiledKernel<T>;
     private sealed class BlockedKernel<T>;
     private sealed class ReduceGroupsKernel<T, TOp>;
+
+    /// <summary>Throws unless the loss gradient a fused backward reads on the device holds exactly one element.</summary>
+    private static void RequireScalar<T>(StridedView<T> gradOutput, string what) where T : unmanaged
+    {
+        if (gradOutput.Size != 1)
+        {
+            throw new ArgumentException(
+                $"{what}: the loss gradient must have one element, got {Shapes.Format(gradOutput.Shape)}");
+        }
+    }
 
     private static void RequireSameDevice(Device a, Device b, string what)
     {
