@@ -39,7 +39,7 @@ public static class Autograd
             // The caller may change what it gets in place: never hand out the device's constant seed itself.
             result[i] = !grads.TryGetValue(inputs[i], out var g)
                 ? Tensor.Zeros(inputs[i].ShapeRef, inputs[i].Device, inputs[i].DType)
-                : g.IsSeed ? g.Clone() : g;
+                : g.Storage.IsConstant ? g.Clone() : g;
         }
         return result;
     }
@@ -146,7 +146,7 @@ public static class Autograd
                     $"Backward() without a gradient needs a one-element output, got shape " +
                     $"{Shapes.Format(root.ShapeRef)}; pass a gradient of that shape or reduce first (e.g. Sum())");
             }
-            seed = Tensor.SeedOne(root);
+            seed = SeedOne(root);
         }
         else if (!seed.ShapeRef.AsSpan().SequenceEqual(root.ShapeRef))
         {
@@ -185,6 +185,20 @@ public static class Autograd
             }
         }
         return grads;
+    }
+
+    /// <summary>
+    /// Ones in the (one-element) shape of <paramref name="root"/>, the gradient a backward pass starts from: a view of
+    /// the device's constant 1 (<see cref="Device.One{T}"/>), so it costs no launch. Its storage is constant, so no
+    /// leaf takes it over as its gradient and <see cref="Grad"/> never hands it out (each gets a copy).
+    /// </summary>
+    private static Tensor SeedOne(Tensor root)
+    {
+        var storage = root.DType == DType.Float32
+            ? new Storage(root.Device.One<float>(), constant: true)
+            : new Storage(root.Device.One<double>(), constant: true);
+        int[] shape = root.Shape;
+        return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0);
     }
 
     private static List<Tensor> TopologicalOrder(Tensor root)

@@ -4,15 +4,25 @@ namespace MicrogradPlus;
 
 /// <summary>
 /// The device memory behind one or more tensors. A tensor and every view of it hold one reference each; the buffer
-/// goes back to its pool when the last one is disposed.
+/// goes back to its pool when the last one is disposed — unless the storage is constant: memory its device owns
+/// (<see cref="Device.One{T}"/>, the 1 that seeds backward), which no release returns, no tensor may write to, and no
+/// leaf may take over as its gradient.
 /// </summary>
 internal sealed class Storage
 {
     private int _references = 1;
 
-    public Storage(DeviceBuffer<float> buffer) => Float32 = buffer;
+    public Storage(DeviceBuffer<float> buffer, bool constant = false)
+    {
+        Float32 = buffer;
+        IsConstant = constant;
+    }
 
-    public Storage(DeviceBuffer<double> buffer) => Float64 = buffer;
+    public Storage(DeviceBuffer<double> buffer, bool constant = false)
+    {
+        Float64 = buffer;
+        IsConstant = constant;
+    }
 
     public DeviceBuffer<float>? Float32 { get; }
 
@@ -24,6 +34,9 @@ internal sealed class Storage
 
     public long Length => Float32?.Length ?? Float64!.Length;
 
+    /// <summary>Whether the memory belongs to the device (see the class summary): read it, never write or keep it.</summary>
+    public bool IsConstant { get; }
+
     public bool IsReleased => Volatile.Read(ref _references) <= 0;
 
     /// <summary>Whether more than one tensor (a tensor and its views) holds this memory.</summary>
@@ -33,17 +46,21 @@ internal sealed class Storage
 
     /// <summary>
     /// Makes the memory go back to the pool if every tensor on it is dropped undisposed: for memory that no scope
-    /// will dispose (see <see cref="DeviceBuffer{T}"/>'s remarks).
+    /// will dispose (see <see cref="DeviceBuffer{T}"/>'s remarks). Constant memory needs none: its device keeps it.
     /// </summary>
     public void Guard()
     {
+        if (IsConstant)
+        {
+            return;
+        }
         Float32?.Guard();
         Float64?.Guard();
     }
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
+        if (Interlocked.Decrement(ref _references) == 0 && !IsConstant)
         {
             Float32?.Dispose();
             Float64?.Dispose();

@@ -27,12 +27,9 @@ public sealed partial class Tensor
             }
             if (tensor.Grad is null)
             {
-                // The leaf takes the gradient itself when nothing else can see it: computed by backward for this
-                // leaf alone (x + y hands both leaves one tensor; a view shares its memory; the caller's gradient is
-                // the caller's). Otherwise, and when the gradient is itself part of a graph, a copy.
-                bool exclusive = !createGraph && uses[grad] == 1 && !ReferenceEquals(grad, gradient) &&
-                                 grad.GradFn is null && grad.IsContiguous && grad.Offset == 0 && !grad.Storage.IsShared;
-                tensor.SetGrad(createGraph ? grad + 0f : exclusive ? grad : grad.Clone());
+                // The gradient itself where the leaf may take it over, else a copy (with createGraph, one in the graph).
+                tensor.SetGrad(createGraph ? grad + 0f
+                    : LeafMayTakeOver(grad, uses[grad], gradient) ? grad : grad.Clone());
             }
             else if (createGraph || tensor.Grad.GradFn is not null)
             {
@@ -49,6 +46,16 @@ public sealed partial class Tensor
 
     /// <summary>Backward with an explicit gradient for a tensor of any shape.</summary>
     public void Backward(Tensor gradient) => Backward(gradient, false, false);
+
+    /// <summary>
+    /// Whether a leaf may keep <paramref name="grad"/> itself as its gradient rather than a copy: only when nothing
+    /// else can see it — computed by backward for this leaf alone (x + y hands both leaves one tensor, counted in
+    /// <paramref name="uses"/>), not the caller's <paramref name="callerGradient"/>, outside any graph, and alone in
+    /// memory of its own (a view shares it; the constant seed belongs to the device).
+    /// </summary>
+    private static bool LeafMayTakeOver(Tensor grad, int uses, Tensor? callerGradient) =>
+        uses == 1 && !ReferenceEquals(grad, callerGradient) && grad.GradFn is null && grad.IsContiguous &&
+        grad.Offset == 0 && !grad.Storage.IsShared && !grad.Storage.IsConstant;
 
     /// <summary>
     /// Attaches the backward rule of an op to its freshly computed <paramref name="result"/> when grad mode is on

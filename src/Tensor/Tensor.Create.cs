@@ -106,26 +106,6 @@ public sealed partial class Tensor
         Random(shape, seed, device, dtype, requiresGrad, normal: true);
 
     /// <summary>An uninitialised contiguous tensor (used by ops, which overwrite every element).</summary>
-    /// <summary>
-    /// Ones in the (one-element) shape of <paramref name="root"/>, the gradient a backward pass starts from: a view of
-    /// the device's constant 1 (<see cref="Device.One{T}"/>), so it costs no launch. The constant's storage keeps a
-    /// reference of its own, so no view of it is ever taken over as a leaf's gradient (leaves get a copy).
-    /// </summary>
-    internal static Tensor SeedOne(Tensor root)
-    {
-        var storage = Seeds.GetOrAdd((root.Device, root.DType), key => key.Item2 == DType.Float32
-            ? new Storage(key.Item1.One<float>())
-            : new Storage(key.Item1.One<double>()));
-        storage.AddReference();
-        int[] shape = root.Shape;
-        return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0);
-    }
-
-    /// <summary>Whether this tensor is a view of a device's constant seed (see <see cref="SeedOne"/>).</summary>
-    internal bool IsSeed => Seeds.TryGetValue((Device, DType), out var seed) && ReferenceEquals(seed, Storage);
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Device, DType), Storage> Seeds = new();
-
     internal static Tensor Empty(int[] shape, DType dtype, Device device)
     {
         int size = Shapes.Size(shape);
