@@ -109,11 +109,10 @@ public sealed partial class Tensor
     internal static Tensor Empty(int[] shape, DType dtype, Device device)
     {
         int size = Shapes.Size(shape);
-        // Inside a scope, which will dispose it, the lease needs no guard (the constructor adds one otherwise).
-        bool guarded = !TensorScope.IsActive;
+        // Unguarded: the constructor guards the lease when no scope takes the tensor.
         var storage = dtype == DType.Float32
-            ? new Storage(device.Pool.Rent<float>(size, guarded))
-            : new Storage(device.Pool.Rent<double>(size, guarded));
+            ? new Storage(device.Pool.Rent<float>(size, guarded: false))
+            : new Storage(device.Pool.Rent<double>(size, guarded: false));
         return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0);
     }
 

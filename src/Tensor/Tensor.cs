@@ -238,9 +238,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (grad is not null)
         {
-            grad.OwnerScope?.Forget(grad);
-            grad.OwnerScope = null;
-            grad.Storage.Guard(); // the leaf owns it now, not a scope
+            TensorScope.Disown(grad);
         }
         Grad = grad;
     }

@@ -30,10 +30,9 @@ public sealed class TensorScope : IDisposable
         ArgumentNullException.ThrowIfNull(tensor);
         if (_owned.Remove(tensor))
         {
-            tensor.OwnerScope = null;
             if (_parent is null)
             {
-                tensor.Storage.Guard(); // no scope will dispose it any more
+                Disown(tensor);
             }
             else
             {
@@ -64,9 +63,6 @@ public sealed class TensorScope : IDisposable
         _owned.Clear();
     }
 
-    /// <summary>Whether a scope is open on this thread (tensors created now will be disposed by it).</summary>
-    internal static bool IsActive => _current is not null;
-
     /// <summary>Hands a new tensor to the innermost scope; false when there is none.</summary>
     internal static bool Register(Tensor tensor)
     {
@@ -79,6 +75,18 @@ public sealed class TensorScope : IDisposable
     }
 
     internal void Forget(Tensor tensor) => _owned.Remove(tensor);
+
+    /// <summary>
+    /// Takes <paramref name="tensor"/> out of scope ownership for good (a tensor moved out of the outermost scope, a
+    /// leaf's gradient): no scope will dispose it, so its memory is guarded — dropped undisposed, it goes back to the
+    /// pool.
+    /// </summary>
+    internal static void Disown(Tensor tensor)
+    {
+        tensor.OwnerScope?.Forget(tensor);
+        tensor.OwnerScope = null;
+        tensor.Storage.Guard();
+    }
 
     private void Adopt(Tensor tensor)
     {
