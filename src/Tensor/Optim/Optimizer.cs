@@ -110,8 +110,7 @@ public abstract class Optimizer : IDisposable
     /// <summary>A zero-filled state buffer shaped like a parameter, on its device.</summary>
     protected static DeviceBuffer<float> ZeroState(DeviceBuffer<float> like)
     {
-        ArgumentNullException.ThrowIfNull(like);
-        var state = like.Device.Pool.Rent<float>(like.Length);
+        var state = NewState(like);
         Primitives.Fill(state, 0f);
         return state;
     }

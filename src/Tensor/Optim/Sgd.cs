@@ -10,7 +10,6 @@ namespace MicrogradPlus.Optim;
 public sealed class Sgd : Optimizer
 {
     private readonly DeviceBuffer<float>?[] _momentum;
-    private readonly bool[] _started;
 
     /// <summary>SGD over <paramref name="parameters"/>.</summary>
     public Sgd(IEnumerable<Tensor> parameters, float lr, float momentum = 0f, float weightDecay = 0f,
@@ -30,7 +29,6 @@ public sealed class Sgd : Optimizer
         Dampening = dampening;
         Nesterov = nesterov;
         _momentum = new DeviceBuffer<float>?[Parameters.Count];
-        _started = new bool[Parameters.Count];
     }
 
     /// <summary>μ.</summary>
@@ -53,6 +51,8 @@ public sealed class Sgd : Optimizer
         for (int k = 0; k < updates.Length; k++)
         {
             var (index, parameter, grad) = parameters[k];
+            // A parameter's momentum buffer exists from its first step on (the kernel reads FirstStep only when there
+            // is momentum).
             var settings = new SgdSettings
             {
                 LearningRate = LearningRate,
@@ -60,9 +60,8 @@ public sealed class Sgd : Optimizer
                 Dampening = Dampening,
                 WeightDecay = WeightDecay,
                 Nesterov = Nesterov ? 1 : 0,
-                FirstStep = _started[index] ? 0 : 1,
+                FirstStep = _momentum[index] is null ? 1 : 0,
             };
-            _started[index] = true;
             // The first step writes the momentum buffer without reading it, so it needs no zeroing; without momentum
             // the kernel never touches it, and the gradient stands in.
             var buffer = Momentum != 0f ? _momentum[index] ??= NewState(parameter) : grad;
