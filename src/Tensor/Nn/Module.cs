@@ -96,15 +96,10 @@ public abstract class Module : IDisposable
         {
             if (state.TryGetValue(name, out var source))
             {
-                var moved = source.To(target.Device);
-                var converted = moved.To(target.DType);
-                target.CopyFrom(converted);
-                foreach (var temporary in new[] { moved, converted })
+                // The scope disposes the copies To makes, never the caller's source (To returns it when unchanged).
+                using (Tensor.Scope())
                 {
-                    if (!ReferenceEquals(temporary, source))
-                    {
-                        temporary.Dispose();
-                    }
+                    target.CopyFrom(source.To(target.Device).To(target.DType));
                 }
             }
         }
