@@ -13,16 +13,8 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(shape);
         int[] target = InferShape(shape);
-        Tensor result;
-        if (IsContiguous)
-        {
-            result = View(target, Shapes.ContiguousStrides(target), Offset);
-        }
-        else
-        {
-            using var dense = Materialize();
-            result = dense.View(target, Shapes.ContiguousStrides(target), 0);
-        }
+        using var dense = Materialize();
+        var result = dense.View(target, Shapes.ContiguousStrides(target), dense.Offset);
         int[] original = _shape;
         return Record(result, "reshape", [this], g => [g.Reshape(original)]);
     }
