@@ -71,14 +71,15 @@ public sealed partial class Tensor
     internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB, Tensor? bias = null)
     {
         var c = BatchedMatMul(a, b, transposeA, transposeB, bias);
-        return Record(c, bias is null ? "matmul" : "addmm", bias is null ? [a, b] : [a, b, bias], g => [
-            a.RequiresGrad
+        return Record(c, bias is null ? "matmul" : "addmm", bias is null ? [a, b] : [a, b, bias], g =>
+        {
+            var da = a.RequiresGrad
                 ? SumToShape(transposeA ? MatMulT(b, g, transposeB, true) : MatMulT(g, b, false, !transposeB), a._shape)
-                : null,
-            b.RequiresGrad
+                : null;
+            var db = b.RequiresGrad
                 ? SumToShape(transposeB ? MatMulT(g, a, true, transposeA) : MatMulT(a, g, !transposeA, false), b._shape)
-                : null,
-            bias is { RequiresGrad: true } ? SumToShape(g, bias._shape) : null,
-        ]);
+                : null;
+            return bias is null ? [da, db] : [da, db, bias.RequiresGrad ? SumToShape(g, bias._shape) : null];
+        });
     }
 }
