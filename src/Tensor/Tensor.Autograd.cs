@@ -61,6 +61,12 @@ public sealed partial class Tensor
     /// Attaches the backward rule of an op to its freshly computed <paramref name="result"/> when grad mode is on
     /// and any input requires grad — the one place where the graph grows.
     /// </summary>
+    /// <remarks>
+    /// Backward rules run under <see cref="Autograd.NoGrad"/> unless a graph of the backward pass is being built
+    /// (createGraph), so inside a rule <see cref="Autograd.IsGradEnabled"/> is true exactly then. A rule written with
+    /// tensor ops needs no care; a fused backward kernel, which records nothing, must fall back to differentiable ops
+    /// when it is true, as CrossEntropy and Mse do.
+    /// </remarks>
     internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
         if (Autograd.IsGradEnabled && Array.Exists(inputs, t => t.RequiresGrad))
