@@ -34,7 +34,7 @@ internal sealed class Storage
 
     public long Length => Float32?.Length ?? Float64!.Length;
 
-    /// <summary>Whether the memory belongs to the device (see the class summary): read it, never write or keep it.</summary>
+    /// <summary>Whether the device owns this memory (see the class summary): to read, never write or keep.</summary>
     public bool IsConstant { get; }
 
     public bool IsReleased => Volatile.Read(ref _references) <= 0;

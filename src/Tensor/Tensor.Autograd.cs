@@ -27,7 +27,7 @@ public sealed partial class Tensor
             }
             if (tensor.Grad is null)
             {
-                // The gradient itself where the leaf may take it over, else a copy (with createGraph, one in the graph).
+                // The gradient itself where the leaf may take it over, else a copy (with createGraph, in the graph).
                 tensor.SetGrad(createGraph ? grad + 0f
                     : LeafMayTakeOver(grad, uses[grad], gradient) ? grad : grad.Clone());
             }
