@@ -33,7 +33,7 @@ internal static class HostLoops
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
-        long work = SimdSpans.CanMap<T, TOp>() ? y.Length / VectorisedCostDivisor : y.Length;
+        long work = SimdSpans.CanMap<T, TOp>() ? VectorWork(y.Length) : y.Length;
         ForRange((int)y.Length, work, (first, last) =>
         {
             var xs = Span(x)[first..last];
@@ -54,7 +54,7 @@ internal static class HostLoops
         where T : unmanaged
         where TOp : struct, IBinaryOp<T>
     {
-        long work = SimdSpans.CanZip<T, TOp>() ? c.Length / VectorisedCostDivisor : c.Length;
+        long work = SimdSpans.CanZip<T, TOp>() ? VectorWork(c.Length) : c.Length;
         ForRange((int)c.Length, work, (first, last) =>
         {
             var xs = Span(a)[first..last];
@@ -78,7 +78,7 @@ internal static class HostLoops
     {
         int inner = xLayout.D5;
         bool vectorRows = inner >= MinVectorRow && xLayout.S5 == 1 && SimdSpans.CanMap<T, TOp>();
-        ForRows(size, inner, (first, last) =>
+        ForRows(size, inner, vectorRows ? VectorWork(size) : size, (first, last) =>
         {
             var xs = Span(x);
             var ys = Span(y);
@@ -105,10 +105,12 @@ internal static class HostLoops
     {
         int inner = aLayout.D5;
         // Rows where each operand is contiguous or one broadcast value (a bias row, a column of maxima) go through
-        // the vectorised loops: x + row, x − column, x / column, … bit for bit what the scalar loop computes.
+        // the vectorised loops: x + row, x − column, x / column, … bit for bit what the scalar loop computes. A row
+        // where both are broadcast is one value, computed once by the op itself.
         bool vectorRows = inner >= MinVectorRow && aLayout.S5 is 0 or 1 && bLayout.S5 is 0 or 1 &&
                           SimdSpans.CanZip<T, TOp>();
-        ForRows(size, inner, (first, last) =>
+        bool bothBroadcast = aLayout.S5 == 0 && bLayout.S5 == 0;
+        ForRows(size, inner, vectorRows ? VectorWork(size) : size, (first, last) =>
         {
             var xs = Span(a);
             var ys = Span(b);
@@ -116,6 +118,11 @@ internal static class HostLoops
             for (int row = first; row < last; row++)
             {
                 int ai = aLayout.OffsetOf(row * inner), bi = bLayout.OffsetOf(row * inner), ci = row * inner;
+                if (vectorRows && bothBroadcast)
+                {
+                    zs.Slice(ci, inner).Fill(op.Apply(xs[ai], ys[bi]));
+                    continue;
+                }
                 if (vectorRows)
                 {
                     SimdSpans.ZipRow<T, TOp>(Run(xs, ai, inner, aLayout.S5), Run(ys, bi, inner, bLayout.S5),
@@ -139,10 +146,6 @@ internal static class HostLoops
         ArrayView<T> gradOutput, T scale, ArrayView<T> dx, int size)
         where T : unmanaged, INumber<T>
     {
-        if (size <= 0)
-        {
-            return;
-        }
         if (pLayout.Rank <= 1 && tLayout.Rank <= 1)
         {
             ForRange(size, size, (first, last) =>
@@ -160,7 +163,7 @@ internal static class HostLoops
             return;
         }
         int inner = pLayout.D5;
-        ForRows(size, inner, (first, last) =>
+        ForRows(size, inner, size, (first, last) =>
         {
             var ps = Span(p);
             var ts = Span(t);
@@ -189,10 +192,8 @@ internal static class HostLoops
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        if (n <= 0)
-        {
-            return;
-        }
+        // ILossMath is public, so T may be other than float or double (the library's LossMath is only those two):
+        // such rows take the scalar loop.
         bool vectorRows = classes >= MinVectorRow && SimdSpans.CanExp<T>();
         // Every logit is read and exponentiated once: an exp costs several adds, so no divisor on the work.
         ForRange(n, (long)n * classes, (first, last) =>
@@ -212,7 +213,7 @@ internal static class HostLoops
                     if (scratch is not null)
                     {
                         var exps = scratch.AsSpan(0, classes);
-                        var values = colStride == 1 ? xs.Slice(start, classes) : Gather(xs, start, colStride, exps);
+                        var values = RowOf(xs, start, classes, colStride, exps);
                         (max, T sum) = SimdSpans.MaxAndSumExp(values, exps);
                         logSum = math.Log(sum);
                     }
@@ -256,11 +257,7 @@ internal static class HostLoops
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        if (n <= 0)
-        {
-            return;
-        }
-        bool vectorRows = classes >= MinVectorRow && SimdSpans.CanExp<T>();
+        bool vectorRows = classes >= MinVectorRow && SimdSpans.CanExp<T>(); // as in CrossEntropyRows
         ForRange(n, (long)n * classes, (first, last) =>
         {
             TMath math = default;
@@ -276,7 +273,7 @@ internal static class HostLoops
                 var d = ds.Slice(row * classes, classes);
                 if (vectorRows)
                 {
-                    var values = colStride == 1 ? xs.Slice(start, classes) : Gather(xs, start, colStride, d);
+                    var values = RowOf(xs, start, classes, colStride, d);
                     SimdSpans.ShiftedExp(values, max, logSum, d);
                     // p − 1 at the target, p − 0 = p elsewhere: the kernel's (p − hit), then its one multiply.
                     if ((uint)target < (uint)classes)
@@ -295,15 +292,21 @@ internal static class HostLoops
         });
     }
 
-    /// <summary>Copies the row of <paramref name="into"/>'s length at <paramref name="start"/>, every
-    /// <paramref name="stride"/>-th element, into <paramref name="into"/>, and returns it.</summary>
-    private static Span<T> Gather<T>(Span<T> values, int start, int stride, Span<T> into)
+    /// <summary>The row of <paramref name="count"/> elements at <paramref name="start"/>, every
+    /// <paramref name="stride"/>-th: a slice of <paramref name="values"/> when contiguous, else gathered into
+    /// <paramref name="scratch"/> (at least <paramref name="count"/> long).</summary>
+    private static Span<T> RowOf<T>(Span<T> values, int start, int count, int stride, Span<T> scratch)
     {
-        for (int j = 0, xi = start; j < into.Length; j++, xi += stride)
+        if (stride == 1)
         {
-            into[j] = values[xi];
+            return values.Slice(start, count);
         }
-        return into;
+        var row = scratch[..count];
+        for (int j = 0, xi = start; j < count; j++, xi += stride)
+        {
+            row[j] = values[xi];
+        }
+        return row;
     }
 
     /// <summary>y[yLayout(i)] = x[xLayout(i)] for two views of one shape.</summary>
@@ -311,7 +314,7 @@ internal static class HostLoops
         where T : unmanaged
     {
         int inner = xLayout.D5;
-        ForRows(size, inner, (first, last) =>
+        ForRows(size, inner, size, (first, last) =>
         {
             var xs = Span(x);
             var ys = Span(y);
@@ -337,16 +340,17 @@ internal static class HostLoops
         where TOp : struct, IReduceOp<T>
     {
         int inner = shape.Inner.D5;
-        long work = (long)shape.OuterCount * shape.InnerCount;
+        long elements = (long)shape.OuterCount * shape.InnerCount;
         bool simd = SimdSpans.CanReduce<T, TOp>() && shape.Inner.Rank == 1;
         if (simd && shape.Outer.Rank == 1 && shape.Outer.S5 == 1 && shape.Inner.S5 != 1 &&
             shape.OuterCount >= MinVectorRow)
         {
-            ReduceLeading(x, y, shape, scale, op, work);
+            ReduceLeading(x, y, shape, scale, op, VectorWork(elements));
             return;
         }
         bool contiguousRuns = simd && shape.Inner.S5 == 1 && inner >= MinVectorRow;
-        if (contiguousRuns && shape.OuterCount < Environment.ProcessorCount && work >= ParallelMinElements)
+        long work = contiguousRuns ? VectorWork(elements) : elements;
+        if (contiguousRuns && shape.OuterCount < Environment.ProcessorCount && WorthSplitting(work))
         {
             ReduceInPieces(x, y, shape, scale, op, work);
             return;
@@ -386,7 +390,7 @@ internal static class HostLoops
         where T : unmanaged, INumber<T>
         where TOp : struct, IReduceOp<T>
     {
-        ForRange(shape.OuterCount, work / VectorisedCostDivisor, (first, last) =>
+        ForRange(shape.OuterCount, work, (first, last) =>
         {
             var xs = Span(x);
             var ys = Span(y)[first..last];
@@ -416,7 +420,7 @@ internal static class HostLoops
         int length = shape.InnerCount;
         int pieceLength = (length + perRun - 1) / perRun;
         var partials = new T[shape.OuterCount * perRun];
-        ForRange(partials.Length, work / VectorisedCostDivisor, (first, last) =>
+        ForRange(partials.Length, work, (first, last) =>
         {
             var xs = Span(x);
             for (int p = first; p < last; p++)
@@ -450,25 +454,31 @@ internal static class HostLoops
         view.Length == 0 ? [] : MemoryMarshal.Cast<byte, T>(MemoryMarshal.CreateSpan(ref view.LoadEffectiveAddress(),
             checked((int)view.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())));
 
-    private static void ForRows(int size, int inner, Action<int, int> work)
-    {
-        if (size <= 0)
-        {
-            return;
-        }
-        ForRange(size / inner, size, work);
-    }
+    /// <summary><see cref="ForRange"/> over the rows of a shape whose innermost dimension is <paramref name="inner"/>
+    /// long.</summary>
+    private static void ForRows(int size, int inner, long work, Action<int, int> body) =>
+        ForRange(size > 0 ? size / inner : 0, work, body); // an empty shape may have inner = 0
+
+    /// <summary>The work <see cref="ForRange"/> weighs for <paramref name="elements"/> handled by vectorised loops.</summary>
+    public static long VectorWork(long elements) => elements / VectorisedCostDivisor;
+
+    private static bool WorthSplitting(long work) => work >= ParallelMinElements;
 
     /// <summary>
     /// Runs <paramref name="body"/> over [0, count) in one piece, or in one contiguous piece per core when
-    /// <paramref name="work"/> (elements touched) is large enough to pay for the threads.
+    /// <paramref name="work"/> (elements touched, vectorised ones weighed by <see cref="VectorWork"/>) is large
+    /// enough to pay for the threads. Nothing runs, and no launch is counted, when count is 0.
     /// </summary>
     public static void ForRange(int count, long work, Action<int, int> body)
     {
+        if (count <= 0)
+        {
+            return;
+        }
         // Every host loop (element-wise, strided, reduction, matmul) comes through here once: it stands in for a
         // kernel launch, so it counts as one.
         Device.Cpu.CountLaunch();
-        int chunks = work < ParallelMinElements ? 1 : Math.Min(Environment.ProcessorCount, count);
+        int chunks = WorthSplitting(work) ? Math.Min(Environment.ProcessorCount, count) : 1;
         if (chunks <= 1)
         {
             body(0, count);
@@ -577,7 +587,8 @@ internal static class SimdSpans
 
     /// <summary>
     /// c = op(a, b) over one row where a and b each hold either the row (same length as c) or one value broadcast
-    /// along it. Only for the ops <see cref="CanZip{T, TOp}"/> accepts.
+    /// along it, not both broadcast (that row is one value: the caller fills it). Only for the ops
+    /// <see cref="CanZip{T, TOp}"/> accepts.
     /// </summary>
     public static void ZipRow<T, TOp>(Span<T> a, Span<T> b, Span<T> c) where T : unmanaged
     {
@@ -585,9 +596,13 @@ internal static class SimdSpans
         {
             ZipRowNumbers<float, TOp>(As<T, float>(a), As<T, float>(b), As<T, float>(c));
         }
-        else
+        else if (typeof(T) == typeof(double))
         {
             ZipRowNumbers<double, TOp>(As<T, double>(a), As<T, double>(b), As<T, double>(c));
+        }
+        else
+        {
+            throw Unsupported<T>();
         }
     }
 
@@ -596,13 +611,14 @@ internal static class SimdSpans
         where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
     {
         bool aOne = a.Length == 1 && c.Length > 1, bOne = b.Length == 1 && c.Length > 1;
+        if (aOne && bOne)
+        {
+            // The broadcast-scalar calls below would write only c[0].
+            throw new ArgumentException("ZipRow: both operands are broadcast; fill the row with the one value instead");
+        }
         if (!aOne && !bOne)
         {
             ZipNumbers<TNumber, TOp>(a, b, c);
-        }
-        else if (aOne && bOne)
-        {
-            c.Fill(Apply<TNumber, TOp>(a[0], b[0]));
         }
         else if (typeof(TOp) == typeof(AddOp))
         {
@@ -633,11 +649,6 @@ internal static class SimdSpans
         }
     }
 
-    private static TNumber Apply<TNumber, TOp>(TNumber a, TNumber b) where TNumber : IFloatingPointIeee754<TNumber> =>
-        typeof(TOp) == typeof(AddOp) ? a + b :
-        typeof(TOp) == typeof(SubOp) ? a - b :
-        typeof(TOp) == typeof(MulOp) ? a * b : a / b;
-
     public static bool CanReduce<T, TOp>() where T : unmanaged =>
         (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
         (typeof(TOp) == typeof(SumReduce) || typeof(TOp) == typeof(MaxReduce) || typeof(TOp) == typeof(MinReduce));
@@ -649,9 +660,15 @@ internal static class SimdSpans
     /// </summary>
     public static T Reduce<T, TOp>(Span<T> x) where T : unmanaged
     {
-        return typeof(T) == typeof(float)
-            ? ScalarAs<float, T>(ReduceNumbers<float, TOp>(As<T, float>(x)))
-            : ScalarAs<double, T>(ReduceNumbers<double, TOp>(As<T, double>(x)));
+        if (typeof(T) == typeof(float))
+        {
+            return ScalarAs<float, T>(ReduceNumbers<float, TOp>(As<T, float>(x)));
+        }
+        if (typeof(T) == typeof(double))
+        {
+            return ScalarAs<double, T>(ReduceNumbers<double, TOp>(As<T, double>(x)));
+        }
+        throw Unsupported<T>();
     }
 
     private static TNumber ReduceNumbers<TNumber, TOp>(ReadOnlySpan<TNumber> x)
@@ -666,9 +683,13 @@ internal static class SimdSpans
         {
             AccumulateNumbers<float, TOp>(As<T, float>(acc), As<T, float>(x));
         }
-        else
+        else if (typeof(T) == typeof(double))
         {
             AccumulateNumbers<double, TOp>(As<T, double>(acc), As<T, double>(x));
+        }
+        else
+        {
+            throw Unsupported<T>();
         }
     }
 
@@ -704,8 +725,12 @@ internal static class SimdSpans
             var (max, sum) = MaxAndSumExpNumbers<float>(As<T, float>(x), As<T, float>(scratch));
             return (ScalarAs<float, T>(max), ScalarAs<float, T>(sum));
         }
-        var (dmax, dsum) = MaxAndSumExpNumbers<double>(As<T, double>(x), As<T, double>(scratch));
-        return (ScalarAs<double, T>(dmax), ScalarAs<double, T>(dsum));
+        if (typeof(T) == typeof(double))
+        {
+            var (max, sum) = MaxAndSumExpNumbers<double>(As<T, double>(x), As<T, double>(scratch));
+            return (ScalarAs<double, T>(max), ScalarAs<double, T>(sum));
+        }
+        throw Unsupported<T>();
     }
 
     private static (TNumber Max, TNumber SumExp) MaxAndSumExpNumbers<TNumber>(ReadOnlySpan<TNumber> x,
@@ -728,9 +753,13 @@ internal static class SimdSpans
         {
             ShiftedExpNumbers(As<T, float>(x), ScalarAs<T, float>(m), ScalarAs<T, float>(s), As<T, float>(y));
         }
-        else
+        else if (typeof(T) == typeof(double))
         {
             ShiftedExpNumbers(As<T, double>(x), ScalarAs<T, double>(m), ScalarAs<T, double>(s), As<T, double>(y));
+        }
+        else
+        {
+            throw Unsupported<T>();
         }
     }
 
@@ -752,11 +781,19 @@ internal static class SimdSpans
         {
             TensorPrimitives.Multiply(As<T, float>(x), ScalarAs<T, float>(scale), As<T, float>(x));
         }
-        else
+        else if (typeof(T) == typeof(double))
         {
             TensorPrimitives.Multiply(As<T, double>(x), ScalarAs<T, double>(scale), As<T, double>(x));
         }
+        else
+        {
+            throw Unsupported<T>();
+        }
     }
+
+    /// <summary>The vectorised paths are for float and double only; callers check with the Can… tests first.</summary>
+    private static NotSupportedException Unsupported<T>() =>
+        new($"SimdSpans: no vectorised path for {typeof(T).Name}; only float and double have one");
 
     private static Span<TTo> As<TFrom, TTo>(Span<TFrom> span) where TFrom : unmanaged where TTo : unmanaged =>
         MemoryMarshal.Cast<TFrom, TTo>(span);

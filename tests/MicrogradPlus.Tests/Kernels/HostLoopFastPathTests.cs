@@ -26,6 +26,8 @@ public class HostLoopFastPathTests
             ("x ∘ column", HostView.Filled(values, 3, 20), HostView.Filled(values.Reverse().ToArray(), 3, 1)),
             ("column ∘ x", HostView.Filled(values, 3, 1), HostView.Filled(values.Reverse().ToArray(), 3, 20)),
             ("column ∘ row", HostView.Filled(values, 3, 1), HostView.Filled(values.Reverse().ToArray(), 1, 20)),
+            ("expanded column ∘ expanded column", HostView.Filled(values, 3, 1).Expand(3, 20),
+                HostView.Filled(values.Reverse().ToArray(), 3, 1).Expand(3, 20)),
             ("sliced ∘ transposed", HostView.Filled(values, 4, 25).Slice(1, 2, 22),
                 HostView.Filled(values.Reverse().ToArray(), 20, 4).TransposeLast()),
         };
@@ -84,6 +86,8 @@ public class HostLoopFastPathTests
             ("rows of a slice, mean", HostView.Filled(values, 6, 60).Slice(1, 3, 53), [1], 1d / 50),
             ("one long run", HostView.Filled(values, 1 << 17), [0], 1),
             ("two long runs", HostView.Filled(values, 2, 1 << 16), [1], 1d / (1 << 16)),
+            // Vectorised work weighs a quarter, so a run is cut into pieces from 256K elements.
+            ("one run cut into pieces", HostView.Filled(values, 1 << 18), [0], 1),
         };
         foreach (var (name, x, axes, scale) in cases)
         {
@@ -113,6 +117,19 @@ public class HostLoopFastPathTests
         var inOrder = Enumerable.Range(0, 16).Select(j =>
             Enumerable.Range(0, 9).Aggregate(0f, (acc, i) => acc + (float)m.At([i, j]))).ToArray();
         Assert.Equal(inOrder, columns.ToArray());
+    }
+
+    [Fact]
+    public void Empty_host_loops_count_no_launch()
+    {
+        using var buffers = new BufferSet();
+        var none = StridedView.Contiguous(buffers.Rent<float>(Cpu, 0), 0);
+        var rows = StridedView.Contiguous(buffers.Rent<float>(Cpu, 0), 0, 4);
+        long before = Cpu.Launches;
+        Primitives.Map<float, ExpOp>(none, buffers.Rent<float>(Cpu, 0));
+        Primitives.Zip<float, AddOp>(none, none, buffers.Rent<float>(Cpu, 0));
+        Primitives.Reduce<float, SumReduce>(rows, [1], buffers.Rent<float>(Cpu, 0), 1f);
+        Assert.Equal(0, Cpu.Launches - before);
     }
 
     [Fact]
