@@ -16,6 +16,8 @@ namespace MicrogradPlus.Backends;
 /// row-dot (C[m,n] = A[m,:]·B[:,n]) when A's rows and B's columns are (x·Wᵀ with W row-major). Larger products
 /// take the register-blocked path (<see cref="RunBlocked{T}"/>), which runs at several times their speed. A bias is
 /// added to each finished row, as the kernels add it when they store.
+/// The blocked path may fuse each multiply-add into one rounding (FMA, where the CPU has it); the row paths multiply
+/// and add separately, so a product rounds slightly differently on either side of the size threshold.
 /// </summary>
 internal static class HostMatMul
 {
@@ -23,7 +25,7 @@ internal static class HostMatMul
         where T : unmanaged, INumber<T>
     {
         if (Vector.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)) &&
-            s.N >= Vector<T>.Count && s.K >= BlockRows && (long)s.M * s.N * s.K >= BlockedMinWork)
+            s.N >= Vector<T>.Count && s.M >= BlockRows && (long)s.M * s.N * s.K >= BlockedMinWork)
         {
             RunBlocked(a, b, c, bias, s);
             return;
@@ -63,16 +65,17 @@ internal static class HostMatMul
         int panels = (s.N + panelWidth - 1) / panelWidth;
         int panelSize = s.K * panelWidth;
         int biasStart = s.Batch * panels * panelSize;
-        var packed = ArrayPool<T>.Shared.Rent(biasStart + panels * panelWidth);
+        bool hasBias = s.HasBias != 0;
+        var packed = ArrayPool<T>.Shared.Rent(biasStart + (hasBias ? panels * panelWidth : 0));
         try
         {
-            Pack(HostLoops.Span(bView), HostLoops.Span(biasView), s, packed, panelWidth, panels);
+            Pack(HostLoops.Span(bView), biasView, s, packed, panelWidth, panels);
             int rowBlocks = (s.M + BlockRows - 1) / BlockRows;
-            HostLoops.ForRange(s.Batch * rowBlocks, (long)s.Batch * s.M * s.N * s.K, (first, last) =>
+            long multiplyAdds = (long)s.Batch * s.M * s.N * s.K;
+            HostLoops.ForRange(s.Batch * rowBlocks, HostLoops.VectorWork(multiplyAdds), (first, last) =>
             {
                 var a = HostLoops.Span(aView);
                 var c = HostLoops.Span(cView);
-                ReadOnlySpan<T> bias = packed.AsSpan(biasStart, panels * panelWidth);
                 for (int block = first; block < last; block++)
                 {
                     int batch = block / rowBlocks, m0 = block % rowBlocks * BlockRows;
@@ -83,7 +86,8 @@ internal static class HostMatMul
                         ReadOnlySpan<T> panel = packed.AsSpan((batch * panels + p) * panelSize, panelSize);
                         int col = p * panelWidth, count = Math.Min(panelWidth, s.N - col);
                         int cStart = (batch * s.M + m0) * s.N + col;
-                        var tile = new Tile<T>(c, cStart, s.N, count, s.HasBias != 0, bias.Slice(col, panelWidth));
+                        var bias = hasBias ? packed.AsSpan(biasStart + col, panelWidth) : default;
+                        var tile = new Tile<T>(c, cStart, s.N, count, hasBias, bias);
                         if (rows == BlockRows)
                         {
                             SixRows(a, aRow, s.ARowStride, s.AColStride, panel, s.K, tile);
@@ -105,8 +109,8 @@ internal static class HostMatMul
         }
     }
 
-    /// <summary>Copies B into [batch][panel][k][panelWidth], zeros past N, and the bias (or zeros) after it.</summary>
-    private static void Pack<T>(ReadOnlySpan<T> b, ReadOnlySpan<T> bias, in MatMulShape s, T[] packed,
+    /// <summary>Copies B into [batch][panel][k][panelWidth], zeros past N, and the bias, if any, after it.</summary>
+    private static void Pack<T>(ReadOnlySpan<T> b, ArrayView<T> biasView, in MatMulShape s, T[] packed,
         int panelWidth, int panels)
         where T : unmanaged, INumber<T>
     {
@@ -136,9 +140,13 @@ internal static class HostMatMul
                 }
             }
         }
+        if (s.HasBias == 0)
+        {
+            return;
+        }
         for (int n = 0; n < panels * panelWidth; n++)
         {
-            packed[at + n] = s.HasBias != 0 && n < s.N ? bias[s.BiasOffset + n * s.BiasStride] : T.Zero;
+            packed[at + n] = n < s.N ? s.BiasAt(biasView, n) : T.Zero;
         }
     }
 
@@ -260,7 +268,7 @@ internal static class HostMatMul
         {
             for (int k = 0; k < s.K; k++)
             {
-                MultiplyAdd(a[aRow + k * s.AColStride], b.Slice(bBase + k * s.BRowStride, s.N), c);
+                AddScaled(a[aRow + k * s.AColStride], b.Slice(bBase + k * s.BRowStride, s.N), c);
             }
         }
         else if (s.BRowStride == 1 && s.AColStride == 1)
@@ -299,7 +307,8 @@ internal static class HostMatMul
         }
     }
 
-    private static void MultiplyAdd<T>(T scale, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, INumber<T>
+    /// <summary>y += scale · x (an axpy).</summary>
+    private static void AddScaled<T>(T scale, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, INumber<T>
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated && x.Length >= Vector<T>.Count)
