@@ -14,7 +14,7 @@ namespace MicrogradPlus.Backends;
 /// ~5–40 ns an element, and decoding every index with div/mod costs more; here each row of the innermost dimension
 /// is decoded once and walked with its stride. Rows are split across cores when the work is large.
 /// </summary>
-internal static class HostLoops
+internal static partial class HostLoops
 {
     private const long ParallelMinElements = 1 << 16;
 
@@ -494,7 +494,7 @@ internal static class HostLoops
 /// negate and copy bit for bit what the scalar loop computes (exactly rounded IEEE operations); exp and log within
 /// about an ulp of it. The type tests are constants for the JIT: each instantiation keeps one branch.
 /// </summary>
-internal static class SimdSpans
+internal static partial class SimdSpans
 {
     public static bool CanMap<T, TOp>() where T : unmanaged =>
         typeof(TOp) == typeof(CopyOp<T>) || typeof(TOp) == typeof(IdentityOp) ||

@@ -225,17 +225,7 @@ public static class Primitives
         RequireOutput(y, Shapes.Size(outShape), outShape, x.Device, "reduction");
         var shape = ReduceShapeOf(x, reduced);
         var device = x.Device;
-        if (strategy == ReduceStrategy.Auto)
-        {
-            // Rows when outputs are plentiful, or when neighbouring outputs are neighbours in memory (reducing over a
-            // leading axis): then a warp's threads read adjacent addresses at every step. Groups otherwise, so a
-            // group reads each block's contiguous run together.
-            bool coalescedRows = shape.Outer.Rank > 0 && shape.Outer.S5 == 1 && shape.OuterCount >= 1024;
-            strategy = device.Kind == DeviceKind.Cpu || shape.InnerCount <= 64 || shape.OuterCount >= 16384 ||
-                       coalescedRows
-                ? ReduceStrategy.Rows
-                : ReduceStrategy.Groups;
-        }
+        strategy = RowsOrGroups(strategy, device, shape);
         if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
         {
             HostLoops.Reduce(x.Buffer.View, y.View, shape, scale, op);
@@ -249,6 +239,24 @@ public static class Primitives
         {
             ReduceGroups(x, shape, y, scale, op);
         }
+    }
+
+    /// <summary>
+    /// The strategy asked for; for <see cref="ReduceStrategy.Auto"/>, one thread per output (row) when outputs are
+    /// plentiful, when rows are short, or when neighbouring outputs are neighbours in memory (reducing over a leading
+    /// axis): then a warp's threads read adjacent addresses at every step. One group per output otherwise, so a group
+    /// reads each block's contiguous run together. The CPU accelerator runs a group per core: always rows there.
+    /// </summary>
+    private static ReduceStrategy RowsOrGroups(ReduceStrategy strategy, Device device, in ReduceShape shape)
+    {
+        if (strategy != ReduceStrategy.Auto)
+        {
+            return strategy;
+        }
+        bool coalescedRows = shape.Outer.Rank > 0 && shape.Outer.S5 == 1 && shape.OuterCount >= 1024;
+        return device.Kind == DeviceKind.Cpu || shape.InnerCount <= 64 || shape.OuterCount >= 16384 || coalescedRows
+            ? ReduceStrategy.Rows
+            : ReduceStrategy.Groups;
     }
 
     /// <summary>
@@ -285,9 +293,8 @@ public static class Primitives
             acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
         int splits = Splits(device.ResidentGroups(group) * 2, shape, group * 8);
         using var partials = splits == 1 ? null : device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
-        var config = new KernelConfig(Math.Min(shape.OuterCount * splits, device.ResidentGroups(group) * 4), group);
         device.CountLaunch();
-        kernel(config, x.Buffer.View, partials?.View ?? y.View, shape, partials is null ? scale : T.One, splits, op);
+        kernel(RowGroupsConfig(device, shape.OuterCount * splits), x.Buffer.View, partials?.View ?? y.View, shape, partials is null ? scale : T.One, splits, op);
         if (partials is not null)
         {
             Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);
@@ -699,6 +706,106 @@ public static class Primitives
             targets.View, stats.View, g, scale, dx.View), n * classes);
     }
 
+    /// <summary>
+    /// Softmax of <paramref name="x"/> along <paramref name="axis"/> (negative counts from the end) into
+    /// <paramref name="y"/>, contiguous in x's shape; with <paramref name="log"/>, log-softmax. One launch: a thread
+    /// per row for short rows (or rows next to each other in memory), a thread group per row for long ones; on the
+    /// CPU device, rows split across cores, each vectorised.
+    /// </summary>
+    public static void Softmax<T, TMath>(StridedView<T> x, int axis, DeviceBuffer<T> y, bool log = false,
+        ReduceStrategy strategy = ReduceStrategy.Auto)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        string what = log ? "log-softmax" : "softmax";
+        int[] axes = SoftmaxAxes(axis, x.Rank);
+        RequireOutput(y, x.Size, x.Shape, x.Device, what);
+        var xShape = ReduceShapeOf(x, axes);
+        var yShape = ReduceShapeOf(StridedView.Contiguous(y, x.Shape), axes);
+        var device = x.Device;
+        if (x.Size == 0)
+        {
+            return;
+        }
+        strategy = RowsOrGroups(strategy, device, xShape);
+        if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
+        {
+            HostLoops.Softmax<T, TMath>(x.Buffer.View, xShape, y.View, yShape, log);
+            return;
+        }
+        if (strategy == ReduceStrategy.Rows)
+        {
+            device.Launch(new SoftmaxRowsBody<T, TMath>(x.Buffer.View, xShape, y.View, yShape, log), xShape.OuterCount);
+            return;
+        }
+        var kernel = device.Kernels.Get(typeof(SoftmaxGroupsKernel<T, TMath>), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
+                SoftmaxKernels.Groups<T, TMath>));
+        device.CountLaunch();
+        kernel(RowGroupsConfig(device, xShape.OuterCount), x.Buffer.View, xShape, y.View, yShape, log ? 1 : 0);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="Softmax{T, TMath}"/> from its output <paramref name="y"/> (contiguous) and the incoming
+    /// gradient <paramref name="gradOutput"/> (any strides, y's shape) into contiguous <paramref name="dx"/>:
+    /// y ⊙ (g − Σ g ⊙ y) along the axis, or for log-softmax g − e^y ⊙ Σ g. One launch, chosen as the forward's.
+    /// </summary>
+    public static void SoftmaxBackward<T, TMath>(DeviceBuffer<T> y, StridedView<T> gradOutput, int axis,
+        DeviceBuffer<T> dx, bool log = false, ReduceStrategy strategy = ReduceStrategy.Auto)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentNullException.ThrowIfNull(gradOutput);
+        string what = log ? "log-softmax backward" : "softmax backward";
+        var shape = gradOutput.Shape;
+        int[] axes = SoftmaxAxes(axis, shape.Length);
+        RequireOutput(y, gradOutput.Size, shape, gradOutput.Device, what);
+        RequireOutput(dx, gradOutput.Size, shape, gradOutput.Device, what);
+        var gShape = ReduceShapeOf(gradOutput, axes);
+        var yShape = ReduceShapeOf(StridedView.Contiguous(y, shape), axes);
+        var device = y.Device;
+        if (gradOutput.Size == 0)
+        {
+            return;
+        }
+        strategy = RowsOrGroups(strategy, device, yShape);
+        if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
+        {
+            HostLoops.SoftmaxBackward<T, TMath>(y.View, gradOutput.Buffer.View, gShape, dx.View, yShape, log);
+            return;
+        }
+        if (strategy == ReduceStrategy.Rows)
+        {
+            device.Launch(new SoftmaxGradRowsBody<T, TMath>(y.View, gradOutput.Buffer.View, gShape, dx.View, yShape,
+                log), yShape.OuterCount);
+            return;
+        }
+        var kernel = device.Kernels.Get(typeof(SoftmaxGradGroupsKernel<T, TMath>), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
+                SoftmaxKernels.GradGroups<T, TMath>));
+        device.CountLaunch();
+        kernel(RowGroupsConfig(device, yShape.OuterCount), y.View, gradOutput.Buffer.View, gShape, dx.View, yShape,
+            log ? 1 : 0);
+    }
+
+    private static int[] SoftmaxAxes(int axis, int rank)
+    {
+        int a = Shapes.NormalizeAxis(axis, rank);
+        return rank == 0 ? [] : [a];
+    }
+
+    /// <summary>
+    /// A group per row (<see cref="Device.PowerOfTwoGroupSize"/> of 256 threads), as many groups as keep the device
+    /// busy; the kernels stride over the rest.
+    /// </summary>
+    private static KernelConfig RowGroupsConfig(Device device, int rows)
+    {
+        int group = device.PowerOfTwoGroupSize(256);
+        return new KernelConfig(Math.Max(1, Math.Min(rows, device.ResidentGroups(group) * 4)), group);
+    }
+
     private static (int Rows, int Classes) CrossEntropyShape<T>(StridedView<T> logits, DeviceBuffer<T> targets,
         string what)
         where T : unmanaged
@@ -908,6 +1015,8 @@ public static class Primitives
     private sealed class TiledKernel<T>;
     private sealed class BlockedKernel<T>;
     private sealed class ReduceGroupsKernel<T, TOp>;
+    private sealed class SoftmaxGroupsKernel<T, TMath>;
+    private sealed class SoftmaxGradGroupsKernel<T, TMath>;
 
     /// <summary>Throws unless the loss gradient a fused backward reads on the device holds exactly one element.</summary>
     private static void RequireScalar<T>(StridedView<T> gradOutput, string what) where T : unmanaged

@@ -175,21 +175,40 @@ public static class ReduceKernels
             {
                 acc = op.Combine(acc, x[start + shape.Inner.OffsetOf(j)]);
             }
-            partial[thread] = acc;
-            Group.Barrier();
-            for (int half = groupSize / 2; half > 0; half /= 2)
-            {
-                if (thread < half)
-                {
-                    partial[thread] = op.Combine(partial[thread], partial[thread + half]);
-                }
-                Group.Barrier();
-            }
+            T total = GroupTree.Combine(partial, acc, op);
             if (thread == 0)
             {
-                y[o] = partial[0] * scale;
+                y[o] = total * scale;
+            }
+        }
+    }
+}
+
+/// <summary>The shared-memory tree that combines one value per thread of a group.</summary>
+public static class GroupTree
+{
+    /// <summary>
+    /// Combines every thread's <paramref name="value"/> into one result that every thread receives, through
+    /// <paramref name="partial"/> (shared memory of at least the group's size, which must be a power of two). The
+    /// tree is fixed, so results are reproducible run to run (no atomics). Every thread of the group must call it.
+    /// </summary>
+    public static T Combine<T, TOp>(ArrayView<T> partial, T value, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T>
+    {
+        int thread = Group.IdxX;
+        partial[thread] = value;
+        Group.Barrier();
+        for (int half = Group.DimX / 2; half > 0; half /= 2)
+        {
+            if (thread < half)
+            {
+                partial[thread] = op.Combine(partial[thread], partial[thread + half]);
             }
             Group.Barrier();
         }
+        T result = partial[0];
+        Group.Barrier(); // everyone has read the result before the next call overwrites it
+        return result;
     }
 }

@@ -1,5 +1,3 @@
-using MicrogradPlus.Kernels;
-
 namespace MicrogradPlus;
 
 public sealed partial class Tensor
@@ -10,21 +8,16 @@ public sealed partial class Tensor
     /// </summary>
     /// <remarks>
     /// yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels). ∂L/∂x = g − e^y ⊙ Σg
-    /// with the sum along the axis, kept as size 1 (e^y is the softmax): built from the output, so it is itself
-    /// differentiable.
+    /// with the sum along the axis (e^y is the softmax). Fused as <see cref="Softmax"/>: one launch forward, one
+    /// backward from the output, or differentiable ops when a graph of the backward is being built.
     /// </remarks>
     public Tensor LogSoftmax(int axis)
     {
-        int[] axes = SingleAxis(axis);
-        var (shifted, exp, sum) = ShiftedExp(axes);
-        Tensor y;
-        using (var logSum = Map<LogOp>(sum))
-        {
-            y = Zip<SubOp>(shifted, logSum, "log_softmax");
-        }
-        shifted.Dispose();
-        exp.Dispose();
-        sum.Dispose();
-        return Record(y, "log_softmax", [this], g => [g - y.Exp() * g.Sum(axes, keepDim: true)]);
+        var y = FusedSoftmax(this, axis, log: true);
+        return Record(y, "log_softmax", [this], g => [
+            Autograd.IsGradEnabled
+                ? g - y.Exp() * g.Sum(SingleAxis(axis), keepDim: true)
+                : FusedSoftmaxBackward(y, g, axis, log: true),
+        ]);
     }
 }

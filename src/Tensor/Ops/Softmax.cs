@@ -11,30 +11,48 @@ public sealed partial class Tensor
     /// </summary>
     /// <remarks>
     /// yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels; it keeps every
-    /// exponent ≤ 0). ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) with the sum along the axis, kept as size 1: built from the output,
-    /// so it is itself differentiable.
+    /// exponent ≤ 0). ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) with the sum along the axis. Fused: one launch forward (a thread per
+    /// short row, a thread group per long one) and one backward, from the output — or, when a graph of the backward
+    /// is being built (higher-order gradients), the same formula in differentiable ops.
     /// </remarks>
     public Tensor Softmax(int axis)
     {
-        int[] axes = SingleAxis(axis);
-        var (shifted, exp, sum) = ShiftedExp(axes);
-        var y = Zip<DivOp>(exp, sum, "softmax");
-        shifted.Dispose();
-        exp.Dispose();
-        sum.Dispose();
-        return Record(y, "softmax", [this], g => [y * (g - (g * y).Sum(axes, keepDim: true))]);
+        var y = FusedSoftmax(this, axis, log: false);
+        return Record(y, "softmax", [this], g => [
+            Autograd.IsGradEnabled
+                ? y * (g - (g * y).Sum(SingleAxis(axis), keepDim: true))
+                : FusedSoftmaxBackward(y, g, axis, log: false),
+        ]);
     }
 
-    /// <summary>
-    /// The stable core of softmax and log-softmax, not recorded: s = x − max(x) along the axes, eˢ, and Σ eˢ (kept
-    /// dimensions). Subtracting the max keeps every exponent ≤ 0, so nothing overflows.
-    /// </summary>
-    private (Tensor Shifted, Tensor Exp, Tensor Sum) ShiftedExp(int[] axes)
+    /// <summary>Softmax or log-softmax of <paramref name="x"/> along the axis, not recorded.</summary>
+    private static Tensor FusedSoftmax(Tensor x, int axis, bool log)
     {
-        using var max = Reduce<MaxReduce>(this, axes, keepDim: true);
-        var shifted = Zip<SubOp>(this, max, "softmax");
-        var exp = Map<ExpOp>(shifted);
-        return (shifted, exp, Reduce<SumReduce>(exp, axes, keepDim: true));
+        var y = Empty(x._shape, x.DType, x.Device);
+        if (x.DType == DType.Float32)
+        {
+            Primitives.Softmax<float, LossMath>(x.F32, axis, y.Storage.Float32!, log);
+        }
+        else
+        {
+            Primitives.Softmax<double, LossMath>(x.F64, axis, y.Storage.Float64!, log);
+        }
+        return y;
+    }
+
+    /// <summary>The gradient of <see cref="FusedSoftmax"/> from its output y and the incoming gradient g.</summary>
+    private static Tensor FusedSoftmaxBackward(Tensor y, Tensor g, int axis, bool log)
+    {
+        var dx = Empty(y._shape, y.DType, y.Device);
+        if (y.DType == DType.Float32)
+        {
+            Primitives.SoftmaxBackward<float, LossMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
+        }
+        else
+        {
+            Primitives.SoftmaxBackward<double, LossMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
+        }
+        return dx;
     }
 
     /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>

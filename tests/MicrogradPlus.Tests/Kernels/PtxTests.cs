@@ -70,6 +70,43 @@ public class PtxTests
         }
     }
 
+    /// <summary>
+    /// The fused softmax kernels compile for CUDA in float and double, a thread per row and a group per row; in float
+    /// they keep their state in registers and shared memory (ILGPU's software double exp reads a table from local
+    /// memory), and the group kernels meet at the tree's barriers.
+    /// </summary>
+    [Fact]
+    public void Softmax_kernels_compile_for_cuda()
+    {
+        foreach (var body in new[]
+                 {
+                     typeof(SoftmaxRowsBody<float, LossMath>), typeof(SoftmaxRowsBody<double, LossMath>),
+                     typeof(SoftmaxGradRowsBody<float, LossMath>), typeof(SoftmaxGradRowsBody<double, LossMath>),
+                 })
+        {
+            string ptx = Ptx.Compile(GridStrideOf(body), 256);
+            if (body.GenericTypeArguments[0] == typeof(float))
+            {
+                Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
+            }
+        }
+        foreach (var name in new[] { nameof(SoftmaxKernels.Groups), nameof(SoftmaxKernels.GradGroups) })
+        {
+            foreach (var type in new[] { typeof(float), typeof(double) })
+            {
+                var kernel = typeof(SoftmaxKernels).GetMethod(name)!.MakeGenericMethod(type, typeof(LossMath));
+                string ptx = Ptx.Compile(kernel, 256);
+                Assert.True(Ptx.Count(ptx, "bar.sync") >= 2, $"{name}<{type.Name}>: expected the tree's barriers");
+                if (type == typeof(float))
+                {
+                    Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
+                    Assert.DoesNotContain("st.local", ptx, StringComparison.Ordinal);
+                    Assert.True(Ptx.Count(ptx, "ex2.approx.f32") >= 1, $"{name}: exp should compile to ex2.approx");
+                }
+            }
+        }
+    }
+
     private static System.Reflection.MethodInfo GridStrideOf(Type body) =>
         typeof(GridStride).GetMethod(nameof(GridStride.Run))!.MakeGenericMethod(body);
 }

@@ -1,0 +1,264 @@
+using System.Numerics;
+using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
+using MicrogradPlus.Tests.Infrastructure;
+using Xunit;
+
+namespace MicrogradPlus.Tests.Kernels;
+
+/// <summary>
+/// The fused softmax and log-softmax primitives, forward and backward, against float64 references: every strategy
+/// (a thread per row, a group per row, the automatic choice), views of every kind along every axis, long rows, huge,
+/// infinite and NaN logits, and empty inputs.
+/// </summary>
+public class SoftmaxTests
+{
+    /// <summary>An input and the axes it is normalized along.</summary>
+    private static readonly (string Name, Func<double[], HostView> Make, int[] Axes)[] Inputs =
+    [
+        ("contiguous", v => HostView.Filled(v, 3, 5), [-1, 0]),
+        ("long rows", v => HostView.Filled(v, 4, 300), [1, 0]),
+        ("permuted", v => HostView.Filled(v, 5, 3, 4).Permute(2, 0, 1), [0, 1, 2]),
+        ("expanded", v => HostView.Filled(v, 1, 4, 1).Expand(3, 4, 5), [0, 2]),
+        ("flipped", v => HostView.Filled(v, 6, 9).Flip(1), [1]),
+        ("rank 0", v => HostView.Filled(v), [0, -1]),
+        ("size-1 axis", v => HostView.Filled(v, 3, 1), [1]),
+        ("zero-size", v => HostView.Filled(v, 2, 0, 3), [1, 0]),
+        ("extremes", _ => HostView.Contiguous(
+        [
+            1000, 999, -1000, 998.5, 1000, 0, -3, 7, 1,
+            double.NegativeInfinity, 2, double.NegativeInfinity, 1, 0, -1, 3, 2, 1,
+            1, 2, double.NaN, 4, 5, 6, 7, 8, 9,
+        ], 3, 9), [1]),
+    ];
+
+    private static readonly ReduceStrategy[] Strategies = [ReduceStrategy.Rows, ReduceStrategy.Groups, ReduceStrategy.Auto];
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Softmax_matches_the_float64_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var log = new Mismatches();
+        CheckForward<float>(scope.Device, log);
+        CheckForward<double>(scope.Device, log);
+        log.AssertNone();
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Softmax_backward_matches_the_float64_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var log = new Mismatches();
+        CheckBackward<float>(scope.Device, log);
+        CheckBackward<double>(scope.Device, log);
+        log.AssertNone();
+    }
+
+    [Fact]
+    public void Softmax_rejects_bad_axes_and_outputs()
+    {
+        var cpu = Device.Cpu;
+        using var buffers = new BufferSet();
+        var x = StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 2, 3);
+        var range = Assert.Throws<ArgumentOutOfRangeException>(
+            () => Primitives.Softmax<float, LossMath>(x, 2, buffers.Rent<float>(cpu, 6)));
+        Assert.Contains("axis 2", range.Message, StringComparison.Ordinal);
+        Assert.Contains("rank 2", range.Message, StringComparison.Ordinal);
+        var size = Assert.Throws<ArgumentException>(
+            () => Primitives.Softmax<float, LossMath>(x, 1, buffers.Rent<float>(cpu, 5), log: true));
+        Assert.Contains("log-softmax", size.Message, StringComparison.Ordinal);
+        Assert.Contains("(2, 3)", size.Message, StringComparison.Ordinal);
+        var y = buffers.Rent<float>(cpu, 6);
+        var g = StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 3, 2);
+        var dx = Assert.Throws<ArgumentException>(
+            () => Primitives.SoftmaxBackward<float, LossMath>(y, g, 0, buffers.Rent<float>(cpu, 4)));
+        Assert.Contains("softmax backward", dx.Message, StringComparison.Ordinal);
+        Assert.Contains("(3, 2)", dx.Message, StringComparison.Ordinal);
+    }
+
+    private static void CheckForward<T>(Device device, Mismatches log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(7);
+        var values = HostView.Round<T>(Enumerable.Range(0, 600).Select(_ => random.NextDouble() * 8 - 4));
+        foreach (var (inputName, make, axes) in Inputs)
+        {
+            var x = make(values);
+            foreach (int axis in axes)
+            {
+                foreach (bool logSoftmax in new[] { false, true })
+                {
+                    var expected = Reference(x, axis, logSoftmax);
+                    foreach (var strategy in Strategies)
+                    {
+                        if (SkipGroups(device, strategy, x, axis))
+                        {
+                            continue;
+                        }
+                        string context = $"{(logSoftmax ? "log-softmax" : "softmax")} {typeof(T).Name} {inputName} " +
+                                         $"{x} along {axis}, {strategy}, on {device}";
+                        log.Run(context, () =>
+                        {
+                            using var buffers = new BufferSet();
+                            var y = buffers.Rent<T>(device, x.Size);
+                            Softmax(x.Upload<T>(device, buffers), axis, y, logSoftmax, strategy);
+                            var actual = y.ToArray().Select(double.CreateTruncating).ToArray();
+                            log.Compare(context, actual, expected, ToleranceFor<T>(device, RowLength(x, axis)));
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    private static void CheckBackward<T>(Device device, Mismatches log) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(11);
+        var values = HostView.Round<T>(Enumerable.Range(0, 600).Select(_ => random.NextDouble() * 8 - 4));
+        var gradients = HostView.Round<T>(Enumerable.Range(0, 600).Select(_ => random.NextDouble() * 2 - 1));
+        foreach (var (inputName, make, axes) in Inputs)
+        {
+            var x = make(values);
+            // The incoming gradient contiguous, and in the reversed memory order (every stride different).
+            var reversed = Enumerable.Range(0, x.Rank).Reverse().ToArray();
+            var gs = new[]
+            {
+                HostView.Filled(gradients, x.Shape),
+                HostView.Filled(gradients, reversed.Select(d => x.Shape[d]).ToArray()).Permute(reversed),
+            };
+            foreach (int axis in axes)
+            {
+                foreach (bool logSoftmax in new[] { false, true })
+                {
+                    // The backward reads the forward's output: the reference output, rounded to T.
+                    var y = HostView.Round<T>(Reference(x, axis, logSoftmax));
+                    foreach (var g in gs)
+                    {
+                        var expected = ReferenceGrad(y, g, axis, logSoftmax);
+                        foreach (var strategy in Strategies)
+                        {
+                            if (SkipGroups(device, strategy, x, axis))
+                            {
+                                continue;
+                            }
+                            string context = $"{(logSoftmax ? "log-softmax" : "softmax")} backward {typeof(T).Name} " +
+                                             $"{inputName} {x}, gradient {g}, along {axis}, {strategy}, on {device}";
+                            log.Run(context, () =>
+                            {
+                                using var buffers = new BufferSet();
+                                var yBuffer = buffers.Upload(device, y.Select(T.CreateTruncating).ToArray());
+                                var dx = buffers.Rent<T>(device, x.Size);
+                                SoftmaxBackward(yBuffer, g.Upload<T>(device, buffers), axis, dx, logSoftmax,
+                                    strategy);
+                                var actual = dx.ToArray().Select(double.CreateTruncating).ToArray();
+                                log.Compare(context, actual, expected,
+                                    ToleranceFor<T>(device, RowLength(x, axis)).Times(4));
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // LossMath is the math for float and double; a generic T picks its instantiation here.
+    private static void Softmax<T>(StridedView<T> x, int axis, DeviceBuffer<T> y, bool log, ReduceStrategy strategy)
+        where T : unmanaged
+    {
+        if (x is StridedView<float> f)
+        {
+            Primitives.Softmax<float, LossMath>(f, axis, (DeviceBuffer<float>)(object)y, log, strategy);
+            return;
+        }
+        Primitives.Softmax<double, LossMath>((StridedView<double>)(object)x, axis, (DeviceBuffer<double>)(object)y,
+            log, strategy);
+    }
+
+    private static void SoftmaxBackward<T>(DeviceBuffer<T> y, StridedView<T> g, int axis, DeviceBuffer<T> dx,
+        bool log, ReduceStrategy strategy)
+        where T : unmanaged
+    {
+        if (y is DeviceBuffer<float> f)
+        {
+            Primitives.SoftmaxBackward<float, LossMath>(f, (StridedView<float>)(object)g, axis,
+                (DeviceBuffer<float>)(object)dx, log, strategy);
+            return;
+        }
+        Primitives.SoftmaxBackward<double, LossMath>((DeviceBuffer<double>)(object)y, (StridedView<double>)(object)g,
+            axis, (DeviceBuffer<double>)(object)dx, log, strategy);
+    }
+
+    /// <summary>
+    /// ILGPU's CPU accelerator runs group barriers on OS threads (about a millisecond a row here), so a group per row
+    /// is tried there only on inputs with few rows; GPUs take every case.
+    /// </summary>
+    private static bool SkipGroups(Device device, ReduceStrategy strategy, HostView x, int axis) =>
+        strategy == ReduceStrategy.Groups && device.Kind == DeviceKind.Cpu &&
+        x.Size / Math.Max(1, RowLength(x, axis)) > 16;
+
+    private static int RowLength(HostView x, int axis) => x.Rank == 0 ? 1 : x.Shape[axis < 0 ? axis + x.Rank : axis];
+
+    /// <summary>
+    /// Rounding of one exp and a sum of n terms (about n·ε relative), and the looser transcendental bounds of each
+    /// device (<see cref="Tolerance.F32"/>).
+    /// </summary>
+    private static Tolerance ToleranceFor<T>(Device device, int rowLength)
+    {
+        var basic = typeof(T) == typeof(float) ? Tolerance.F32(device, true) : Tolerance.F64(device, true);
+        double epsilon = typeof(T) == typeof(float) ? 6e-8 : 1.2e-16;
+        return new Tolerance(basic.Relative + rowLength * epsilon, basic.Absolute * 4);
+    }
+
+    /// <summary>The element offsets of every row along the axis, rows in row-major order of the other dimensions.</summary>
+    private static IEnumerable<int[]> Rows(int[] shape, int axis)
+    {
+        if (shape.Length == 0)
+        {
+            yield return [0];
+            yield break;
+        }
+        int a = axis < 0 ? axis + shape.Length : axis;
+        int length = shape[a];
+        int inner = shape.Skip(a + 1).Aggregate(1, (p, d) => p * d);
+        int outer = shape.Take(a).Aggregate(1, (p, d) => p * d);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int k = 0; k < inner; k++)
+            {
+                yield return Enumerable.Range(0, length).Select(j => (o * length + j) * inner + k).ToArray();
+            }
+        }
+    }
+
+    private static double[] Reference(HostView x, int axis, bool log)
+    {
+        var values = x.Logical();
+        var y = new double[values.Length];
+        foreach (var row in Rows(x.Shape, axis))
+        {
+            double max = row.Aggregate(double.NegativeInfinity, (m, i) => HostMath.Maximum(m, values[i]));
+            double sum = row.Sum(i => Math.Exp(values[i] - max));
+            foreach (int i in row)
+            {
+                y[i] = log ? values[i] - max - Math.Log(sum) : Math.Exp(values[i] - max) / sum;
+            }
+        }
+        return y;
+    }
+
+    private static double[] ReferenceGrad(double[] y, HostView gradient, int axis, bool log)
+    {
+        var g = gradient.Logical();
+        var dx = new double[y.Length];
+        foreach (var row in Rows(gradient.Shape, axis))
+        {
+            double dot = log ? row.Sum(i => g[i]) : row.Sum(i => g[i] * y[i]);
+            foreach (int i in row)
+            {
+                dx[i] = log ? g[i] - Math.Exp(y[i]) * dot : y[i] * (g[i] - dot);
+            }
+        }
+        return dx;
+    }
+}
