@@ -654,10 +654,11 @@ public static class Primitives
     /// Fused cross-entropy forward over logits [n, C] (any strides): per row the loss log Σ e^x − x[target] and the
     /// row's maximum and shifted log-sum-exp, 2n values in <paramref name="stats"/>, for
     /// <see cref="CrossEntropyBackward{T, TMath}"/>. Targets are class indices stored as values of T, contiguous [n];
-    /// the caller checks their range.
+    /// the caller checks their range. One launch: a thread per row for narrow rows, a thread group per row for wide
+    /// ones (the choice of <see cref="Reduce{T, TOp}"/>); on the CPU device, rows split across cores, each vectorised.
     /// </summary>
     public static void CrossEntropyRows<T, TMath>(StridedView<T> logits, DeviceBuffer<T> targets, DeviceBuffer<T> loss,
-        DeviceBuffer<T> stats)
+        DeviceBuffer<T> stats, ReduceStrategy strategy = ReduceStrategy.Auto)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
@@ -665,15 +666,27 @@ public static class Primitives
         var (n, classes) = CrossEntropyShape(logits, targets, "cross-entropy");
         RequireOutput(loss, n, [n], logits.Device, "cross-entropy loss");
         RequireOutput(stats, 2 * n, [n, 2], logits.Device, "cross-entropy row statistics");
+        var device = logits.Device;
+        var shape = ReduceShapeOf(logits, [1]);
+        strategy = RowsOrGroups(strategy, device, shape);
         var rows = Layout.Create([n], [logits.Strides[0]], logits.Offset);
-        if (logits.Device.UsesHostLoops)
+        if (strategy == ReduceStrategy.Rows && device.UsesHostLoops)
         {
             HostLoops.CrossEntropyRows<T, TMath>(logits.Buffer.View, rows, n, classes, logits.Strides[1], targets.View,
                 loss.View, stats.View);
             return;
         }
-        logits.Device.Launch(new CrossEntropyRowsBody<T, TMath>(logits.Buffer.View, rows, classes, logits.Strides[1],
-            targets.View, loss.View, stats.View), n);
+        if (strategy == ReduceStrategy.Rows || n == 0)
+        {
+            device.Launch(new CrossEntropyRowsBody<T, TMath>(logits.Buffer.View, rows, classes, logits.Strides[1],
+                targets.View, loss.View, stats.View), n);
+            return;
+        }
+        var kernel = device.Kernels.Get(typeof(CrossEntropyGroupsKernel<T, TMath>), acc =>
+            acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ArrayView<T>, ArrayView<T>>(
+                CrossEntropyKernels.Groups<T, TMath>));
+        device.CountLaunch();
+        kernel(RowGroupsConfig(device, n), logits.Buffer.View, shape, targets.View, loss.View, stats.View);
     }
 
     /// <summary>
@@ -1016,6 +1029,7 @@ public static class Primitives
     private sealed class BlockedKernel<T>;
     private sealed class ReduceGroupsKernel<T, TOp>;
     private sealed class SoftmaxGroupsKernel<T, TMath>;
+    private sealed class CrossEntropyGroupsKernel<T, TMath>;
     private sealed class SoftmaxGradGroupsKernel<T, TMath>;
 
     /// <summary>Throws unless the loss gradient a fused backward reads on the device holds exactly one element.</summary>

@@ -37,6 +37,21 @@ public struct LossMath : ILossMath<float>, ILossMath<double>
 #pragma warning restore CS1591
 }
 
+/// <summary>max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).</summary>
+internal readonly struct LossMax<T, TMath> : IReduceOp<T>
+    where TMath : struct, ILossMath<T>
+{
+    public T Identity => default!;
+    public T Combine(T a, T b) => default(TMath).Max(a, b);
+}
+
+/// <summary>Σ, for <see cref="GroupTree"/>.</summary>
+internal readonly struct LossSum<T> : IReduceOp<T> where T : INumber<T>
+{
+    public T Identity => T.Zero;
+    public T Combine(T a, T b) => a + b;
+}
+
 /// <summary>
 /// Cross-entropy forward, one thread per row of logits x [n, C]: with m = max x and s = ln Σⱼ e^(xⱼ − m) (no
 /// overflow), loss = s − (x[target] − m). Writes the loss and (m, s) per row — stats[2·row], stats[2·row + 1] — for
@@ -72,6 +87,38 @@ public struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int cl
         _stats[2 * row] = max;
         _stats[2 * row + 1] = logSum;
         _loss[row] = logSum - (_x[start + math.ToIndex(_targets[row]) * _colStride] - max);
+    }
+}
+
+/// <summary>Cross-entropy kernels with a whole thread group per row.</summary>
+public static class CrossEntropyKernels
+{
+    /// <summary>
+    /// Cross-entropy forward for wide rows, as <see cref="CrossEntropyRowsBody{T, TMath}"/> with a group per row
+    /// (grid-stride over rows): the group reads the row together, its partial maxima and sums meet in a shared-memory
+    /// tree, and the group's first thread writes the loss and the row's (m, s). <paramref name="shape"/> maps a row
+    /// to its first logit (<c>Outer</c>) and steps along it (<c>Inner</c>).
+    /// </summary>
+    public static void Groups<T, TMath>(ArrayView<T> x, ReduceShape shape, ArrayView<T> targets, ArrayView<T> loss,
+        ArrayView<T> stats)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        var partial = SharedMemory.Allocate<T>(ReduceKernels.MaxGroupSize);
+        TMath math = default;
+        for (int row = Grid.IdxX; row < shape.OuterCount; row += Grid.DimX)
+        {
+            int start = shape.Outer.OffsetOf(row);
+            T max = SoftmaxKernels.RowMax<T, TMath>(partial, x, start, shape.Inner, shape.InnerCount);
+            T logSum = math.Log(SoftmaxKernels.RowSumExp<T, TMath>(partial, x, start, shape.Inner, shape.InnerCount,
+                max));
+            if (Group.IdxX == 0)
+            {
+                stats[2 * row] = max;
+                stats[2 * row + 1] = logSum;
+                loss[row] = logSum - (x[start + shape.Inner.OffsetOf(math.ToIndex(targets[row]))] - max);
+            }
+        }
     }
 }
 

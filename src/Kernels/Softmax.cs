@@ -96,18 +96,8 @@ public static class SoftmaxKernels
         for (int row = Grid.IdxX; row < xShape.OuterCount; row += Grid.DimX)
         {
             int xs = xShape.Outer.OffsetOf(row), ys = yShape.Outer.OffsetOf(row);
-            T max = x[xs]; // every thread starts from the row's first value: max is idempotent
-            for (int j = thread; j < count; j += size)
-            {
-                max = math.Max(max, x[xs + xShape.Inner.OffsetOf(j)]);
-            }
-            max = GroupTree.Combine(partial, max, new MaxOf<T, TMath>());
-            T sum = T.Zero;
-            for (int j = thread; j < count; j += size)
-            {
-                sum += math.Exp(x[xs + xShape.Inner.OffsetOf(j)] - max);
-            }
-            sum = GroupTree.Combine(partial, sum, new SumOf<T>());
+            T max = RowMax<T, TMath>(partial, x, xs, xShape.Inner, count);
+            T sum = RowSumExp<T, TMath>(partial, x, xs, xShape.Inner, count, max);
             T shift = log != 0 ? math.Log(sum) : T.One / sum;
             for (int j = thread; j < count; j += size)
             {
@@ -115,6 +105,39 @@ public static class SoftmaxKernels
                 y[ys + yShape.Inner.OffsetOf(j)] = log != 0 ? v - shift : math.Exp(v) * shift;
             }
         }
+    }
+
+    /// <summary>
+    /// The maximum of the row of <paramref name="count"/> elements at <paramref name="start"/> (<paramref name="inner"/>
+    /// steps along it), NaN-propagating, computed by the whole group; every thread receives it. Every thread of the
+    /// group must call it.
+    /// </summary>
+    public static T RowMax<T, TMath>(ArrayView<T> partial, ArrayView<T> x, int start, Layout inner, int count)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        TMath math = default;
+        T max = x[start]; // every thread starts from the row's first value: max is idempotent
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
+        {
+            max = math.Max(max, x[start + inner.OffsetOf(j)]);
+        }
+        return GroupTree.Combine(partial, max, new LossMax<T, TMath>());
+    }
+
+    /// <summary>Σ e^(x − <paramref name="max"/>) over the row, as <see cref="RowMax{T, TMath}"/>.</summary>
+    public static T RowSumExp<T, TMath>(ArrayView<T> partial, ArrayView<T> x, int start, Layout inner, int count,
+        T max)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        TMath math = default;
+        T sum = T.Zero;
+        for (int j = Group.IdxX; j < count; j += Group.DimX)
+        {
+            sum += math.Exp(x[start + inner.OffsetOf(j)] - max);
+        }
+        return GroupTree.Combine(partial, sum, new LossSum<T>());
     }
 
     /// <summary>Backward, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>.</summary>
@@ -135,7 +158,7 @@ public static class SoftmaxKernels
                 T gj = g[gs + gShape.Inner.OffsetOf(j)];
                 dot += log != 0 ? gj : gj * y[ys + shape.Inner.OffsetOf(j)];
             }
-            dot = GroupTree.Combine(partial, dot, new SumOf<T>());
+            dot = GroupTree.Combine(partial, dot, new LossSum<T>());
             for (int j = thread; j < count; j += size)
             {
                 int at = ys + shape.Inner.OffsetOf(j);
@@ -143,18 +166,5 @@ public static class SoftmaxKernels
                 dx[at] = log != 0 ? gj - math.Exp(y[at]) * dot : y[at] * (gj - dot);
             }
         }
-    }
-
-    private readonly struct MaxOf<T, TMath> : IReduceOp<T>
-        where TMath : struct, ILossMath<T>
-    {
-        public T Identity => default!; // unused: the tree starts from every thread's own value
-        public T Combine(T a, T b) => default(TMath).Max(a, b);
-    }
-
-    private readonly struct SumOf<T> : IReduceOp<T> where T : INumber<T>
-    {
-        public T Identity => T.Zero;
-        public T Combine(T a, T b) => a + b;
     }
 }

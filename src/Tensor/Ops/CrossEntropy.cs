@@ -13,10 +13,9 @@ public sealed partial class Tensor
     /// Lᵢ = log Σⱼ e^xᵢⱼ − xᵢ,tᵢ, L = (1/n) Σᵢ Lᵢ; ∂L/∂xᵢⱼ = (softmax(xᵢ)ⱼ − [j = tᵢ]) / n, softmax minus one-hot.
     /// Forward: one launch for every row's loss and statistics (its maximum and shifted log-sum-exp), one for the mean.
     /// Backward: one launch from the saved statistics — or, when a graph of the backward is being built (higher-order
-    /// gradients), the same formula in differentiable ops. The forward runs one thread per row, which suits
-    /// classifier heads; on GPUs, rows wider than <see cref="FusedCrossEntropyMaxClasses"/> go through the
-    /// reduction kernels instead (−Σ log_softmax ⊙ one-hot / n), whose groups read a wide row together. On the CPU
-    /// device, forward and backward are host loops over rows split across cores, each row vectorised.
+    /// gradients), the same formula in differentiable ops. The forward runs one thread per row for classifier heads
+    /// and a thread group per row for wide rows on GPUs (the group reads the row together); on the CPU device,
+    /// forward and backward are host loops over rows split across cores, each row vectorised.
     /// </remarks>
     internal static Tensor CrossEntropy(Tensor logits, int[] targets)
     {
@@ -27,10 +26,6 @@ public sealed partial class Tensor
         var targetValues = f32
             ? FromArray(Array.ConvertAll(targets, t => (float)t), [n], device)
             : FromArray(Array.ConvertAll(targets, t => (double)t), [n], device);
-        if (logits._shape[1] > FusedCrossEntropyMaxClasses && device.Kind != DeviceKind.Cpu)
-        {
-            return -(logits.LogSoftmax(1) * OneHot(targetValues, logits)).Sum() / n;
-        }
         var stats = Empty([n, 2], logits.DType, device);
         Tensor loss;
         using (var perRow = Empty([n], logits.DType, device))
@@ -53,9 +48,6 @@ public sealed partial class Tensor
                 : CrossEntropyBackward(logits, targetValues, stats, g, n),
         ]);
     }
-
-    /// <summary>The widest rows the fused cross-entropy takes on GPUs (one thread walks a row three times).</summary>
-    internal const int FusedCrossEntropyMaxClasses = 64;
 
     private static Tensor CrossEntropyBackward(Tensor logits, Tensor targets, Tensor stats, Tensor g, int n)
     {

@@ -71,9 +71,9 @@ public class PtxTests
     }
 
     /// <summary>
-    /// The fused softmax kernels compile for CUDA in float and double, a thread per row and a group per row; in float
-    /// they keep their state in registers and shared memory (ILGPU's software double exp reads a table from local
-    /// memory), and the group kernels meet at the tree's barriers.
+    /// The fused softmax kernels (and cross-entropy's group per row) compile for CUDA in float and double, a thread per
+    /// row and a group per row; in float they keep their state in registers and shared memory (ILGPU's software
+    /// double exp reads a table from local memory), and the group kernels meet at the tree's barriers.
     /// </summary>
     [Fact]
     public void Softmax_kernels_compile_for_cuda()
@@ -105,6 +105,10 @@ public class PtxTests
                 }
             }
         }
+        string crossEntropy = Ptx.Compile(typeof(CrossEntropyKernels).GetMethod(nameof(CrossEntropyKernels.Groups))!
+            .MakeGenericMethod(typeof(float), typeof(LossMath)), 256);
+        Assert.DoesNotContain("ld.local", crossEntropy, StringComparison.Ordinal);
+        Assert.True(Ptx.Count(crossEntropy, "bar.sync") >= 2, "cross-entropy groups: expected the tree's barriers");
     }
 
     private static System.Reflection.MethodInfo GridStrideOf(Type body) =>

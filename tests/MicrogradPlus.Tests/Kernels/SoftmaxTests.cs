@@ -7,9 +7,9 @@ using Xunit;
 namespace MicrogradPlus.Tests.Kernels;
 
 /// <summary>
-/// The fused softmax and log-softmax primitives, forward and backward, against float64 references: every strategy
-/// (a thread per row, a group per row, the automatic choice), views of every kind along every axis, long rows, huge,
-/// infinite and NaN logits, and empty inputs.
+/// The fused softmax and log-softmax primitives, forward and backward, and the fused cross-entropy forward, against
+/// float64 references: every strategy (a thread per row, a group per row, the automatic choice), views of every kind
+/// along every axis, long rows, huge, infinite and NaN logits, and empty inputs.
 /// </summary>
 public class SoftmaxTests
 {
@@ -53,6 +53,67 @@ public class SoftmaxTests
         var log = new Mismatches();
         CheckBackward<float>(scope.Device, log);
         CheckBackward<double>(scope.Device, log);
+        log.AssertNone();
+    }
+
+    /// <summary>
+    /// The fused cross-entropy forward (loss and each row's max and shifted log-sum-exp) with a thread per row and a
+    /// group per row, on narrow, wide, transposed and extreme logits.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Cross_entropy_rows_match_the_float64_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        var log = new Mismatches();
+        var random = new Random(5);
+        var values = Enumerable.Range(0, 900).Select(_ => random.NextDouble() * 8 - 4).ToArray();
+        var inputs = new (string Name, HostView Logits)[]
+        {
+            ("narrow", HostView.Filled(values, 5, 9)),
+            ("wide", HostView.Filled(values, 3, 300)),
+            ("transposed", HostView.Filled(values, 300, 3).TransposeLast()),
+            ("extremes", Inputs.Single(i => i.Name == "extremes").Make(values)),
+        };
+        foreach (var (name, logits) in inputs)
+        {
+            int n = logits.Shape[0], classes = logits.Shape[1];
+            var x = logits.Logical();
+            var targets = Enumerable.Range(0, n).Select(i => (i * 7 + 3) % classes).ToArray();
+            var expectedLoss = new double[n];
+            var expectedStats = new double[2 * n];
+            for (int i = 0; i < n; i++)
+            {
+                var row = x.Skip(i * classes).Take(classes).ToArray();
+                double max = row.Aggregate(double.NegativeInfinity, HostMath.Maximum);
+                double logSum = Math.Log(row.Sum(v => Math.Exp(v - max)));
+                expectedStats[2 * i] = max;
+                expectedStats[2 * i + 1] = logSum;
+                expectedLoss[i] = logSum - (row[targets[i]] - max);
+            }
+            foreach (var strategy in Strategies)
+            {
+                if (SkipGroups(device, strategy, logits, 1))
+                {
+                    continue;
+                }
+                string context = $"cross-entropy {name} {logits}, {strategy}, on {device}";
+                log.Run(context, () =>
+                {
+                    using var buffers = new BufferSet();
+                    var loss = buffers.Rent<float>(device, n);
+                    var stats = buffers.Rent<float>(device, 2 * n);
+                    Primitives.CrossEntropyRows<float, LossMath>(logits.Upload<float>(device, buffers),
+                        buffers.Upload(device, targets.Select(t => (float)t).ToArray()), loss, stats, strategy);
+                    var tolerance = ToleranceFor<float>(device, classes).Times(10);
+                    log.Compare(context + ", loss", loss.ToArray().Select(v => (double)v).ToArray(),
+                        HostView.Round<float>(expectedLoss), tolerance);
+                    log.Compare(context + ", stats", stats.ToArray().Select(v => (double)v).ToArray(),
+                        HostView.Round<float>(expectedStats), tolerance);
+                });
+            }
+        }
         log.AssertNone();
     }
 
