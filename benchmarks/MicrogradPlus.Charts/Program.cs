@@ -71,7 +71,9 @@ internal static class Program
         foreach (var group in bandwidth.GroupBy(p => p.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             string path = Path.Combine(outDir, $"bandwidth-{group.Key}.png");
-            Chart(group.ToList(), $"{group.Key}: bandwidth (float32)", "size (elements)", "GB/s (log scale)", path);
+            // Softmax's size is its rows of [rows, Classes] logits; the other workloads count elements.
+            string xLabel = group.Key == "softmax" ? $"rows of [rows, {Workloads.Classes}]" : "size (elements)";
+            Chart(group.ToList(), $"{group.Key}: bandwidth (float32)", xLabel, "GB/s (log scale)", path);
             written.Add(path);
         }
         if (compute.Count > 0)
@@ -174,9 +176,11 @@ internal static class Program
         var yTicks = new ScottPlot.TickGenerators.NumericManual();
         int low = (int)Math.Floor(points.Min(p => Math.Log10(p.Rate)));
         int high = (int)Math.Ceiling(points.Max(p => Math.Log10(p.Rate)));
+        // 1, 2, 5 per decade; every digit when the rates span a decade or less, so a narrow chart still has labels.
+        double[] mantissas = high - low <= 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : [1, 2, 5];
         for (int k = low; k <= high; k++)
         {
-            foreach (double m in new[] { 1.0, 2.0, 5.0 })
+            foreach (double m in mantissas)
             {
                 double value = m * Math.Pow(10, k);
                 yTicks.AddMajor(Math.Log10(value), value.ToString("G4", CultureInfo.InvariantCulture));
