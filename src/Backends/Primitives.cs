@@ -294,7 +294,8 @@ public static class Primitives
         int splits = Splits(device.ResidentGroups(group) * 2, shape, group * 8);
         using var partials = splits == 1 ? null : device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
         device.CountLaunch();
-        kernel(RowGroupsConfig(device, shape.OuterCount * splits), x.Buffer.View, partials?.View ?? y.View, shape, partials is null ? scale : T.One, splits, op);
+        kernel(RowGroupsConfig(device, shape.OuterCount * splits), x.Buffer.View, partials?.View ?? y.View, shape,
+            partials is null ? scale : T.One, splits, op);
         if (partials is not null)
         {
             Reduce(StridedView.Contiguous(partials, shape.OuterCount, splits), [1], y, scale, ReduceStrategy.Auto, op);

@@ -37,7 +37,9 @@ public struct LossMath : ILossMath<float>, ILossMath<double>
 #pragma warning restore CS1591
 }
 
-/// <summary>max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).</summary>
+/// <summary>
+/// max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).
+/// </summary>
 internal readonly struct LossMax<T, TMath> : IReduceOp<T>
     where TMath : struct, ILossMath<T>
 {

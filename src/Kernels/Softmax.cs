@@ -84,7 +84,9 @@ public struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, Redu
 /// </summary>
 public static class SoftmaxKernels
 {
-    /// <summary>Forward, as <see cref="SoftmaxRowsBody{T, TMath}"/> (<paramref name="log"/> ≠ 0: log-softmax).</summary>
+    /// <summary>
+    /// Forward, as <see cref="SoftmaxRowsBody{T, TMath}"/> (<paramref name="log"/> ≠ 0: log-softmax).
+    /// </summary>
     public static void Groups<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
         int log)
         where T : unmanaged, INumber<T>
@@ -108,9 +110,9 @@ public static class SoftmaxKernels
     }
 
     /// <summary>
-    /// The maximum of the row of <paramref name="count"/> elements at <paramref name="start"/> (<paramref name="inner"/>
-    /// steps along it), NaN-propagating, computed by the whole group; every thread receives it. Every thread of the
-    /// group must call it.
+    /// The maximum of the row of <paramref name="count"/> elements at <paramref name="start"/>
+    /// (<paramref name="inner"/> steps along it), NaN-propagating, computed by the whole group; every thread receives
+    /// it. Every thread of the group must call it.
     /// </summary>
     public static T RowMax<T, TMath>(ArrayView<T> partial, ArrayView<T> x, int start, Layout inner, int count)
         where T : unmanaged, INumber<T>

@@ -32,7 +32,8 @@ public class SoftmaxTests
         ], 3, 9), [1]),
     ];
 
-    private static readonly ReduceStrategy[] Strategies = [ReduceStrategy.Rows, ReduceStrategy.Groups, ReduceStrategy.Auto];
+    private static readonly ReduceStrategy[] Strategies =
+        [ReduceStrategy.Rows, ReduceStrategy.Groups, ReduceStrategy.Auto];
 
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
@@ -271,7 +272,9 @@ public class SoftmaxTests
         return new Tolerance(basic.Relative + rowLength * epsilon, basic.Absolute * 4);
     }
 
-    /// <summary>The element offsets of every row along the axis, rows in row-major order of the other dimensions.</summary>
+    /// <summary>
+    /// The element offsets of every row along the axis, rows in row-major order of the other dimensions.
+    /// </summary>
     private static IEnumerable<int[]> Rows(int[] shape, int axis)
     {
         if (shape.Length == 0)
