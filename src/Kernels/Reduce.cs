@@ -85,7 +85,18 @@ public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape
         int end = Math.Min(_shape.InnerCount, first + _part);
         int start = _shape.Outer.OffsetOf(output);
         T acc = _op.Identity;
-        for (int j = first; j < end; j++)
+        int j = first;
+        // Four independent loads in flight (a GPU thread otherwise waits for each load before it issues the next),
+        // combined in the plain loop's order below: the same result bit for bit. The offsets come first, so the four
+        // loads sit together, past the branches of OffsetOf.
+        for (; j + 3 < end; j += 4)
+        {
+            int o0 = start + _shape.Inner.OffsetOf(j), o1 = start + _shape.Inner.OffsetOf(j + 1);
+            int o2 = start + _shape.Inner.OffsetOf(j + 2), o3 = start + _shape.Inner.OffsetOf(j + 3);
+            T v0 = _x[o0], v1 = _x[o1], v2 = _x[o2], v3 = _x[o3];
+            acc = _op.Combine(_op.Combine(_op.Combine(_op.Combine(acc, v0), v1), v2), v3);
+        }
+        for (; j < end; j++)
         {
             acc = _op.Combine(acc, _x[start + _shape.Inner.OffsetOf(j)]);
         }
@@ -162,13 +173,14 @@ public static class ReduceKernels
             int end = Math.Min(shape.InnerCount, first + part);
             T acc = op.Identity;
             int j = first + thread;
-            // Four independent loads in flight per thread, combined in the order of the plain loop below.
+            // Four independent loads in flight per thread, combined in the order of the plain loop below; the offsets
+            // come first, so the four loads sit together, past the branches of OffsetOf.
             for (; j + 3 * groupSize < end; j += 4 * groupSize)
             {
-                T v0 = x[start + shape.Inner.OffsetOf(j)];
-                T v1 = x[start + shape.Inner.OffsetOf(j + groupSize)];
-                T v2 = x[start + shape.Inner.OffsetOf(j + 2 * groupSize)];
-                T v3 = x[start + shape.Inner.OffsetOf(j + 3 * groupSize)];
+                int o0 = start + shape.Inner.OffsetOf(j), o1 = start + shape.Inner.OffsetOf(j + groupSize);
+                int o2 = start + shape.Inner.OffsetOf(j + 2 * groupSize);
+                int o3 = start + shape.Inner.OffsetOf(j + 3 * groupSize);
+                T v0 = x[o0], v1 = x[o1], v2 = x[o2], v3 = x[o3];
                 acc = op.Combine(op.Combine(op.Combine(op.Combine(acc, v0), v1), v2), v3);
             }
             for (; j < end; j += groupSize)

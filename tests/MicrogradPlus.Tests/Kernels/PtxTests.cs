@@ -49,6 +49,32 @@ public class PtxTests
     }
 
     /// <summary>
+    /// Reductions keep four loads in flight per thread, a thread per output (a sum over a leading axis: a bias
+    /// gradient, the columns of a matrix) and a group per output: the unrolled step's four global loads share one
+    /// basic block — no branch or label between them — so ptxas can issue all four before the first add waits.
+    /// </summary>
+    [Fact]
+    public void Reductions_put_four_loads_in_one_block()
+    {
+        string rows = Ptx.Compile(GridStrideOf(typeof(ReduceRowsBody<float, SumReduce>)), 256);
+        Assert.Equal(5, Ptx.Count(rows, "ld.global.f32"));
+        AssertFourLoadsInOneBlock(rows, "rows");
+        string groups = Ptx.Compile(typeof(ReduceKernels).GetMethod(nameof(ReduceKernels.ReduceGroups))!
+            .MakeGenericMethod(typeof(float), typeof(SumReduce)), 256);
+        AssertFourLoadsInOneBlock(groups, "groups");
+    }
+
+    private static void AssertFourLoadsInOneBlock(string ptx, string kernel)
+    {
+        var lines = ptx.Split('\n').Select(l => l.Trim()).ToList();
+        int first = lines.FindIndex(l => l.StartsWith("ld.global.f32", StringComparison.Ordinal));
+        int fourth = Enumerable.Range(first, lines.Count - first)
+            .Where(i => lines[i].StartsWith("ld.global.f32", StringComparison.Ordinal)).ElementAt(3);
+        Assert.False(lines[first..fourth].Any(l => l.EndsWith(':') || l.Contains("bra", StringComparison.Ordinal)),
+            $"{kernel}: a branch or label between the unrolled loads");
+    }
+
+    /// <summary>
     /// The eight-parameter optimizer updates and the fused losses (cross-entropy; the MSE backward and its squared
     /// differences) compile for CUDA and keep their state in registers (the update's parameter block is about 800
     /// bytes of kernel arguments, well under CUDA's 4 KB).
