@@ -8,8 +8,8 @@ namespace MicrogradPlus.Kernels;
 /// of C; each thread keeps an 8×8 corner of it in registers. K advances 8 at a time through two shared-memory
 /// buffers: while the group multiplies out one 8-deep slice, each thread already holds its share of the next slice
 /// in registers and writes it to the other buffer afterwards, so one barrier per slice suffices and global loads
-/// overlap the arithmetic. Per slice a thread reads 8 values of A and 8 of B from shared memory as four 16-byte
-/// vector loads and does 64 multiply-adds with them.
+/// overlap the arithmetic. At each k of a slice a thread reads 8 values of A and 8 of B from shared memory as four
+/// 16-byte vector loads and does 64 multiply-adds with them; the slice's eight steps are written out in a row.
 /// </summary>
 /// <remarks>
 /// ILGPU keeps local arrays in (slow) local memory and does not unroll loops with dynamic indices into registers, so
@@ -78,12 +78,18 @@ public static class MatMulBlocked
                     stageA = opA.Load((slice + 1) * Depth, t);
                     stageB = opB.Load((slice + 1) * Depth, t);
                 }
-                for (int k = 0; k < Depth; k++)
-                {
-                    var column = LoadEight(sliceA, current + k * Pitch + rowInBlock);
-                    var row = LoadEight(sliceB, current + k * Pitch + colInBlock);
-                    acc.AddOuter(column, row);
-                }
+                // The slice's eight steps written out (ILGPU keeps a counted loop as a loop): their shared-memory
+                // addresses are then constants apart, which ptxas folds into the loads, and it can issue a step's
+                // loads while the previous step's multiply-adds run.
+                int aAt = current + rowInBlock, bAt = current + colInBlock;
+                acc.AddOuter(LoadEight(sliceA, aAt), LoadEight(sliceB, bAt));
+                acc.AddOuter(LoadEight(sliceA, aAt + Pitch), LoadEight(sliceB, bAt + Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 2 * Pitch), LoadEight(sliceB, bAt + 2 * Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 3 * Pitch), LoadEight(sliceB, bAt + 3 * Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 4 * Pitch), LoadEight(sliceB, bAt + 4 * Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 5 * Pitch), LoadEight(sliceB, bAt + 5 * Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 6 * Pitch), LoadEight(sliceB, bAt + 6 * Pitch));
+                acc.AddOuter(LoadEight(sliceA, aAt + 7 * Pitch), LoadEight(sliceB, bAt + 7 * Pitch));
                 if (more)
                 {
                     int next = SliceSize - current;
