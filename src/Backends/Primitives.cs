@@ -261,14 +261,15 @@ public static class Primitives
 
     /// <summary>
     /// One thread per output. On GPUs, when there are too few outputs to occupy the device's threads, every block is
-    /// cut into parts of at least 32 elements, and a second pass reduces the [parts, outputs] partials.
+    /// cut into parts of at least 64 elements, and a second pass reduces the [parts, outputs] partials (itself split
+    /// only when each output has more than 127 partials: a tiny third launch costs more than it saves).
     /// </summary>
     private static void ReduceRows<T, TOp>(StridedView<T> x, ReduceShape shape, DeviceBuffer<T> y, T scale, TOp op)
         where T : unmanaged, INumber<T>
         where TOp : struct, IReduceOp<T>
     {
         var device = x.Device;
-        int splits = device.Kind == DeviceKind.Cpu ? 1 : Splits(device.ResidentThreads, shape, 32);
+        int splits = device.Kind == DeviceKind.Cpu ? 1 : Splits(device.ResidentThreads, shape, 64);
         using var partials = splits == 1 ? null : device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
         device.Launch(new ReduceRowsBody<T, TOp>(x.Buffer.View, partials?.View ?? y.View, shape,
             partials is null ? scale : T.One, op, splits), shape.OuterCount * splits);
