@@ -86,15 +86,11 @@ public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape
         int start = _shape.Outer.OffsetOf(output);
         T acc = _op.Identity;
         int j = first;
-        // Four independent loads in flight (a GPU thread otherwise waits for each load before it issues the next),
-        // combined in the plain loop's order below: the same result bit for bit. The offsets come first, so the four
-        // loads sit together, past the branches of OffsetOf.
+        // Four loads in flight (see FourLoads), combined in the plain loop's order below: the same result bit for bit.
         for (; j + 3 < end; j += 4)
         {
-            int o0 = start + _shape.Inner.OffsetOf(j), o1 = start + _shape.Inner.OffsetOf(j + 1);
-            int o2 = start + _shape.Inner.OffsetOf(j + 2), o3 = start + _shape.Inner.OffsetOf(j + 3);
-            T v0 = _x[o0], v1 = _x[o1], v2 = _x[o2], v3 = _x[o3];
-            acc = _op.Combine(_op.Combine(_op.Combine(_op.Combine(acc, v0), v1), v2), v3);
+            var v = FourLoads.At(_x, start, _shape.Inner, j, 1);
+            acc = _op.Combine(_op.Combine(_op.Combine(_op.Combine(acc, v.X0), v.X1), v.X2), v.X3);
         }
         for (; j < end; j++)
         {
@@ -173,15 +169,11 @@ public static class ReduceKernels
             int end = Math.Min(shape.InnerCount, first + part);
             T acc = op.Identity;
             int j = first + thread;
-            // Four independent loads in flight per thread, combined in the order of the plain loop below; the offsets
-            // come first, so the four loads sit together, past the branches of OffsetOf.
+            // Four loads in flight per thread (see FourLoads), combined in the order of the plain loop below.
             for (; j + 3 * groupSize < end; j += 4 * groupSize)
             {
-                int o0 = start + shape.Inner.OffsetOf(j), o1 = start + shape.Inner.OffsetOf(j + groupSize);
-                int o2 = start + shape.Inner.OffsetOf(j + 2 * groupSize);
-                int o3 = start + shape.Inner.OffsetOf(j + 3 * groupSize);
-                T v0 = x[o0], v1 = x[o1], v2 = x[o2], v3 = x[o3];
-                acc = op.Combine(op.Combine(op.Combine(op.Combine(acc, v0), v1), v2), v3);
+                var v = FourLoads.At(x, start, shape.Inner, j, groupSize);
+                acc = op.Combine(op.Combine(op.Combine(op.Combine(acc, v.X0), v.X1), v.X2), v.X3);
             }
             for (; j < end; j += groupSize)
             {
@@ -193,6 +185,23 @@ public static class ReduceKernels
                 y[o] = total * scale;
             }
         }
+    }
+}
+
+/// <summary>Four strided loads issued together.</summary>
+public static class FourLoads
+{
+    /// <summary>
+    /// Elements j, j + step, j + 2·step and j + 3·step of the run at <paramref name="start"/> walked by
+    /// <paramref name="inner"/>. The four offsets are computed before any load, so the loads sit together in one basic
+    /// block, past the branches of <see cref="Layout.OffsetOf"/>: a GPU thread then has all four in flight instead of
+    /// waiting for each in turn (ILGPU places a load next to its use).
+    /// </summary>
+    public static Vec4<T> At<T>(ArrayView<T> x, int start, Layout inner, int j, int step) where T : unmanaged
+    {
+        int o0 = start + inner.OffsetOf(j), o1 = start + inner.OffsetOf(j + step);
+        int o2 = start + inner.OffsetOf(j + 2 * step), o3 = start + inner.OffsetOf(j + 3 * step);
+        return new Vec4<T> { X0 = x[o0], X1 = x[o1], X2 = x[o2], X3 = x[o3] };
     }
 }
 

@@ -120,14 +120,21 @@ public static class SoftmaxKernels
     {
         TMath math = default;
         T max = x[start]; // every thread starts from the row's first value: max is idempotent
-        for (int j = Group.IdxX; j < count; j += Group.DimX)
+        int j = Group.IdxX, step = Group.DimX;
+        for (; j + 3 * step < count; j += 4 * step)
+        {
+            var v = FourLoads.At(x, start, inner, j, step);
+            max = math.Max(math.Max(math.Max(math.Max(max, v.X0), v.X1), v.X2), v.X3);
+        }
+        for (; j < count; j += step)
         {
             max = math.Max(max, x[start + inner.OffsetOf(j)]);
         }
         return GroupTree.Combine(partial, max, new LossMax<T, TMath>());
     }
 
-    /// <summary>Σ e^(x − <paramref name="max"/>) over the row, as <see cref="RowMax{T, TMath}"/>.</summary>
+    /// <summary>Σ e^(x − <paramref name="max"/>) over the row, as <see cref="RowMax{T, TMath}"/>; both keep four loads
+    /// in flight per thread (<see cref="FourLoads"/>).</summary>
     public static T RowSumExp<T, TMath>(ArrayView<T> partial, ArrayView<T> x, int start, Layout inner, int count,
         T max)
         where T : unmanaged, INumber<T>
@@ -135,7 +142,16 @@ public static class SoftmaxKernels
     {
         TMath math = default;
         T sum = T.Zero;
-        for (int j = Group.IdxX; j < count; j += Group.DimX)
+        int j = Group.IdxX, step = Group.DimX;
+        for (; j + 3 * step < count; j += 4 * step)
+        {
+            var v = FourLoads.At(x, start, inner, j, step);
+            sum += math.Exp(v.X0 - max);
+            sum += math.Exp(v.X1 - max);
+            sum += math.Exp(v.X2 - max);
+            sum += math.Exp(v.X3 - max);
+        }
+        for (; j < count; j += step)
         {
             sum += math.Exp(x[start + inner.OffsetOf(j)] - max);
         }
