@@ -8,11 +8,15 @@ namespace MicrogradPlus.Backends;
 
 internal static partial class HostLoops
 {
+    // Rows that run across memory (softmax along a leading axis) are taken in panels of this many neighbouring rows.
+    private const int PanelLength = 1024;
+
     /// <summary>
-    /// Softmax (or log-softmax) rows on the CPU device, as <see cref="SoftmaxRowsBody{T, TMath}"/>: rows of float or
-    /// double at least <see cref="MinVectorRow"/> long go through <see cref="TensorPrimitives"/> (a strided row is
-    /// gathered first, and scattered back when y's row is strided too); shorter rows run the kernel's own body. Rows
-    /// are split across cores.
+    /// Softmax (or log-softmax) rows on the CPU device, as <see cref="SoftmaxRowsBody{T, TMath}"/>, split across
+    /// cores. Float and double take vectorised paths: rows along a leading axis, whose neighbours are neighbours in
+    /// memory, in panels of up to <see cref="PanelLength"/> rows at once (each step of the row is one contiguous run
+    /// across the panel); other rows at least <see cref="MinVectorRow"/> long one at a time (a strided row gathered
+    /// first, and scattered back when y's row is strided too). Shorter rows take a scalar loop.
     /// </summary>
     public static void Softmax<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
         bool log)
@@ -20,21 +24,56 @@ internal static partial class HostLoops
         where TMath : struct, ILossMath<T>
     {
         int count = xShape.InnerCount, xStride = xShape.Inner.S5, yStride = yShape.Inner.S5;
-        bool vectorRows = count >= MinVectorRow && SimdSpans.CanExp<T>();
-        var body = new SoftmaxRowsBody<T, TMath>(x, xShape, y, yShape, log);
-        // Every element is read and exponentiated once or twice: an exp costs several adds, so no divisor on the work.
-        ForRange(xShape.OuterCount, (long)xShape.OuterCount * count, (first, last) =>
+        long elements = (long)xShape.OuterCount * count;
+        if (SimdSpans.CanExp<T>() && InPanels(xShape.Outer) && InPanels(yShape.Outer))
         {
+            // Every element is read and exponentiated once or twice: an exp costs several adds, so no divisor on the
+            // work (here and below).
+            ForPanels(xShape.Outer.D5, xShape.OuterCount, elements, (first, length) =>
+            {
+                T[] scratch = ArrayPool<T>.Shared.Rent(2 * length);
+                try
+                {
+                    SimdSpans.SoftmaxPanel(Span(x), xShape.Outer.OffsetOf(first), xStride, Span(y),
+                        yShape.Outer.OffsetOf(first), yStride, count, length, scratch, log);
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                }
+            });
+            return;
+        }
+        bool vectorRows = count >= MinVectorRow && SimdSpans.CanExp<T>();
+        ForRange(xShape.OuterCount, elements, (first, last) =>
+        {
+            var xs = Span(x);
+            var ys = Span(y);
             if (!vectorRows)
             {
+                TMath math = default;
                 for (int row = first; row < last; row++)
                 {
-                    body.Execute(row);
+                    int xi = xShape.Outer.OffsetOf(row), yi = yShape.Outer.OffsetOf(row);
+                    T max = xs[xi];
+                    for (int j = 1; j < count; j++)
+                    {
+                        max = math.Max(max, xs[xi + j * xStride]);
+                    }
+                    T sum = T.Zero;
+                    for (int j = 0; j < count; j++)
+                    {
+                        sum += math.Exp(xs[xi + j * xStride] - max);
+                    }
+                    T shift = log ? math.Log(sum) : T.One / sum;
+                    for (int j = 0; j < count; j++)
+                    {
+                        T v = xs[xi + j * xStride] - max;
+                        ys[yi + j * yStride] = log ? v - shift : math.Exp(v) * shift;
+                    }
                 }
                 return;
             }
-            var xs = Span(x);
-            var ys = Span(y);
             T[] scratch = ArrayPool<T>.Shared.Rent(2 * count);
             try
             {
@@ -58,31 +97,61 @@ internal static partial class HostLoops
     }
 
     /// <summary>
-    /// Softmax (or log-softmax) backward on the CPU device, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>: rows of
-    /// float or double at least <see cref="MinVectorRow"/> long whose y and dx rows are contiguous (the last axis) go
-    /// through <see cref="TensorPrimitives"/>, a strided gradient row gathered first; others run the kernel's body.
+    /// Softmax (or log-softmax) backward on the CPU device, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>, split
+    /// across cores, vectorised for float and double as the forward: rows along a leading axis in panels (when the
+    /// gradient's rows lie like y's), rows of the last axis at least <see cref="MinVectorRow"/> long one at a time (a
+    /// strided gradient row gathered first); others a scalar loop.
     /// </summary>
     public static void SoftmaxBackward<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
         ReduceShape shape, bool log)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        int count = shape.InnerCount, gStride = gShape.Inner.S5;
-        bool vectorRows = count >= MinVectorRow && shape.Inner.S5 == 1 && SimdSpans.CanExp<T>();
-        var body = new SoftmaxGradRowsBody<T, TMath>(y, g, gShape, dx, shape, log);
-        ForRange(shape.OuterCount, (long)shape.OuterCount * count, (first, last) =>
+        int count = shape.InnerCount, stride = shape.Inner.S5, gStride = gShape.Inner.S5;
+        long elements = (long)shape.OuterCount * count;
+        if (SimdSpans.CanExp<T>() && InPanels(shape.Outer) && InPanels(gShape.Outer))
         {
-            if (!vectorRows)
+            ForPanels(shape.Outer.D5, shape.OuterCount, elements, (first, length) =>
             {
-                for (int row = first; row < last; row++)
+                T[] scratch = ArrayPool<T>.Shared.Rent(length);
+                try
                 {
-                    body.Execute(row);
+                    SimdSpans.SoftmaxGradPanel(Span(y), Span(dx), shape.Outer.OffsetOf(first), stride, Span(g),
+                        gShape.Outer.OffsetOf(first), gStride, count, length, scratch, log);
                 }
-                return;
-            }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                }
+            });
+            return;
+        }
+        bool vectorRows = count >= MinVectorRow && stride == 1 && SimdSpans.CanExp<T>();
+        ForRange(shape.OuterCount, elements, (first, last) =>
+        {
             var ys = Span(y);
             var gs = Span(g);
             var ds = Span(dx);
+            if (!vectorRows)
+            {
+                TMath math = default;
+                for (int row = first; row < last; row++)
+                {
+                    int at = shape.Outer.OffsetOf(row), gi = gShape.Outer.OffsetOf(row);
+                    T dot = T.Zero;
+                    for (int j = 0; j < count; j++)
+                    {
+                        T gj = gs[gi + j * gStride];
+                        dot += log ? gj : gj * ys[at + j * stride];
+                    }
+                    for (int j = 0; j < count; j++)
+                    {
+                        T gj = gs[gi + j * gStride], yj = ys[at + j * stride];
+                        ds[at + j * stride] = log ? gj - math.Exp(yj) * dot : yj * (gj - dot);
+                    }
+                }
+                return;
+            }
             T[] scratch = ArrayPool<T>.Shared.Rent(count);
             try
             {
@@ -96,6 +165,26 @@ internal static partial class HostLoops
             finally
             {
                 ArrayPool<T>.Shared.Return(scratch);
+            }
+        });
+    }
+
+    /// <summary>Whether neighbouring rows start next to each other, in runs worth a vector: then panels fit.</summary>
+    private static bool InPanels(Layout outer) => outer.Rank >= 1 && outer.S5 == 1 && outer.D5 >= MinVectorRow;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(first row, rows) over panels of neighbouring rows: each run of
+    /// <paramref name="run"/> rows whose starts are consecutive cut into panels of at most <see cref="PanelLength"/>.
+    /// </summary>
+    private static void ForPanels(int run, int rows, long work, Action<int, int> body)
+    {
+        int piecesPerRun = (run + PanelLength - 1) / PanelLength;
+        ForRange(rows / run * piecesPerRun, work, (first, last) =>
+        {
+            for (int panel = first; panel < last; panel++)
+            {
+                int start = panel % piecesPerRun * PanelLength;
+                body(panel / piecesPerRun * run + start, Math.Min(PanelLength, run - start));
             }
         });
     }
@@ -135,6 +224,133 @@ internal static partial class SimdSpans
         else
         {
             TensorPrimitives.Multiply(exps, TNumber.One / sum, y);
+        }
+    }
+
+    /// <summary>
+    /// Softmax (or log-softmax) of <paramref name="length"/> neighbouring rows at once, float or double: element j of
+    /// row r is x[xAt + j·xStride + r] (and y likewise), so each step along the rows is one contiguous run across
+    /// the panel. <paramref name="scratch"/> holds 2·length values (the rows' maxima and sums).
+    /// </summary>
+    public static void SoftmaxPanel<T>(Span<T> x, int xAt, int xStride, Span<T> y, int yAt, int yStride, int count,
+        int length, Span<T> scratch, bool log) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            SoftmaxPanelNumbers(As<T, float>(x), xAt, xStride, As<T, float>(y), yAt, yStride, count, length,
+                As<T, float>(scratch), log);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            SoftmaxPanelNumbers(As<T, double>(x), xAt, xStride, As<T, double>(y), yAt, yStride, count, length,
+                As<T, double>(scratch), log);
+        }
+        else
+        {
+            throw Unsupported<T>();
+        }
+    }
+
+    private static void SoftmaxPanelNumbers<TNumber>(Span<TNumber> x, int xAt, int xStride, Span<TNumber> y, int yAt,
+        int yStride, int count, int length, Span<TNumber> scratch, bool log)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
+    {
+        var max = scratch[..length];
+        var sum = scratch.Slice(length, length);
+        x.Slice(xAt, length).CopyTo(max);
+        for (int j = 1; j < count; j++)
+        {
+            TensorPrimitives.Max(max, x.Slice(xAt + j * xStride, length), max);
+        }
+        sum.Clear();
+        for (int j = 0; j < count; j++)
+        {
+            var yj = y.Slice(yAt + j * yStride, length);
+            TensorPrimitives.Subtract(x.Slice(xAt + j * xStride, length), max, yj);
+            TensorPrimitives.Exp(yj, yj);
+            TensorPrimitives.Add(sum, yj, sum);
+        }
+        if (log)
+        {
+            TensorPrimitives.Log(sum, sum);
+        }
+        else
+        {
+            TensorPrimitives.Divide(TNumber.One, sum, sum);
+        }
+        for (int j = 0; j < count; j++)
+        {
+            var yj = y.Slice(yAt + j * yStride, length);
+            if (log)
+            {
+                TensorPrimitives.Subtract(x.Slice(xAt + j * xStride, length), max, yj);
+                TensorPrimitives.Subtract(yj, sum, yj);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(yj, sum, yj);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Softmax (or log-softmax) backward of <paramref name="length"/> neighbouring rows at once, laid out as in
+    /// <see cref="SoftmaxPanel{T}"/>: y and dx share one layout (<paramref name="at"/>, <paramref name="stride"/>),
+    /// the gradient has its own. <paramref name="scratch"/> holds length values (the rows' Σ g·y or Σ g).
+    /// </summary>
+    public static void SoftmaxGradPanel<T>(Span<T> y, Span<T> dx, int at, int stride, Span<T> g, int gAt, int gStride,
+        int count, int length, Span<T> scratch, bool log) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            SoftmaxGradPanelNumbers(As<T, float>(y), As<T, float>(dx), at, stride, As<T, float>(g), gAt, gStride,
+                count, length, As<T, float>(scratch), log);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            SoftmaxGradPanelNumbers(As<T, double>(y), As<T, double>(dx), at, stride, As<T, double>(g), gAt, gStride,
+                count, length, As<T, double>(scratch), log);
+        }
+        else
+        {
+            throw Unsupported<T>();
+        }
+    }
+
+    private static void SoftmaxGradPanelNumbers<TNumber>(Span<TNumber> y, Span<TNumber> dx, int at, int stride,
+        Span<TNumber> g, int gAt, int gStride, int count, int length, Span<TNumber> scratch, bool log)
+        where TNumber : unmanaged, IFloatingPointIeee754<TNumber>
+    {
+        var dot = scratch[..length];
+        dot.Clear();
+        for (int j = 0; j < count; j++)
+        {
+            var gj = g.Slice(gAt + j * gStride, length);
+            if (log)
+            {
+                TensorPrimitives.Add(dot, gj, dot);
+            }
+            else
+            {
+                TensorPrimitives.MultiplyAdd(gj, y.Slice(at + j * stride, length), dot, dot);
+            }
+        }
+        for (int j = 0; j < count; j++)
+        {
+            var gj = g.Slice(gAt + j * gStride, length);
+            var yj = y.Slice(at + j * stride, length);
+            var dxj = dx.Slice(at + j * stride, length);
+            if (log)
+            {
+                TensorPrimitives.Exp(yj, dxj);
+                TensorPrimitives.Multiply(dxj, dot, dxj);
+                TensorPrimitives.Subtract(gj, dxj, dxj);
+            }
+            else
+            {
+                TensorPrimitives.Subtract(gj, dot, dxj);
+                TensorPrimitives.Multiply(dxj, yj, dxj);
+            }
         }
     }
 

@@ -30,6 +30,16 @@ public class SoftmaxTests
             double.NegativeInfinity, 2, double.NegativeInfinity, 1, 0, -1, 3, 2, 1,
             1, 2, double.NaN, 4, 5, 6, 7, 8, 9,
         ], 3, 9), [1]),
+        // Along a leading axis, rows run across memory (the CPU device takes 16 of them at once): huge, infinite and
+        // NaN values in the first three.
+        ("extreme columns", v => HostView.Contiguous(
+            v.Take(48).Select((value, i) => (i % 16) switch
+            {
+                0 => 1000 - i / 16,
+                1 => i / 16 == 1 ? 2 : double.NegativeInfinity,
+                2 => i / 16 == 1 ? double.NaN : value,
+                _ => value,
+            }).ToArray(), 3, 16), [0]),
     ];
 
     private static readonly ReduceStrategy[] Strategies =
