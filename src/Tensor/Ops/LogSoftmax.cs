@@ -9,13 +9,15 @@ public sealed partial class Tensor
     /// <remarks>
     /// yᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels). ∂L/∂x = g − e^y ⊙ Σg
     /// with the sum along the axis (e^y is the softmax). Fused as <see cref="Softmax"/>: one launch forward, one
-    /// backward from the output, or differentiable ops when a graph of the backward is being built.
+    /// backward from the output, or differentiable ops when a graph of the backward is being built (and plain ops for
+    /// a few very long rows on GPUs).
     /// </remarks>
     public Tensor LogSoftmax(int axis)
     {
-        var y = FusedSoftmax(this, axis, log: true);
+        bool fused = FusesSoftmax(axis);
+        var y = fused ? FusedSoftmax(this, axis, log: true) : ComposedSoftmax(this, axis, log: true);
         return Record(y, "log_softmax", [this], g => [
-            Autograd.IsGradEnabled
+            Autograd.IsGradEnabled || !fused
                 ? g - y.Exp() * g.Sum(SingleAxis(axis), keepDim: true)
                 : FusedSoftmaxBackward(y, g, axis, log: true),
         ]);

@@ -13,19 +13,60 @@ public sealed partial class Tensor
     /// yᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m) with m = max x along the axis (a constant that cancels; it keeps every
     /// exponent ≤ 0). ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) with the sum along the axis. Fused: one launch forward (a thread per
     /// short row, a thread group per long one) and one backward, from the output — or, when a graph of the backward
-    /// is being built (higher-order gradients), the same formula in differentiable ops.
+    /// is being built (higher-order gradients), the same formula in differentiable ops. On GPUs, a few rows longer
+    /// than <see cref="FusedSoftmaxMaxRow"/> go through plain ops instead, whose reductions spread each row over the
+    /// whole device (a group per row would leave it idle).
     /// </remarks>
     public Tensor Softmax(int axis)
     {
-        var y = FusedSoftmax(this, axis, log: false);
+        bool fused = FusesSoftmax(axis);
+        var y = fused ? FusedSoftmax(this, axis, log: false) : ComposedSoftmax(this, axis, log: false);
         return Record(y, "softmax", [this], g => [
-            Autograd.IsGradEnabled
+            Autograd.IsGradEnabled || !fused
                 ? y * (g - (g * y).Sum(SingleAxis(axis), keepDim: true))
                 : FusedSoftmaxBackward(y, g, axis, log: false),
         ]);
     }
 
-    /// <summary>Softmax or log-softmax of <paramref name="x"/> along the axis, not recorded.</summary>
+    /// <summary>The longest rows the fused softmax takes on GPUs when there are fewer rows than multiprocessors.</summary>
+    internal const int FusedSoftmaxMaxRow = 16384;
+
+    /// <summary>
+    /// Whether softmax along <paramref name="axis"/> runs fused: always on the CPU device, and on GPUs unless a few
+    /// rows (fewer than the multiprocessors) are each longer than <see cref="FusedSoftmaxMaxRow"/>: a thread group
+    /// would walk each of them alone while most of the device idles.
+    /// </summary>
+    private bool FusesSoftmax(int axis)
+    {
+        int[] axes = SingleAxis(axis);
+        if (Device.Kind == DeviceKind.Cpu || axes.Length == 0 || Size == 0)
+        {
+            return true;
+        }
+        int length = _shape[axes[0]];
+        return length <= FusedSoftmaxMaxRow || Size / length >= Device.Multiprocessors;
+    }
+
+    /// <summary>
+    /// Softmax or log-softmax of <paramref name="x"/> in plain ops, not recorded: s = x − max x along the axis, then
+    /// eˢ / Σ eˢ or s − ln Σ eˢ.
+    /// </summary>
+    private static Tensor ComposedSoftmax(Tensor x, int axis, bool log)
+    {
+        int[] axes = x.SingleAxis(axis);
+        using var max = Reduce<MaxReduce>(x, axes, keepDim: true);
+        using var shifted = Zip<SubOp>(x, max, "softmax");
+        using var exp = Map<ExpOp>(shifted);
+        using var sum = Reduce<SumReduce>(exp, axes, keepDim: true);
+        if (!log)
+        {
+            return Zip<DivOp>(exp, sum, "softmax");
+        }
+        using var logSum = Map<LogOp>(sum);
+        return Zip<SubOp>(shifted, logSum, "log_softmax");
+    }
+
+    /// <summary>Softmax or log-softmax of <paramref name="x"/> along the axis in one launch, not recorded.</summary>
     private static Tensor FusedSoftmax(Tensor x, int axis, bool log)
     {
         var y = Empty(x._shape, x.DType, x.Device);

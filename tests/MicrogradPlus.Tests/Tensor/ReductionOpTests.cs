@@ -1,3 +1,4 @@
+using MicrogradPlus.Backends;
 using MicrogradPlus.Tests.Infrastructure;
 using Xunit;
 
@@ -252,6 +253,59 @@ public class ReductionOpTests
                 }
                 AssertClose(SecondOrder(Composed), SecondOrder(Fused), tolerance.Relative * 100,
                     tolerance.Absolute * 100, what + ": second order");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Long rows: one of 20,000 (on GPUs, fewer rows than multiprocessors and longer than the fused kernel takes: plain
+    /// ops, whose reductions spread the row over the device) and three of 17,000 (a thread group per row), forward
+    /// and backward against float64.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Softmax_of_long_rows_matches_the_float64_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        foreach (int[] shape in new[] { new[] { 1, 20000 }, [3, 17000] })
+        {
+            var x = Tensor.Randn(shape, seed: 31, device: scope.Device, requiresGrad: true);
+            var g = Tensor.Randn(shape, seed: 32, device: scope.Device);
+            var xs = ToDouble(x.ToArray());
+            var gs = ToDouble(g.ToArray());
+            int n = shape[1];
+            foreach (bool log in new[] { false, true })
+            {
+                string what = $"{(log ? "log_softmax" : "softmax")} of {Shapes.Format(shape)} on {scope.Device}";
+                long launches = scope.Device.Launches;
+                var y = log ? x.LogSoftmax(-1) : x.Softmax(-1);
+                bool composed = scope.Device.Kind != DeviceKind.Cpu && shape[0] < scope.Device.Multiprocessors;
+                Assert.True(composed == scope.Device.Launches - launches > 1,
+                    $"{what}: {scope.Device.Launches - launches} launches, composed {composed}");
+                var dx = Autograd.Grad(y, [x], g)[0];
+                var expected = new double[xs.Length];
+                var expectedGrad = new double[xs.Length];
+                for (int r = 0; r < shape[0]; r++)
+                {
+                    var row = xs.Skip(r * n).Take(n).ToArray();
+                    double max = row.Max(), logSum = Math.Log(row.Sum(v => Math.Exp(v - max)));
+                    double dot = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        double p = Math.Exp(row[j] - max - logSum);
+                        expected[r * n + j] = log ? row[j] - max - logSum : p;
+                        dot += log ? gs[r * n + j] : gs[r * n + j] * p;
+                    }
+                    for (int j = 0; j < n; j++)
+                    {
+                        double p = Math.Exp(row[j] - max - logSum), gj = gs[r * n + j];
+                        expectedGrad[r * n + j] = log ? gj - p * dot : p * (gj - dot);
+                    }
+                }
+                // Sums of 20,000 terms in float32: about 1e-4 relative at worst; the gradient's g − Σ cancels.
+                AssertClose(expected, y.ToArray(), 2e-4, 1e-7, what);
+                AssertClose(expectedGrad, dx.ToArray(), 2e-4, 2e-5, what + ", gradient");
             }
         }
     }
