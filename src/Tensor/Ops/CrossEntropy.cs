@@ -14,8 +14,9 @@ public sealed partial class Tensor
     /// Forward: one launch for every row's loss and statistics (its maximum and shifted log-sum-exp), one for the mean.
     /// Backward: one launch from the saved statistics — or, when a graph of the backward is being built (higher-order
     /// gradients), the same formula in differentiable ops. The forward runs one thread per row for classifier heads
-    /// and a thread group per row for wide rows on GPUs (the group reads the row together); on the CPU device,
-    /// forward and backward are host loops over rows split across cores, each row vectorised.
+    /// and a thread group per row for wide rows on GPUs (the group reads the row together), except for a few very
+    /// wide rows, which go through plain ops as softmax's do; on the CPU device, forward and backward are host loops
+    /// over rows split across cores, each row vectorised.
     /// </remarks>
     internal static Tensor CrossEntropy(Tensor logits, int[] targets)
     {
@@ -26,6 +27,11 @@ public sealed partial class Tensor
         var targetValues = f32
             ? FromArray(Array.ConvertAll(targets, t => (float)t), [n], device)
             : FromArray(Array.ConvertAll(targets, t => (double)t), [n], device);
+        if (!logits.FusesSoftmax(1))
+        {
+            // A few very wide rows on a GPU: plain ops spread each row over the device (see Softmax).
+            return -(logits.LogSoftmax(1) * OneHot(targetValues, logits)).Sum() / n;
+        }
         var stats = Empty([n, 2], logits.DType, device);
         Tensor loss;
         using (var perRow = Empty([n], logits.DType, device))

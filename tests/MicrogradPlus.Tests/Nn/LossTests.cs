@@ -98,6 +98,41 @@ public class LossTests
     }
 
     /// <summary>
+    /// Cross-entropy of one row of 20,000 classes (on GPUs fewer rows than multiprocessors: plain ops spread the row
+    /// over the device) against float64: loss and gradient.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Cross_entropy_of_a_very_wide_row_matches_the_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        const int rows = 1, classes = 20000;
+        int[] targets = [19999];
+        var x = Tensor.Randn([rows, classes], seed: 41, device: scope.Device, requiresGrad: true);
+        var values = x.ToDoubleArray();
+        long launches = scope.Device.Launches;
+        var loss = Functional.CrossEntropy(x, targets);
+        Assert.Equal(scope.Device.Kind != DeviceKind.Cpu, scope.Device.Launches - launches > 3);
+        var grad = Autograd.Grad(loss, [x])[0].ToDoubleArray();
+        double expected = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = values.Skip(r * classes).Take(classes).ToArray();
+            double max = row.Max(), logSum = Math.Log(row.Sum(v => Math.Exp(v - max)));
+            expected += (logSum - (row[targets[r]] - max)) / rows;
+            for (int j = 0; j < classes; j++)
+            {
+                double p = Math.Exp(row[j] - max - logSum);
+                double want = (p - (j == targets[r] ? 1 : 0)) / rows;
+                Assert.True(Math.Abs(grad[r * classes + j] - want) <= 1e-7 + 1e-4 * Math.Abs(want),
+                    $"∂L/∂x[{r}, {j}] = {grad[r * classes + j]}, expected {want} on {scope.Device}");
+            }
+        }
+        Assert.Equal(expected, loss.Item(), 1e-4);
+    }
+
+    /// <summary>
     /// The fused MSE against the same loss written in ops, mean((p − t)·(p − t)), bit for bit (the same roundings, see
     /// Mse.cs): value and the gradients of prediction and target (both requiring grad), under an upstream gradient
     /// other than one, in float32 and float64; the closed form; and a float64 gradcheck of both inputs.
