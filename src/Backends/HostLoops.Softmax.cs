@@ -29,7 +29,7 @@ internal static partial class HostLoops
         {
             // Every element is read and exponentiated once or twice: an exp costs several adds, so no divisor on the
             // work (here and below).
-            ForPanels(xShape.Outer.D5, xShape.OuterCount, elements, (first, length) =>
+            ForPanels(Math.Min(xShape.Outer.D5, yShape.Outer.D5), xShape.OuterCount, elements, (first, length) =>
             {
                 T[] scratch = ArrayPool<T>.Shared.Rent(2 * length);
                 try
@@ -111,7 +111,7 @@ internal static partial class HostLoops
         long elements = (long)shape.OuterCount * count;
         if (SimdSpans.CanExp<T>() && InPanels(shape.Outer) && InPanels(gShape.Outer))
         {
-            ForPanels(shape.Outer.D5, shape.OuterCount, elements, (first, length) =>
+            ForPanels(Math.Min(shape.Outer.D5, gShape.Outer.D5), shape.OuterCount, elements, (first, length) =>
             {
                 T[] scratch = ArrayPool<T>.Shared.Rent(length);
                 try
@@ -175,6 +175,8 @@ internal static partial class HostLoops
     /// <summary>
     /// Runs <paramref name="body"/>(first row, rows) over panels of neighbouring rows: each run of
     /// <paramref name="run"/> rows whose starts are consecutive cut into panels of at most <see cref="PanelLength"/>.
+    /// Two layouts' runs (the innermost of their merged dimensions) are products of trailing dimensions, so the
+    /// shorter divides the longer: callers pass the shorter.
     /// </summary>
     private static void ForPanels(int run, int rows, long work, Action<int, int> body)
     {
