@@ -71,11 +71,12 @@ internal static class Program
             Console.WriteLine($"  {name}: {BenchDevice.Open(name).Describe()}");
         }
 
-        // Most telling first: a run cut short (the GPU machine's time limit) still has these.
+        // The workloads with speed targets first (element-wise, matmul, MLP step, dispatch, sums): a run cut short (the
+        // GPU machine's time limit) still has these.
         var types = new List<Type>
         {
             typeof(ElementwiseBenchmarks), typeof(MatMulBenchmarks), typeof(MlpBenchmarks), typeof(DispatchBenchmarks),
-            typeof(SoftmaxBenchmarks), typeof(ReductionBenchmarks), typeof(BroadcastBenchmarks),
+            typeof(ReductionBenchmarks), typeof(SoftmaxBenchmarks), typeof(BroadcastBenchmarks),
         };
         if (BenchSettings.Devices.Contains("cpu"))
         {
