@@ -893,7 +893,8 @@ public static class Primitives
             RequireUpdateOperands(u.Parameter, u.Grad, u.MomentumBuffer, "SGD");
         }
         LaunchUpdates(updates, u => u.Parameter,
-            (u, start) => new SgdSlot(u.Parameter.View, u.Grad.View, u.MomentumBuffer.View, u.Settings, start));
+            (u, start) => new SgdSlot(u.Parameter.View, u.Grad.View, u.MomentumBuffer.View, u.Settings, start),
+            HostLoops.SgdRange);
     }
 
     /// <summary>One fused Adam/AdamW update of <paramref name="parameter"/> in place (see <see cref="AdamSlot"/>).</summary>
@@ -910,13 +911,16 @@ public static class Primitives
             RequireUpdateOperands(u.Parameter, u.Grad, u.V, "Adam");
         }
         LaunchUpdates(updates, u => u.Parameter,
-            (u, start) => new AdamSlot(u.Parameter.View, u.Grad.View, u.M.View, u.V.View, u.Settings, start));
+            (u, start) => new AdamSlot(u.Parameter.View, u.Grad.View, u.M.View, u.V.View, u.Settings, start),
+            HostLoops.AdamRange);
     }
 
     // Packs consecutive parameters of one device into launches of up to eight slots; a launch's index range is the
-    // parameters' elements one after another.
+    // parameters' elements one after another. On the CPU device the same groups run as one host loop each, over spans
+    // (hostRange updates elements [from, to) of one parameter).
     private static void LaunchUpdates<TUpdate, TSlot>(IReadOnlyList<TUpdate> updates,
-        Func<TUpdate, DeviceBuffer<float>> parameterOf, Func<TUpdate, int, TSlot> slotOf)
+        Func<TUpdate, DeviceBuffer<float>> parameterOf, Func<TUpdate, int, TSlot> slotOf,
+        Action<TUpdate, int, int> hostRange)
         where TSlot : struct, IUpdateSlot
     {
         int next = 0;
@@ -924,9 +928,9 @@ public static class Primitives
         {
             var device = parameterOf(updates[next]).Device;
             var slots = default(UpdateSlots<TSlot>);
-            int count = 0, total = 0;
-            TUpdate? last = default;
-            while (next < updates.Count && count < UpdateSlots<TSlot>.Capacity &&
+            var group = new List<(TUpdate Update, int Start)>(UpdateSlots<TSlot>.Capacity);
+            int total = 0;
+            while (next < updates.Count && group.Count < UpdateSlots<TSlot>.Capacity &&
                    ReferenceEquals(parameterOf(updates[next]).Device, device))
             {
                 var update = updates[next++];
@@ -935,17 +939,33 @@ public static class Primitives
                 {
                     continue;
                 }
-                slots.Set(count++, slotOf(update, total));
+                slots.Set(group.Count, slotOf(update, total));
+                group.Add((update, total));
                 total = checked(total + length);
-                last = update;
             }
-            if (count == 0)
+            if (group.Count == 0)
             {
                 continue;
             }
-            for (int i = count; i < UpdateSlots<TSlot>.Capacity; i++)
+            if (device.UsesHostLoops)
             {
-                slots.Set(i, slotOf(last!, int.MaxValue));
+                HostLoops.ForRange(total, total, (first, last) =>
+                {
+                    foreach (var (update, start) in group)
+                    {
+                        int from = Math.Max(first, start) - start;
+                        int to = Math.Min(last, start + (int)parameterOf(update).Length) - start;
+                        if (from < to)
+                        {
+                            hostRange(update, from, to);
+                        }
+                    }
+                });
+                continue;
+            }
+            for (int i = group.Count; i < UpdateSlots<TSlot>.Capacity; i++)
+            {
+                slots.Set(i, slotOf(group[^1].Update, int.MaxValue));
             }
             device.Launch(new UpdateBody<TSlot>(slots), total);
         }

@@ -84,15 +84,27 @@ public struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayVi
     /// <inheritdoc/>
     public readonly void Apply(int index)
     {
-        float p = _p[index];
-        float g = _g[index] + _s.WeightDecay * p;
+        float b = _b[index];
+        _p[index] = Step(_p[index], _g[index], ref b, _s);
         if (_s.Momentum != 0f)
         {
-            float b = _s.FirstStep != 0 ? g : _s.Momentum * _b[index] + (1f - _s.Dampening) * g;
             _b[index] = b;
-            g = _s.Nesterov != 0 ? g + _s.Momentum * b : b;
         }
-        _p[index] = p - _s.LearningRate * g;
+    }
+
+    /// <summary>
+    /// One element's update: the new value of p, with <paramref name="b"/> (its momentum buffer's element) updated
+    /// when there is momentum. Shared by the kernel and the CPU device's loop over spans.
+    /// </summary>
+    public static float Step(float p, float g, ref float b, SgdSettings s)
+    {
+        g += s.WeightDecay * p;
+        if (s.Momentum != 0f)
+        {
+            b = s.FirstStep != 0 ? g : s.Momentum * b + (1f - s.Dampening) * g;
+            g = s.Nesterov != 0 ? g + s.Momentum * b : b;
+        }
+        return p - s.LearningRate * g;
     }
 }
 
@@ -122,22 +134,30 @@ public struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayV
     /// <inheritdoc/>
     public readonly void Apply(int index)
     {
-        float p = _p[index];
-        float g = _g[index];
-        if (_s.Decoupled != 0)
+        float m = _m[index], v = _v[index];
+        _p[index] = Step(_p[index], _g[index], ref m, ref v, _s);
+        _m[index] = m;
+        _v[index] = v;
+    }
+
+    /// <summary>
+    /// One element's update: the new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments'
+    /// elements) updated. Shared by the kernel and the CPU device's loop over spans.
+    /// </summary>
+    public static float Step(float p, float g, ref float m, ref float v, AdamSettings s)
+    {
+        if (s.Decoupled != 0)
         {
-            p *= 1f - _s.LearningRate * _s.WeightDecay;
+            p *= 1f - s.LearningRate * s.WeightDecay;
         }
         else
         {
-            g += _s.WeightDecay * p;
+            g += s.WeightDecay * p;
         }
-        float m = _s.Beta1 * _m[index] + (1f - _s.Beta1) * g;
-        float v = _s.Beta2 * _v[index] + (1f - _s.Beta2) * g * g;
-        _m[index] = m;
-        _v[index] = v;
-        float denominator = MathF.Sqrt(v) / _s.SqrtBiasCorrection2 + _s.Epsilon;
-        _p[index] = p - _s.StepSize * m / denominator;
+        m = s.Beta1 * m + (1f - s.Beta1) * g;
+        v = s.Beta2 * v + (1f - s.Beta2) * g * g;
+        float denominator = MathF.Sqrt(v) / s.SqrtBiasCorrection2 + s.Epsilon;
+        return p - s.StepSize * m / denominator;
     }
 }
 
