@@ -13,10 +13,11 @@ internal static partial class HostLoops
 
     /// <summary>
     /// Softmax (or log-softmax) rows on the CPU device, as <see cref="SoftmaxRowsBody{T, TMath}"/>, split across
-    /// cores. Float and double take vectorised paths: rows along a leading axis, whose neighbours are neighbours in
-    /// memory, in panels of up to <see cref="PanelLength"/> rows at once (each step of the row is one contiguous run
-    /// across the panel); other rows at least <see cref="MinVectorRow"/> long one at a time (a strided row gathered
-    /// first, and scattered back when y's row is strided too). Shorter rows take a scalar loop.
+    /// cores and vectorised for float and double: rows along a leading axis, whose neighbours are neighbours in memory,
+    /// in panels of up to <see cref="PanelLength"/> rows at once (each step of the row is one contiguous run across
+    /// the panel); other rows one at a time (a strided row gathered first, and scattered back when y's row is strided
+    /// too) — even rows of a few elements, where the vector calls still beat a scalar loop's exponentials. Another T
+    /// runs the kernel's own body.
     /// </summary>
     public static void Softmax<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
         bool log)
@@ -24,83 +25,41 @@ internal static partial class HostLoops
         where TMath : struct, ILossMath<T>
     {
         int count = xShape.InnerCount, xStride = xShape.Inner.S5, yStride = yShape.Inner.S5;
+        // Every element is read and exponentiated once or twice: an exp costs several adds, so no divisor on the work.
         long elements = (long)xShape.OuterCount * count;
-        if (SimdSpans.CanExp<T>() && InPanels(xShape.Outer) && InPanels(yShape.Outer))
+        if (!SimdSpans.CanExp<T>())
         {
-            // Every element is read and exponentiated once or twice: an exp costs several adds, so no divisor on the
-            // work (here and below).
-            ForPanels(Math.Min(xShape.Outer.D5, yShape.Outer.D5), xShape.OuterCount, elements, (first, length) =>
-            {
-                T[] scratch = ArrayPool<T>.Shared.Rent(2 * length);
-                try
-                {
-                    SimdSpans.SoftmaxPanel(Span(x), xShape.Outer.OffsetOf(first), xStride, Span(y),
-                        yShape.Outer.OffsetOf(first), yStride, count, length, scratch, log);
-                }
-                finally
-                {
-                    ArrayPool<T>.Shared.Return(scratch);
-                }
-            });
+            var body = new SoftmaxRowsBody<T, TMath>(x, xShape, y, yShape, log);
+            ForRange(xShape.OuterCount, elements, (first, last) => ExecuteRows(body, first, last));
             return;
         }
-        bool vectorRows = count >= MinVectorRow && SimdSpans.CanExp<T>();
-        ForRange(xShape.OuterCount, elements, (first, last) =>
+        if (InPanels(xShape.Outer) && InPanels(yShape.Outer))
+        {
+            ForPanels(Math.Min(xShape.Outer.D5, yShape.Outer.D5), xShape.OuterCount, elements, (first, length) =>
+                WithScratch<T>(2 * length, scratch => SimdSpans.SoftmaxPanel(Span(x), xShape.Outer.OffsetOf(first),
+                    xStride, Span(y), yShape.Outer.OffsetOf(first), yStride, count, length, scratch, log)));
+            return;
+        }
+        ForRange(xShape.OuterCount, elements, (first, last) => WithScratch<T>(2 * count, scratch =>
         {
             var xs = Span(x);
             var ys = Span(y);
-            if (!vectorRows)
+            for (int row = first; row < last; row++)
             {
-                TMath math = default;
-                for (int row = first; row < last; row++)
-                {
-                    int xi = xShape.Outer.OffsetOf(row), yi = yShape.Outer.OffsetOf(row);
-                    T max = xs[xi];
-                    for (int j = 1; j < count; j++)
-                    {
-                        max = math.Max(max, xs[xi + j * xStride]);
-                    }
-                    T sum = T.Zero;
-                    for (int j = 0; j < count; j++)
-                    {
-                        sum += math.Exp(xs[xi + j * xStride] - max);
-                    }
-                    T shift = log ? math.Log(sum) : T.One / sum;
-                    for (int j = 0; j < count; j++)
-                    {
-                        T v = xs[xi + j * xStride] - max;
-                        ys[yi + j * yStride] = log ? v - shift : math.Exp(v) * shift;
-                    }
-                }
-                return;
+                int yi = yShape.Outer.OffsetOf(row);
+                var output = yStride == 1 ? ys.Slice(yi, count) : scratch.Slice(count, count);
+                var values = RowOf(xs, xShape.Outer.OffsetOf(row), count, xStride, output);
+                SimdSpans.SoftmaxRow(values, scratch[..count], output, log);
+                StoreRow(output, ys, yi, yStride);
             }
-            T[] scratch = ArrayPool<T>.Shared.Rent(2 * count);
-            try
-            {
-                for (int row = first; row < last; row++)
-                {
-                    int yi = yShape.Outer.OffsetOf(row);
-                    var output = yStride == 1 ? ys.Slice(yi, count) : scratch.AsSpan(count, count);
-                    var values = RowOf(xs, xShape.Outer.OffsetOf(row), count, xStride, output);
-                    SimdSpans.SoftmaxRow(values, scratch.AsSpan(0, count), output, log);
-                    for (int j = 0; yStride != 1 && j < count; j++, yi += yStride)
-                    {
-                        ys[yi] = output[j];
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(scratch);
-            }
-        });
+        }));
     }
 
     /// <summary>
     /// Softmax (or log-softmax) backward on the CPU device, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>, split
-    /// across cores, vectorised for float and double as the forward: rows along a leading axis in panels (when the
-    /// gradient's rows lie like y's), rows of the last axis at least <see cref="MinVectorRow"/> long one at a time (a
-    /// strided gradient row gathered first); others a scalar loop.
+    /// across cores and vectorised for float and double as the forward: rows along a leading axis in panels (when the
+    /// gradient's rows lie like y's), other rows one at a time (strided rows of y and the gradient gathered, and dx's
+    /// scattered back). Another T runs the kernel's own body.
     /// </summary>
     public static void SoftmaxBackward<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
         ReduceShape shape, bool log)
@@ -109,65 +68,70 @@ internal static partial class HostLoops
     {
         int count = shape.InnerCount, stride = shape.Inner.S5, gStride = gShape.Inner.S5;
         long elements = (long)shape.OuterCount * count;
-        if (SimdSpans.CanExp<T>() && InPanels(shape.Outer) && InPanels(gShape.Outer))
+        if (!SimdSpans.CanExp<T>())
         {
-            ForPanels(Math.Min(shape.Outer.D5, gShape.Outer.D5), shape.OuterCount, elements, (first, length) =>
-            {
-                T[] scratch = ArrayPool<T>.Shared.Rent(length);
-                try
-                {
-                    SimdSpans.SoftmaxGradPanel(Span(y), Span(dx), shape.Outer.OffsetOf(first), stride, Span(g),
-                        gShape.Outer.OffsetOf(first), gStride, count, length, scratch, log);
-                }
-                finally
-                {
-                    ArrayPool<T>.Shared.Return(scratch);
-                }
-            });
+            var body = new SoftmaxGradRowsBody<T, TMath>(y, g, gShape, dx, shape, log);
+            ForRange(shape.OuterCount, elements, (first, last) => ExecuteRows(body, first, last));
             return;
         }
-        bool vectorRows = count >= MinVectorRow && stride == 1 && SimdSpans.CanExp<T>();
-        ForRange(shape.OuterCount, elements, (first, last) =>
+        if (InPanels(shape.Outer) && InPanels(gShape.Outer))
+        {
+            ForPanels(Math.Min(shape.Outer.D5, gShape.Outer.D5), shape.OuterCount, elements, (first, length) =>
+                WithScratch<T>(length, scratch => SimdSpans.SoftmaxGradPanel(Span(y), Span(dx),
+                    shape.Outer.OffsetOf(first), stride, Span(g), gShape.Outer.OffsetOf(first), gStride, count,
+                    length, scratch, log)));
+            return;
+        }
+        ForRange(shape.OuterCount, elements, (first, last) => WithScratch<T>(3 * count, scratch =>
         {
             var ys = Span(y);
             var gs = Span(g);
             var ds = Span(dx);
-            if (!vectorRows)
+            for (int row = first; row < last; row++)
             {
-                TMath math = default;
-                for (int row = first; row < last; row++)
-                {
-                    int at = shape.Outer.OffsetOf(row), gi = gShape.Outer.OffsetOf(row);
-                    T dot = T.Zero;
-                    for (int j = 0; j < count; j++)
-                    {
-                        T gj = gs[gi + j * gStride];
-                        dot += log ? gj : gj * ys[at + j * stride];
-                    }
-                    for (int j = 0; j < count; j++)
-                    {
-                        T gj = gs[gi + j * gStride], yj = ys[at + j * stride];
-                        ds[at + j * stride] = log ? gj - math.Exp(yj) * dot : yj * (gj - dot);
-                    }
-                }
-                return;
+                int at = shape.Outer.OffsetOf(row);
+                var gradient = RowOf(gs, gShape.Outer.OffsetOf(row), count, gStride, scratch[..count]);
+                var output = RowOf(ys, at, count, stride, scratch.Slice(count, count));
+                var d = stride == 1 ? ds.Slice(at, count) : scratch.Slice(2 * count, count);
+                SimdSpans.SoftmaxGradRow(gradient, output, d, log);
+                StoreRow(d, ds, at, stride);
             }
-            T[] scratch = ArrayPool<T>.Shared.Rent(count);
-            try
-            {
-                for (int row = first; row < last; row++)
-                {
-                    int at = shape.Outer.OffsetOf(row);
-                    var gradient = RowOf(gs, gShape.Outer.OffsetOf(row), count, gStride, scratch);
-                    SimdSpans.SoftmaxGradRow(gradient, ys.Slice(at, count), ds.Slice(at, count), log);
-                }
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(scratch);
-            }
-        });
+        }));
     }
+
+    /// <summary>Runs an element body over [first, last) on the host (types without a vectorised path).</summary>
+    private static void ExecuteRows<TBody>(TBody body, int first, int last) where TBody : struct, IElementBody
+    {
+        for (int row = first; row < last; row++)
+        {
+            body.Execute(row);
+        }
+    }
+
+    /// <summary>Writes a computed row back to its strided place (nothing to do when it was computed in place).</summary>
+    private static void StoreRow<T>(Span<T> row, Span<T> values, int start, int stride)
+    {
+        for (int j = 0, at = start; stride != 1 && j < row.Length; j++, at += stride)
+        {
+            values[at] = row[j];
+        }
+    }
+
+    /// <summary>Runs <paramref name="body"/> with a pooled scratch span of <paramref name="length"/> elements.</summary>
+    private static void WithScratch<T>(int length, SpanAction<T> body)
+    {
+        T[] scratch = ArrayPool<T>.Shared.Rent(length);
+        try
+        {
+            body(scratch.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(scratch);
+        }
+    }
+
+    private delegate void SpanAction<T>(Span<T> scratch);
 
     /// <summary>Whether neighbouring rows start next to each other, in runs worth a vector: then panels fit.</summary>
     private static bool InPanels(Layout outer) => outer.Rank >= 1 && outer.S5 == 1 && outer.D5 >= MinVectorRow;
