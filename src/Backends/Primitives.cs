@@ -927,8 +927,7 @@ public static class Primitives
         while (next < updates.Count)
         {
             var device = parameterOf(updates[next]).Device;
-            var slots = default(UpdateSlots<TSlot>);
-            var group = new List<(TUpdate Update, int Start)>(UpdateSlots<TSlot>.Capacity);
+            var group = new List<(TUpdate Update, int Start, int Length)>(UpdateSlots<TSlot>.Capacity);
             int total = 0;
             while (next < updates.Count && group.Count < UpdateSlots<TSlot>.Capacity &&
                    ReferenceEquals(parameterOf(updates[next]).Device, device))
@@ -939,8 +938,7 @@ public static class Primitives
                 {
                     continue;
                 }
-                slots.Set(group.Count, slotOf(update, total));
-                group.Add((update, total));
+                group.Add((update, total, length));
                 total = checked(total + length);
             }
             if (group.Count == 0)
@@ -951,10 +949,10 @@ public static class Primitives
             {
                 HostLoops.ForRange(total, total, (first, last) =>
                 {
-                    foreach (var (update, start) in group)
+                    foreach (var (update, start, length) in group)
                     {
                         int from = Math.Max(first, start) - start;
-                        int to = Math.Min(last, start + (int)parameterOf(update).Length) - start;
+                        int to = Math.Min(last, start + length) - start;
                         if (from < to)
                         {
                             hostRange(update, from, to);
@@ -963,9 +961,12 @@ public static class Primitives
                 });
                 continue;
             }
-            for (int i = group.Count; i < UpdateSlots<TSlot>.Capacity; i++)
+            // Unused slots repeat the last parameter, never chosen (Start = int.MaxValue).
+            var slots = default(UpdateSlots<TSlot>);
+            for (int i = 0; i < UpdateSlots<TSlot>.Capacity; i++)
             {
-                slots.Set(i, slotOf(group[^1].Update, int.MaxValue));
+                var (update, start, _) = i < group.Count ? group[i] : (group[^1].Update, int.MaxValue, 0);
+                slots.Set(i, slotOf(update, start));
             }
             device.Launch(new UpdateBody<TSlot>(slots), total);
         }
