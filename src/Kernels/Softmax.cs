@@ -22,23 +22,14 @@ public struct SoftmaxRowsBody<T, TMath>(ArrayView<T> x, ReduceShape xShape, Arra
     /// <inheritdoc/>
     public readonly void Execute(int index)
     {
-        TMath math = default;
         int xs = _xShape.Outer.OffsetOf(index), ys = _yShape.Outer.OffsetOf(index), count = _xShape.InnerCount;
-        T max = _x[xs];
-        for (int j = 1; j < count; j++)
-        {
-            max = math.Max(max, _x[xs + _xShape.Inner.OffsetOf(j)]);
-        }
-        T sum = T.Zero;
+        T max = SoftmaxMath.PartialMax<T, TMath>(_x, xs, _xShape.Inner, count, 0, 1);
+        T shift = SoftmaxMath.Shift<T, TMath>(SoftmaxMath.PartialSumExp<T, TMath>(_x, xs, _xShape.Inner, count, max,
+            0, 1), _log);
         for (int j = 0; j < count; j++)
         {
-            sum += math.Exp(_x[xs + _xShape.Inner.OffsetOf(j)] - max);
-        }
-        T shift = _log != 0 ? math.Log(sum) : T.One / sum;
-        for (int j = 0; j < count; j++)
-        {
-            T v = _x[xs + _xShape.Inner.OffsetOf(j)] - max;
-            _y[ys + _yShape.Inner.OffsetOf(j)] = _log != 0 ? v - shift : math.Exp(v) * shift;
+            _y[ys + _yShape.Inner.OffsetOf(j)] =
+                SoftmaxMath.Output<T, TMath>(_x[xs + _xShape.Inner.OffsetOf(j)] - max, shift, _log);
         }
     }
 }
@@ -60,19 +51,16 @@ public struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, Redu
     /// <inheritdoc/>
     public readonly void Execute(int index)
     {
-        TMath math = default;
         int ys = _shape.Outer.OffsetOf(index), gs = _gShape.Outer.OffsetOf(index), count = _shape.InnerCount;
         T dot = T.Zero;
         for (int j = 0; j < count; j++)
         {
-            T gj = _g[gs + _gShape.Inner.OffsetOf(j)];
-            dot += _log != 0 ? gj : gj * _y[ys + _shape.Inner.OffsetOf(j)];
+            dot += SoftmaxMath.DotTerm(_g[gs + _gShape.Inner.OffsetOf(j)], _y[ys + _shape.Inner.OffsetOf(j)], _log);
         }
         for (int j = 0; j < count; j++)
         {
             int at = ys + _shape.Inner.OffsetOf(j);
-            T gj = _g[gs + _gShape.Inner.OffsetOf(j)];
-            _dx[at] = _log != 0 ? gj - math.Exp(_y[at]) * dot : _y[at] * (gj - dot);
+            _dx[at] = SoftmaxMath.Grad<T, TMath>(_g[gs + _gShape.Inner.OffsetOf(j)], _y[at], dot, _log);
         }
     }
 }
@@ -93,18 +81,16 @@ public static class SoftmaxKernels
         where TMath : struct, ILossMath<T>
     {
         var partial = SharedMemory.Allocate<T>(ReduceKernels.MaxGroupSize);
-        TMath math = default;
         int thread = Group.IdxX, size = Group.DimX, count = xShape.InnerCount;
         for (int row = Grid.IdxX; row < xShape.OuterCount; row += Grid.DimX)
         {
             int xs = xShape.Outer.OffsetOf(row), ys = yShape.Outer.OffsetOf(row);
             T max = RowMax<T, TMath>(partial, x, xs, xShape.Inner, count);
-            T sum = RowSumExp<T, TMath>(partial, x, xs, xShape.Inner, count, max);
-            T shift = log != 0 ? math.Log(sum) : T.One / sum;
+            T shift = SoftmaxMath.Shift<T, TMath>(RowSumExp<T, TMath>(partial, x, xs, xShape.Inner, count, max), log);
             for (int j = thread; j < count; j += size)
             {
-                T v = x[xs + xShape.Inner.OffsetOf(j)] - max;
-                y[ys + yShape.Inner.OffsetOf(j)] = log != 0 ? v - shift : math.Exp(v) * shift;
+                y[ys + yShape.Inner.OffsetOf(j)] =
+                    SoftmaxMath.Output<T, TMath>(x[xs + xShape.Inner.OffsetOf(j)] - max, shift, log);
             }
         }
     }
@@ -118,18 +104,7 @@ public static class SoftmaxKernels
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        TMath math = default;
-        T max = x[start]; // every thread starts from the row's first value: max is idempotent
-        int j = Group.IdxX, step = Group.DimX;
-        for (; j + 3 * step < count; j += 4 * step)
-        {
-            var v = FourLoads.At(x, start, inner, j, step);
-            max = math.Max(math.Max(math.Max(math.Max(max, v.X0), v.X1), v.X2), v.X3);
-        }
-        for (; j < count; j += step)
-        {
-            max = math.Max(max, x[start + inner.OffsetOf(j)]);
-        }
+        T max = SoftmaxMath.PartialMax<T, TMath>(x, start, inner, count, Group.IdxX, Group.DimX);
         return GroupTree.Combine(partial, max, new LossMax<T, TMath>());
     }
 
@@ -140,9 +115,73 @@ public static class SoftmaxKernels
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
+        T sum = SoftmaxMath.PartialSumExp<T, TMath>(x, start, inner, count, max, Group.IdxX, Group.DimX);
+        return GroupTree.Combine(partial, sum, new LossSum<T>());
+    }
+
+    /// <summary>Backward, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>.</summary>
+    public static void GradGroups<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
+        ReduceShape shape, int log)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        var partial = SharedMemory.Allocate<T>(ReduceKernels.MaxGroupSize);
+        int thread = Group.IdxX, size = Group.DimX, count = shape.InnerCount;
+        for (int row = Grid.IdxX; row < shape.OuterCount; row += Grid.DimX)
+        {
+            int ys = shape.Outer.OffsetOf(row), gs = gShape.Outer.OffsetOf(row);
+            T dot = T.Zero;
+            for (int j = thread; j < count; j += size)
+            {
+                dot += SoftmaxMath.DotTerm(g[gs + gShape.Inner.OffsetOf(j)], y[ys + shape.Inner.OffsetOf(j)], log);
+            }
+            dot = GroupTree.Combine(partial, dot, new LossSum<T>());
+            for (int j = thread; j < count; j += size)
+            {
+                int at = ys + shape.Inner.OffsetOf(j);
+                dx[at] = SoftmaxMath.Grad<T, TMath>(g[gs + gShape.Inner.OffsetOf(j)], y[at], dot, log);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Softmax's arithmetic, once, for the thread-per-row bodies and the group kernels (log ≠ 0:
+/// log-softmax). A row's partial maximum and sum run over elements first, first + step, … (a thread's share; step 1
+/// for a whole row) with four loads in flight (<see cref="FourLoads"/>).
+/// </summary>
+public static class SoftmaxMath
+{
+    /// <summary>The maximum of the row's elements first, first + step, …, and of its element 0, NaN-propagating
+    /// (every share starts from element 0: max is idempotent).</summary>
+    public static T PartialMax<T, TMath>(ArrayView<T> x, int start, Layout inner, int count, int first, int step)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        TMath math = default;
+        T max = x[start];
+        int j = first;
+        for (; j + 3 * step < count; j += 4 * step)
+        {
+            var v = FourLoads.At(x, start, inner, j, step);
+            max = math.Max(math.Max(math.Max(math.Max(max, v.X0), v.X1), v.X2), v.X3);
+        }
+        for (; j < count; j += step)
+        {
+            max = math.Max(max, x[start + inner.OffsetOf(j)]);
+        }
+        return max;
+    }
+
+    /// <summary>Σ e^(x − <paramref name="max"/>) over the row's elements first, first + step, ….</summary>
+    public static T PartialSumExp<T, TMath>(ArrayView<T> x, int start, Layout inner, int count, T max, int first,
+        int step)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
         TMath math = default;
         T sum = T.Zero;
-        int j = Group.IdxX, step = Group.DimX;
+        int j = first;
         for (; j + 3 * step < count; j += 4 * step)
         {
             var v = FourLoads.At(x, start, inner, j, step);
@@ -155,34 +194,27 @@ public static class SoftmaxKernels
         {
             sum += math.Exp(x[start + inner.OffsetOf(j)] - max);
         }
-        return GroupTree.Combine(partial, sum, new LossSum<T>());
+        return sum;
     }
 
-    /// <summary>Backward, as <see cref="SoftmaxGradRowsBody{T, TMath}"/>.</summary>
-    public static void GradGroups<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
-        ReduceShape shape, int log)
+    /// <summary>What the outputs are formed with from the row's Σ e^(x − m): ln Σ (log-softmax) or 1/Σ.</summary>
+    public static T Shift<T, TMath>(T sum, int log)
         where T : unmanaged, INumber<T>
-        where TMath : struct, ILossMath<T>
-    {
-        var partial = SharedMemory.Allocate<T>(ReduceKernels.MaxGroupSize);
-        TMath math = default;
-        int thread = Group.IdxX, size = Group.DimX, count = shape.InnerCount;
-        for (int row = Grid.IdxX; row < shape.OuterCount; row += Grid.DimX)
-        {
-            int ys = shape.Outer.OffsetOf(row), gs = gShape.Outer.OffsetOf(row);
-            T dot = T.Zero;
-            for (int j = thread; j < count; j += size)
-            {
-                T gj = g[gs + gShape.Inner.OffsetOf(j)];
-                dot += log != 0 ? gj : gj * y[ys + shape.Inner.OffsetOf(j)];
-            }
-            dot = GroupTree.Combine(partial, dot, new LossSum<T>());
-            for (int j = thread; j < count; j += size)
-            {
-                int at = ys + shape.Inner.OffsetOf(j);
-                T gj = g[gs + gShape.Inner.OffsetOf(j)];
-                dx[at] = log != 0 ? gj - math.Exp(y[at]) * dot : y[at] * (gj - dot);
-            }
-        }
-    }
+        where TMath : struct, ILossMath<T> =>
+        log != 0 ? default(TMath).Log(sum) : T.One / sum;
+
+    /// <summary>One output from x − m: (x − m) − ln Σ, or e^(x − m) · (1/Σ).</summary>
+    public static T Output<T, TMath>(T shifted, T shift, int log)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T> =>
+        log != 0 ? shifted - shift : default(TMath).Exp(shifted) * shift;
+
+    /// <summary>One term of the backward's row sum: g for log-softmax, g·y for softmax.</summary>
+    public static T DotTerm<T>(T g, T y, int log) where T : unmanaged, INumber<T> => log != 0 ? g : g * y;
+
+    /// <summary>One gradient element from the row sum: g − eʸ·Σ for log-softmax, y·(g − Σ) for softmax.</summary>
+    public static T Grad<T, TMath>(T g, T y, T dot, int log)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T> =>
+        log != 0 ? g - default(TMath).Exp(y) * dot : y * (g - dot);
 }
