@@ -108,7 +108,7 @@ internal static partial class HostLoops
         }
     }
 
-    /// <summary>Writes a computed row back to its strided place (nothing to do when it was computed in place).</summary>
+    /// <summary>Writes a computed row back to its strided place (nothing to do when it was computed there).</summary>
     private static void StoreRow<T>(Span<T> row, Span<T> values, int start, int stride)
     {
         for (int j = 0, at = start; stride != 1 && j < row.Length; j++, at += stride)
@@ -117,7 +117,7 @@ internal static partial class HostLoops
         }
     }
 
-    /// <summary>Runs <paramref name="body"/> with a pooled scratch span of <paramref name="length"/> elements.</summary>
+    /// <summary>Runs <paramref name="body"/> with a pooled scratch span of <paramref name="length"/> values.</summary>
     private static void WithScratch<T>(int length, SpanAction<T> body)
     {
         T[] scratch = ArrayPool<T>.Shared.Rent(length);

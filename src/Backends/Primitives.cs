@@ -734,7 +734,7 @@ public static class Primitives
     {
         ArgumentNullException.ThrowIfNull(x);
         string what = log ? "log-softmax" : "softmax";
-        int[] axes = SoftmaxAxes(axis, x.Rank);
+        int[] axes = Shapes.SingleAxis(axis, x.Rank);
         RequireOutput(y, x.Size, x.Shape, x.Device, what);
         var xShape = ReduceShapeOf(x, axes);
         var yShape = ReduceShapeOf(StridedView.Contiguous(y, x.Shape), axes);
@@ -751,7 +751,8 @@ public static class Primitives
         }
         if (strategy == ReduceStrategy.Rows)
         {
-            device.Launch(new SoftmaxRowsBody<T, TMath>(x.Buffer.View, xShape, y.View, yShape, log), xShape.OuterCount);
+            device.Launch(new SoftmaxRowsBody<T, TMath>(x.Buffer.View, xShape, y.View, yShape, log),
+                xShape.OuterCount);
             return;
         }
         var kernel = device.Kernels.Get(typeof(SoftmaxGroupsKernel<T, TMath>), acc =>
@@ -775,7 +776,7 @@ public static class Primitives
         ArgumentNullException.ThrowIfNull(gradOutput);
         string what = log ? "log-softmax backward" : "softmax backward";
         var shape = gradOutput.Shape;
-        int[] axes = SoftmaxAxes(axis, shape.Length);
+        int[] axes = Shapes.SingleAxis(axis, shape.Length);
         RequireOutput(y, gradOutput.Size, shape, gradOutput.Device, what);
         RequireOutput(dx, gradOutput.Size, shape, gradOutput.Device, what);
         var gShape = ReduceShapeOf(gradOutput, axes);
@@ -803,12 +804,6 @@ public static class Primitives
         device.CountLaunch();
         kernel(RowGroupsConfig(device, yShape.OuterCount), y.View, gradOutput.Buffer.View, gShape, dx.View, yShape,
             log ? 1 : 0);
-    }
-
-    private static int[] SoftmaxAxes(int axis, int rank)
-    {
-        int a = Shapes.NormalizeAxis(axis, rank);
-        return rank == 0 ? [] : [a];
     }
 
     /// <summary>

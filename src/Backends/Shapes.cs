@@ -111,6 +111,16 @@ public static class Shapes
         return result;
     }
 
+    /// <summary>
+    /// One axis as a reduction's axis list: the normalized axis, or none for rank 0 (whose only "axis", 0 or −1,
+    /// reduces nothing).
+    /// </summary>
+    public static int[] SingleAxis(int axis, int rank)
+    {
+        int a = NormalizeAxis(axis, rank);
+        return rank == 0 ? [] : [a];
+    }
+
     /// <summary>Maps a possibly negative axis into [0, rank); throws naming the axis and the rank.</summary>
     public static int NormalizeAxis(int axis, int rank)
     {

@@ -1,3 +1,5 @@
+using MicrogradPlus.Backends;
+
 namespace MicrogradPlus;
 
 public sealed partial class Tensor
@@ -18,7 +20,7 @@ public sealed partial class Tensor
         var y = fused ? FusedSoftmax(this, axis, log: true) : ComposedSoftmax(this, axis, log: true);
         return Record(y, "log_softmax", [this], g => [
             Autograd.IsGradEnabled || !fused
-                ? g - y.Exp() * g.Sum(SingleAxis(axis), keepDim: true)
+                ? g - y.Exp() * g.Sum(Shapes.SingleAxis(axis, Rank), keepDim: true)
                 : FusedSoftmaxBackward(y, g, axis, log: true),
         ]);
     }

@@ -23,12 +23,12 @@ public sealed partial class Tensor
         var y = fused ? FusedSoftmax(this, axis, log: false) : ComposedSoftmax(this, axis, log: false);
         return Record(y, "softmax", [this], g => [
             Autograd.IsGradEnabled || !fused
-                ? y * (g - (g * y).Sum(SingleAxis(axis), keepDim: true))
+                ? y * (g - (g * y).Sum(Shapes.SingleAxis(axis, Rank), keepDim: true))
                 : FusedSoftmaxBackward(y, g, axis, log: false),
         ]);
     }
 
-    /// <summary>The longest rows the fused softmax takes on GPUs when there are fewer rows than multiprocessors.</summary>
+    /// <summary>The longest rows the fused softmax takes on GPUs when rows are fewer than multiprocessors.</summary>
     internal const int FusedSoftmaxMaxRow = 16384;
 
     /// <summary>
@@ -38,7 +38,7 @@ public sealed partial class Tensor
     /// </summary>
     private bool FusesSoftmax(int axis)
     {
-        int[] axes = SingleAxis(axis);
+        int[] axes = Shapes.SingleAxis(axis, Rank);
         if (Device.Kind == DeviceKind.Cpu || axes.Length == 0 || Size == 0)
         {
             return true;
@@ -53,7 +53,7 @@ public sealed partial class Tensor
     /// </summary>
     private static Tensor ComposedSoftmax(Tensor x, int axis, bool log)
     {
-        int[] axes = x.SingleAxis(axis);
+        int[] axes = Shapes.SingleAxis(axis, x.Rank);
         using var max = Reduce<MaxReduce>(x, axes, keepDim: true);
         using var shifted = Zip<SubOp>(x, max, "softmax");
         using var exp = Map<ExpOp>(shifted);
@@ -94,12 +94,5 @@ public sealed partial class Tensor
             Primitives.SoftmaxBackward<double, LossMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
         }
         return dx;
-    }
-
-    /// <summary>One normalized axis as a reduction's axis list (none for a zero-dimensional tensor).</summary>
-    private int[] SingleAxis(int axis)
-    {
-        int a = Shapes.NormalizeAxis(axis, Rank);
-        return Rank == 0 ? [] : [a];
     }
 }

@@ -145,8 +145,8 @@ public class OptimizerKernelTests
     }
 
     /// <summary>
-    /// The CPU device's loops over spans (vector lanes, then a scalar tail) update exactly as the kernel does on ILGPU's
-    /// CPU accelerator: SGD and Adam/AdamW, every case, 1,003 elements.
+    /// The CPU device's loops over spans (vector lanes, then a scalar tail) update exactly as the kernel does on
+    /// ILGPU's CPU accelerator: SGD and Adam/AdamW, every case, 1,003 elements.
     /// </summary>
     [Fact]
     public void Cpu_loops_update_as_the_kernel_does_bit_for_bit()

@@ -31,7 +31,8 @@ public class PtxTests
         var lines = ptx.Split('\n').Select(l => l.Trim()).ToList();
         int firstLoad = lines.FindIndex(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal));
         int lastLoad = lines.FindLastIndex(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal));
-        Assert.False(lines[firstLoad..lastLoad].Any(l => l.EndsWith(':') || l.Contains("bra", StringComparison.Ordinal)),
+        Assert.False(
+            lines[firstLoad..lastLoad].Any(l => l.EndsWith(':') || l.Contains("bra", StringComparison.Ordinal)),
             "a branch or label inside the slice's steps");
 
         string ptx64 = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!

@@ -20,7 +20,7 @@ public class SoftmaxTests
         ("long rows", v => HostView.Filled(v, 4, 300), [1, 0]),
         ("permuted", v => HostView.Filled(v, 5, 3, 4).Permute(2, 0, 1), [0, 1, 2]),
         ("expanded", v => HostView.Filled(v, 1, 4, 1).Expand(3, 4, 5), [0, 2]),
-        // Expanded along the axis: x's other dimensions merge into one run of 32 rows, y's (contiguous) into runs of 16.
+        // Expanded along the axis: x's other dimensions merge into one run of 32 rows, y's into runs of 16.
         ("expanded along the axis", v => HostView.Filled(v, 2, 1, 16).Expand(2, 3, 16), [1]),
         ("flipped", v => HostView.Filled(v, 6, 9).Flip(1), [1]),
         ("rank 0", v => HostView.Filled(v), [0, -1]),
