@@ -65,22 +65,24 @@ public static class MatMulBlocked
             var opB = new Operand<T>(b, at.BaseB, at.Col, s.BColStride, s.BRowStride, s.N, s.K, bAlongCols);
             var stageA = opA.Load(0, t);
             var stageB = opB.Load(0, t);
-            Store(sliceA, 0, stageA, t, aAlongRows);
-            Store(sliceB, 0, stageB, t, bAlongCols);
-            Group.Barrier();
             var acc = default(Block8x8<T>);
             for (int slice = 0; slice < slices; slice++)
             {
+                // The slice loaded during the previous one's arithmetic goes to its buffer, which no thread reads any
+                // more: its last reader was two slices ago, and every thread has passed a barrier since.
                 int current = (slice & 1) * SliceSize;
-                bool more = slice + 1 < slices;
-                if (more)
-                {
-                    stageA = opA.Load((slice + 1) * Depth, t);
-                    stageB = opB.Load((slice + 1) * Depth, t);
-                }
+                Store(sliceA, current, stageA, t, aAlongRows);
+                Store(sliceB, current, stageB, t, bAlongCols);
+                Group.Barrier();
+                // The next slice's global loads are issued now and consumed by the next store, so the slice's
+                // arithmetic below covers their latency (past K they read zeros, without touching memory).
+                stageA = opA.Load((slice + 1) * Depth, t);
+                stageB = opB.Load((slice + 1) * Depth, t);
                 // The slice's eight steps written out (ILGPU keeps a counted loop as a loop): their shared-memory
                 // addresses are then constants apart, which ptxas folds into the loads, and it can issue a step's
-                // loads while the previous step's multiply-adds run.
+                // loads while the previous step's multiply-adds run. ILGPU places the multiply-adds at the end of
+                // the iteration, where the accumulators are used next: after these loads and before the next
+                // slice's store and barrier, one straight run of code that ptxas schedules as a whole.
                 int aAt = current + rowInBlock, bAt = current + colInBlock;
                 acc.AddOuter(LoadEight(sliceA, aAt), LoadEight(sliceB, bAt));
                 acc.AddOuter(LoadEight(sliceA, aAt + Pitch), LoadEight(sliceB, bAt + Pitch));
@@ -90,14 +92,9 @@ public static class MatMulBlocked
                 acc.AddOuter(LoadEight(sliceA, aAt + 5 * Pitch), LoadEight(sliceB, bAt + 5 * Pitch));
                 acc.AddOuter(LoadEight(sliceA, aAt + 6 * Pitch), LoadEight(sliceB, bAt + 6 * Pitch));
                 acc.AddOuter(LoadEight(sliceA, aAt + 7 * Pitch), LoadEight(sliceB, bAt + 7 * Pitch));
-                if (more)
-                {
-                    int next = SliceSize - current;
-                    Store(sliceA, next, stageA, t, aAlongRows);
-                    Store(sliceB, next, stageB, t, bAlongCols);
-                }
-                Group.Barrier();
             }
+            // The next block's first store must wait until every thread has read this block's last slice.
+            Group.Barrier();
             acc.Store(c, bias, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
         }
     }
