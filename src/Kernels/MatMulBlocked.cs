@@ -5,7 +5,8 @@ namespace MicrogradPlus.Kernels;
 
 /// <summary>
 /// The register-blocked matrix product for large matrices on GPUs. A group of 256 threads computes a 128×128 block
-/// of C; each thread keeps an 8×8 corner of it in registers. K advances 8 at a time through two shared-memory
+/// of C; each thread keeps 8×8 of its elements in registers (four rows and four columns twice over, half a block
+/// apart). K advances 8 at a time through two shared-memory
 /// buffers: while the group multiplies out one 8-deep slice, each thread already holds its share of the next slice
 /// in registers and writes it to the other buffer afterwards, so one barrier per slice suffices and global loads
 /// overlap the arithmetic. At each k of a slice a thread reads 8 values of A and 8 of B from shared memory as four
@@ -19,7 +20,7 @@ namespace MicrogradPlus.Kernels;
 /// </remarks>
 public static class MatMulBlocked
 {
-    /// <summary>Threads per group: 16×16, each owning an 8×8 corner of the 128×128 block.</summary>
+    /// <summary>Threads per group: 16×16, each owning 8×8 elements of the 128×128 block.</summary>
     public const int GroupSize = 256;
 
     /// <summary>Rows and columns of C per group.</summary>
@@ -28,8 +29,15 @@ public static class MatMulBlocked
     /// <summary>Depth of one K slice staged in shared memory.</summary>
     public const int Depth = 8;
 
-    private const int PerThread = 8;
-    private const int ThreadsPerRow = Block / PerThread;
+    private const int ThreadsPerRow = 16;
+
+    // A thread owns rows 4·ty + i and 64 + 4·ty + i, columns 4·tx + j and 64 + 4·tx + j, for i, j < 4 and
+    // t = 16·ty + tx: two runs of four, half a block apart. At one k the eight threads of a quarter warp (which
+    // shared memory serves together) then read eight neighbouring 16-byte quads of B's slice row, covering the 32
+    // banks once; had each thread owned eight neighbouring columns, threads 0 and 4 of a quarter would hit the same
+    // banks. Of A's slice row a warp reads two quads at a time, which shared memory broadcasts.
+    private const int Quad = 4;
+    internal const int Half = Block / 2;
     // A slice row (one k) holds 128 values plus 4 of padding, its pitch: when consecutive threads store consecutive k
     // of one row of A, their addresses then fall in different shared-memory banks (without it, 8 threads hit one
     // bank), and rows stay 16-byte aligned for the vector loads.
@@ -48,8 +56,8 @@ public static class MatMulBlocked
         var sliceA = SharedMemory.Allocate<T>(2 * SliceSize);
         var sliceB = SharedMemory.Allocate<T>(2 * SliceSize);
         int t = Group.IdxX;
-        int rowInBlock = t / ThreadsPerRow * PerThread;
-        int colInBlock = t % ThreadsPerRow * PerThread;
+        int rowInBlock = t / ThreadsPerRow * Quad;
+        int colInBlock = t % ThreadsPerRow * Quad;
         // Which way consecutive threads walk when loading: along whichever dimension is contiguous in memory.
         bool aAlongRows = s.ARowStride == 1 && s.AColStride != 1;
         bool bAlongCols = !(s.BRowStride == 1 && s.BColStride != 1);
@@ -162,13 +170,16 @@ public static class MatMulBlocked
     private static void Put<T>(ArrayView<T> slice, int buffer, int i, T value, bool alongOuter) where T : unmanaged =>
         slice[buffer + DepthOf(i, alongOuter) * Pitch + OuterOf(i, alongOuter)] = value;
 
-    /// <summary>Eight consecutive elements starting at <paramref name="start"/>, a multiple of 4, as two vector loads.</summary>
+    /// <summary>
+    /// Four elements from <paramref name="start"/> (a multiple of 4) and four from <paramref name="start"/> +
+    /// <see cref="Half"/>, as two vector loads.
+    /// </summary>
     private static Vec8<T> LoadEight<T>(ArrayView<T> view, int start)
         where T : unmanaged, INumber<T>
     {
         var quads = view.Cast<Vec4<T>>();
         var low = quads[start / 4];
-        var high = quads[start / 4 + 1];
+        var high = quads[(start + Half) / 4];
         return new Vec8<T>
         {
             X0 = low.X0, X1 = low.X1, X2 = low.X2, X3 = low.X3,
@@ -177,7 +188,10 @@ public static class MatMulBlocked
     }
 }
 
-/// <summary>Eight values in registers.</summary>
+/// <summary>
+/// Eight values in registers: in the blocked matmul, two runs of four, X0–X3 and X4–X7,
+/// <see cref="MatMulBlocked.Half"/> apart in C.
+/// </summary>
 public struct Vec8<T> where T : unmanaged, INumber<T>
 {
 #pragma warning disable CS1591
@@ -197,34 +211,44 @@ public struct Vec8<T> where T : unmanaged, INumber<T>
         X7 += s * v.X7;
     }
 
-    /// <summary>Writes the first <paramref name="count"/> values (at most 8) plus <paramref name="add"/> to c[start…].</summary>
+    /// <summary>
+    /// Writes the values plus <paramref name="add"/> to c[start…start + 3] and c[start + 64…start + 67], leaving
+    /// out positions from <paramref name="count"/> on.
+    /// </summary>
     public readonly void Store(ArrayView<T> c, int start, int count, in Vec8<T> add)
     {
+        const int h = MatMulBlocked.Half;
         if (count > 0) c[start] = X0 + add.X0;
         if (count > 1) c[start + 1] = X1 + add.X1;
         if (count > 2) c[start + 2] = X2 + add.X2;
         if (count > 3) c[start + 3] = X3 + add.X3;
-        if (count > 4) c[start + 4] = X4 + add.X4;
-        if (count > 5) c[start + 5] = X5 + add.X5;
-        if (count > 6) c[start + 6] = X6 + add.X6;
-        if (count > 7) c[start + 7] = X7 + add.X7;
+        if (count > h) c[start + h] = X4 + add.X4;
+        if (count > h + 1) c[start + h + 1] = X5 + add.X5;
+        if (count > h + 2) c[start + h + 2] = X6 + add.X6;
+        if (count > h + 3) c[start + h + 3] = X7 + add.X7;
     }
 
-    /// <summary>Sets the values to the bias of columns [col, col + 8) (zeros past N or without a bias).</summary>
+    /// <summary>
+    /// Sets the values to the bias of columns col…col + 3 and col + 64…col + 67 (zeros past N or without a bias).
+    /// </summary>
     public void SetToBias(ArrayView<T> bias, in MatMulShape s, int col)
     {
+        const int h = MatMulBlocked.Half;
         X0 = col < s.N ? s.BiasAt(bias, col) : T.Zero;
         X1 = col + 1 < s.N ? s.BiasAt(bias, col + 1) : T.Zero;
         X2 = col + 2 < s.N ? s.BiasAt(bias, col + 2) : T.Zero;
         X3 = col + 3 < s.N ? s.BiasAt(bias, col + 3) : T.Zero;
-        X4 = col + 4 < s.N ? s.BiasAt(bias, col + 4) : T.Zero;
-        X5 = col + 5 < s.N ? s.BiasAt(bias, col + 5) : T.Zero;
-        X6 = col + 6 < s.N ? s.BiasAt(bias, col + 6) : T.Zero;
-        X7 = col + 7 < s.N ? s.BiasAt(bias, col + 7) : T.Zero;
+        X4 = col + h < s.N ? s.BiasAt(bias, col + h) : T.Zero;
+        X5 = col + h + 1 < s.N ? s.BiasAt(bias, col + h + 1) : T.Zero;
+        X6 = col + h + 2 < s.N ? s.BiasAt(bias, col + h + 2) : T.Zero;
+        X7 = col + h + 3 < s.N ? s.BiasAt(bias, col + h + 3) : T.Zero;
     }
 }
 
-/// <summary>An 8×8 block of C in registers: one <see cref="Vec8{T}"/> per row.</summary>
+/// <summary>
+/// 8×8 elements of C in registers: one <see cref="Vec8{T}"/> per row, R0–R3 four neighbouring rows and R4–R7 the
+/// four <see cref="MatMulBlocked.Half"/> below them.
+/// </summary>
 public struct Block8x8<T> where T : unmanaged, INumber<T>
 {
 #pragma warning disable CS1591
@@ -245,11 +269,12 @@ public struct Block8x8<T> where T : unmanaged, INumber<T>
     }
 
     /// <summary>
-    /// Writes the block plus the bias of its columns to C (contiguous [batch, M, N]) at (row, col), leaving out what
-    /// lies outside C.
+    /// Writes the elements plus the bias of their columns to C (contiguous [batch, M, N]), the first at (row, col),
+    /// leaving out what lies outside C.
     /// </summary>
     public readonly void Store(ArrayView<T> c, ArrayView<T> bias, in MatMulShape s, int batch, int row, int col)
     {
+        const int h = MatMulBlocked.Half;
         int count = s.N - col;
         int start = (batch * s.M + row) * s.N + col;
         int rows = s.M - row;
@@ -259,9 +284,9 @@ public struct Block8x8<T> where T : unmanaged, INumber<T>
         if (rows > 1) R1.Store(c, start + s.N, count, add);
         if (rows > 2) R2.Store(c, start + 2 * s.N, count, add);
         if (rows > 3) R3.Store(c, start + 3 * s.N, count, add);
-        if (rows > 4) R4.Store(c, start + 4 * s.N, count, add);
-        if (rows > 5) R5.Store(c, start + 5 * s.N, count, add);
-        if (rows > 6) R6.Store(c, start + 6 * s.N, count, add);
-        if (rows > 7) R7.Store(c, start + 7 * s.N, count, add);
+        if (rows > h) R4.Store(c, start + h * s.N, count, add);
+        if (rows > h + 1) R5.Store(c, start + (h + 1) * s.N, count, add);
+        if (rows > h + 2) R6.Store(c, start + (h + 2) * s.N, count, add);
+        if (rows > h + 3) R7.Store(c, start + (h + 3) * s.N, count, add);
     }
 }
