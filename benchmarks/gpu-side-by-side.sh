@@ -9,7 +9,7 @@
 #   1. MicrogradPlus.Benchmarks (BenchmarkDotNet, in-process, short job) on the CUDA device: every workload;
 #   2. benchmarks/torch_twin.py on CUDA: the same workloads in PyTorch;
 #   3. benchmarks/side_by_side.py: the table (workload, size, ours µs, torch µs, ours/torch, GB/s or GFLOP/s).
-# About 3 minutes on an H100, ILGPU's kernel compiles included (each stage has a time limit, see below).
+# About 4 minutes on an H200, ILGPU's kernel compiles included (each stage has a time limit, see below).
 #
 # Results go to $OUT (the device tool's output folder) when set, else ./side-by-side:
 #   ours.jsonl, torch.jsonl, side-by-side.md, ours.log, torch.log, bdn/results/*-report-full.json and *-github.md
