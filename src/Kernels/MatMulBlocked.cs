@@ -6,11 +6,11 @@ namespace MicrogradPlus.Kernels;
 /// <summary>
 /// The register-blocked matrix product for large matrices on GPUs. A group of 256 threads computes a 128×128 block
 /// of C; each thread keeps 8×8 of its elements in registers (four rows and four columns twice over, half a block
-/// apart). K advances 8 at a time through two shared-memory
-/// buffers: while the group multiplies out one 8-deep slice, each thread already holds its share of the next slice
-/// in registers and writes it to the other buffer afterwards, so one barrier per slice suffices and global loads
-/// overlap the arithmetic. At each k of a slice a thread reads 8 values of A and 8 of B from shared memory as four
-/// 16-byte vector loads and does 64 multiply-adds with them; the slice's eight steps are written out in a row.
+/// apart). K advances 8 at a time through two shared-memory buffers: while the group multiplies out one 8-deep
+/// slice, each thread already holds its share of the next slice in registers and writes it to the other buffer
+/// afterwards, so one barrier per slice suffices and global loads overlap the arithmetic. At each k of a slice a
+/// thread reads 8 values of A and 8 of B from shared memory as four 16-byte vector loads and does 64 multiply-adds
+/// with them; the slice's eight steps are written out in a row.
 /// </summary>
 /// <remarks>
 /// ILGPU keeps local arrays in (slow) local memory and does not unroll loops with dynamic indices into registers, so
@@ -52,7 +52,7 @@ public static class MatMulBlocked
     public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape s)
         where T : unmanaged, INumber<T>
     {
-        // [buffer][k][m] and [buffer][k][n]: a thread's 8 consecutive rows (columns) at one k are adjacent.
+        // [buffer][k][m] and [buffer][k][n]: at one k, each of a thread's two runs of 4 rows (columns) is one quad.
         var sliceA = SharedMemory.Allocate<T>(2 * SliceSize);
         var sliceB = SharedMemory.Allocate<T>(2 * SliceSize);
         int t = Group.IdxX;
