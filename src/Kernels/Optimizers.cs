@@ -84,7 +84,9 @@ public struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayVi
     /// <inheritdoc/>
     public readonly void Apply(int index)
     {
-        float b = _b[index];
+        // The momentum buffer is read only where Step uses it (momentum, past the first step: a first step's buffer
+        // is unwritten memory) and written only with momentum (without it the gradient stands in, untouched).
+        float b = _s.Momentum != 0f && _s.FirstStep == 0 ? _b[index] : 0f;
         _p[index] = Step(_p[index], _g[index], ref b, _s);
         if (_s.Momentum != 0f)
         {
