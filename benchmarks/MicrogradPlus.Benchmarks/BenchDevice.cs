@@ -3,13 +3,11 @@ using MicrogradPlus.Backends;
 namespace MicrogradPlus.Benchmarks;
 
 /// <summary>
-/// Opens a device by its benchmark name: "cpu" (host loops for contiguous element-wise work, as users get it),
-/// "cpu-ilgpu" (the same accelerator with host loops off, so every op runs as an ILGPU CPU kernel), "opencl", "cuda".
+/// Opens a device by its benchmark name: "cpu" (the host executor, as users get it),
+/// "cpu-ilgpu" (the kernel executor on the same accelerator: every op runs as an ILGPU CPU kernel), "opencl", "cuda".
 /// </summary>
 public static class BenchDevice
 {
-    private static readonly int CpuHostLoopDefault = Device.Cpu.HostLoopMaxLength;
-
     /// <summary>
     /// The device for <paramref name="name"/>, with the CPU host-loop setting that name stands for. Synchronizes
     /// once, which also binds a GPU accelerator to the calling thread (BenchmarkDotNet's in-process toolchain runs each
@@ -27,7 +25,7 @@ public static class BenchDevice
         };
         if (device.Kind == DeviceKind.Cpu)
         {
-            device.HostLoopMaxLength = name == "cpu-ilgpu" ? 0 : CpuHostLoopDefault;
+            device.RunsHostLoops = name != "cpu-ilgpu";
         }
         device.Synchronize();
         return device;
@@ -40,7 +38,7 @@ public static class BenchDevice
         device.Synchronize();
         if (device.Kind == DeviceKind.Cpu)
         {
-            device.HostLoopMaxLength = CpuHostLoopDefault;
+            device.RunsHostLoops = true;
         }
         device.Pool.Trim();
     }

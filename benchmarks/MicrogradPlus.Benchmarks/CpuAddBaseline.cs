@@ -56,11 +56,10 @@ public class CpuAddBaseline
     [Benchmark]
     public void IlgpuKernel()
     {
-        int hostLoop = _cpu.HostLoopMaxLength;
-        _cpu.HostLoopMaxLength = 0;
+        _cpu.RunsHostLoops = false;
         Primitives.Zip(_av, _bv, _c, default(AddOp));
         _cpu.Synchronize();
-        _cpu.HostLoopMaxLength = hostLoop;
+        _cpu.RunsHostLoops = true;
     }
 
     [GlobalCleanup]

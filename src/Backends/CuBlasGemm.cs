@@ -75,8 +75,11 @@ internal sealed class CuBlasGemm : IDisposable
         }
     }
 
-    /// <summary>C[b] = A[b]·B[b] for every batch, one GEMM call each, as <paramref name="plan"/> says.</summary>
-    public void Run<T>(Device device, ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, in MatMulShape s, GemmPlan plan)
+    /// <summary>
+    /// C[b] = A[b]·B[b] for every batch, one GEMM call each, as <paramref name="plan"/> says; returns the number of
+    /// calls (launches) made.
+    /// </summary>
+    public int Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, in MatMulShape s, GemmPlan plan)
         where T : unmanaged, INumber<T>
     {
         var opX = plan.TransposeX ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose;
@@ -89,7 +92,6 @@ internal sealed class CuBlasGemm : IDisposable
             var x = b.SubView(offsetB, b.Length - offsetB);
             var y = a.SubView(offsetA, a.Length - offsetA);
             var z = c.SubView(batch * matrix, matrix);
-            device.CountLaunch();
             if (typeof(T) == typeof(float))
             {
                 _blas.Gemm(opX, opY, s.N, s.M, s.K, 1f, x.Cast<float>(), plan.LeadingX, y.Cast<float>(), plan.LeadingY,
@@ -105,6 +107,7 @@ internal sealed class CuBlasGemm : IDisposable
                 throw new NotSupportedException($"cuBLAS GEMM takes float32 or float64, not {typeof(T).Name}");
             }
         }
+        return s.Batch;
     }
 
     public void Dispose() => _blas.Dispose();

@@ -36,7 +36,7 @@ public sealed partial class Device
         Index = index;
         Pool = new BufferPool(this);
         _blas = new(LoadBlas);
-        HostLoopMaxLength = kind == DeviceKind.Cpu ? 1 << 14 : 0;
+        _hostLoops = kind == DeviceKind.Cpu;
     }
 
     /// <summary>The kind of accelerator.</summary>
@@ -96,14 +96,6 @@ public sealed partial class Device
             return buffer;
         }
     }
-
-    /// <summary>
-    /// On the CPU device, above 0, host loops stand in for kernels: contiguous, strided and reduction loops, the
-    /// losses and the matmul run over spans of host memory at any size, and other kernel bodies run as plain loops up
-    /// to this many elements — microseconds instead of a ~0.3 ms ILGPU launch. 0 sends everything through ILGPU's CPU
-    /// kernels (the `cpu-ilgpu` test and benchmark device, so both paths are exercised). Ignored on other devices.
-    /// </summary>
-    public int HostLoopMaxLength { get; set; }
 
     /// <summary>The CPU accelerator, always present.</summary>
     public static Device Cpu => Devices.Value.All[0];

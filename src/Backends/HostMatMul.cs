@@ -72,7 +72,7 @@ internal static class HostMatMul
             Pack(HostLoops.Span(bView), biasView, s, packed, panelWidth, panels);
             int rowBlocks = (s.M + BlockRows - 1) / BlockRows;
             long multiplyAdds = (long)s.Batch * s.M * s.N * s.K;
-            HostLoops.ForRange(s.Batch * rowBlocks, HostLoops.VectorWork(multiplyAdds), (first, last) =>
+            HostLoops.ForRange(s.Batch * rowBlocks, HostPolicy.VectorWork(multiplyAdds), (first, last) =>
             {
                 var a = HostLoops.Span(aView);
                 var c = HostLoops.Span(cView);
@@ -297,11 +297,18 @@ internal static class HostMatMul
         where T : unmanaged, INumber<T>
     {
         var bias = HostLoops.Span(biasView);
-        if (stride == 1 && SimdSpans.Zip<T, AddOp>(bias.Slice(offset, row.Length), row, row))
+        int n = 0;
+        if (stride == 1 && Vector.IsHardwareAccelerated)
         {
-            return;
+            var rows = MemoryMarshal.Cast<T, Vector<T>>(row);
+            var biases = MemoryMarshal.Cast<T, Vector<T>>(bias.Slice(offset, row.Length));
+            for (int v = 0; v < rows.Length; v++)
+            {
+                rows[v] += biases[v];
+            }
+            n = rows.Length * Vector<T>.Count;
         }
-        for (int n = 0; n < row.Length; n++)
+        for (; n < row.Length; n++)
         {
             row[n] += bias[offset + n * stride];
         }

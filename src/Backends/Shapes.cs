@@ -80,6 +80,10 @@ public static class Shapes
     /// <summary>Whether elements lie in row-major order without gaps (size-1 dimensions' strides ignored).</summary>
     public static bool IsContiguous(ReadOnlySpan<int> shape, ReadOnlySpan<int> strides)
     {
+        if (shape.Contains(0))
+        {
+            return true; // no element to be out of order (PyTorch: an empty tensor is contiguous)
+        }
         int expected = 1;
         for (int i = shape.Length - 1; i >= 0; i--)
         {

@@ -1,57 +1,78 @@
+using System.Numerics;
+
 namespace MicrogradPlus.Kernels;
 
-/// <summary>A function of two values applied element-wise by <see cref="ZipBody{T, TOp}"/>, for float and double.</summary>
-public interface IBinaryOp<T>
+/// <summary>
+/// A function of two values applied element-wise with broadcasting, for float and double: scalar form for the
+/// kernels, and optionally (<see cref="IVectorized"/>) a vector form for the host executor's span drivers, which also
+/// serves a broadcast operand as one value repeated across the lanes.
+/// </summary>
+public interface IBinaryOp<T> where T : unmanaged
 {
     /// <summary>The function's value at (<paramref name="a"/>, <paramref name="b"/>).</summary>
     T Apply(T a, T b);
+
+    /// <summary>The function on every pair of lanes: <see cref="Apply(T, T)"/>'s math on <see cref="Vector{T}"/>.</summary>
+    Vector<T> Apply(Vector<T> a, Vector<T> b) => throw VectorForm.Missing(GetType());
 }
 
 #pragma warning disable CS1591 // the summary states each operator's math
 // Comparisons give 0 or 1 in the element type, so masks multiply straight into gradients.
 /// <summary>a + b</summary>
-public struct AddOp : IBinaryOp<float>, IBinaryOp<double>
+public struct AddOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a + b;
     public readonly double Apply(double a, double b) => a + b;
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => a + b;
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => a + b;
 }
 
 /// <summary>a − b</summary>
-public struct SubOp : IBinaryOp<float>, IBinaryOp<double>
+public struct SubOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a - b;
     public readonly double Apply(double a, double b) => a - b;
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => a - b;
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => a - b;
 }
 
 /// <summary>a · b</summary>
-public struct MulOp : IBinaryOp<float>, IBinaryOp<double>
+public struct MulOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a * b;
     public readonly double Apply(double a, double b) => a * b;
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => a * b;
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => a * b;
 }
 
 /// <summary>a / b</summary>
-public struct DivOp : IBinaryOp<float>, IBinaryOp<double>
+public struct DivOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a / b;
     public readonly double Apply(double a, double b) => a / b;
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => a / b;
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => a / b;
 }
 
 /// <summary>(a − b)², the mean squared error's terms in one launch.</summary>
-public struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>
+public struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => (a - b) * (a - b);
     public readonly double Apply(double a, double b) => (a - b) * (a - b);
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => (a - b) * (a - b);
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => (a - b) * (a - b);
 }
 
 /// <summary>
 /// relu's backward in one launch: g where x &gt; 0, else 0 (a select, so an infinite g at x ≤ 0 gives 0, as PyTorch's
 /// threshold_backward).
 /// </summary>
-public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>
+public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float g, float x) => x > 0f ? g : 0f;
     public readonly double Apply(double g, double x) => x > 0d ? g : 0d;
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<float>.Zero), a, Vector<float>.Zero);
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<double>.Zero), a, Vector<double>.Zero);
 }
 
 /// <summary>aᵇ</summary>

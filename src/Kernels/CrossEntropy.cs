@@ -40,17 +40,15 @@ public struct LossMath : ILossMath<float>, ILossMath<double>
 /// <summary>
 /// max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).
 /// </summary>
-internal readonly struct LossMax<T, TMath> : IReduceOp<T>
+internal readonly struct LossMax<T, TMath> : ICombineOp<T>
     where TMath : struct, ILossMath<T>
 {
-    public T Identity => default!;
     public T Combine(T a, T b) => default(TMath).Max(a, b);
 }
 
 /// <summary>Σ, for <see cref="GroupTree"/>.</summary>
-internal readonly struct LossSum<T> : IReduceOp<T> where T : INumber<T>
+internal readonly struct LossSum<T> : ICombineOp<T> where T : INumber<T>
 {
-    public T Identity => T.Zero;
     public T Combine(T a, T b) => a + b;
 }
 

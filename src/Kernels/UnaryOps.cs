@@ -1,54 +1,96 @@
+using System.Numerics;
+
 namespace MicrogradPlus.Kernels;
 
-/// <summary>A function applied element-wise by <see cref="MapBody{T, TOp}"/>. Every operator implements it for both
-/// float and double, so one operator serves float32 tensors and float64 gradient checks.</summary>
-public interface IUnaryOp<T>
+/// <summary>
+/// A function applied element-wise: the kernels call its scalar form, the host executor's span drivers its vector
+/// form where the operator has one (<see cref="IVectorized"/>) and the scalar form otherwise. Every operator
+/// implements it for both float and double, so one operator serves float32 tensors and float64 gradient checks.
+/// </summary>
+public interface IUnaryOp<T> where T : unmanaged
 {
     /// <summary>The function's value at <paramref name="x"/>.</summary>
     T Apply(T x);
+
+    /// <summary>
+    /// The function on every lane of <paramref name="x"/>: the same math as <see cref="Apply(T)"/> on
+    /// <see cref="Vector{T}"/> lanes. Written by operators marked <see cref="IVectorized"/>; drivers call it only for
+    /// those.
+    /// </summary>
+    Vector<T> Apply(Vector<T> x) => throw VectorForm.Missing(GetType());
+}
+
+/// <summary>Marks an operator that writes its vector form (the lanes of <see cref="Vector{T}"/>).</summary>
+public interface IVectorized;
+
+/// <summary>What the vector forms share.</summary>
+public static class VectorForm
+{
+    /// <summary>Whether <typeparamref name="TOp"/> writes its vector form: a constant for the JIT per operator.</summary>
+    public static bool Has<TOp>() where TOp : struct => default(TOp) is IVectorized;
+
+    /// <summary>The error a driver gets for calling the vector form of an operator that has none.</summary>
+    public static NotSupportedException Missing(Type op) =>
+        new($"{op.Name} has no vector form; check VectorForm.Has first and run its scalar form");
+
+    /// <summary>1 where <paramref name="mask"/>'s lane is set, else 0: comparisons as numbers.</summary>
+    public static Vector<T> OneWhere<T>(Vector<T> mask) where T : unmanaged =>
+        Vector.ConditionalSelect(mask, Vector<T>.One, Vector<T>.Zero);
 }
 
 #pragma warning disable CS1591 // the summary states each operator's math; the two Apply overloads are that math
 /// <summary>x</summary>
-public struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>
+public struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x;
     public readonly double Apply(double x) => x;
+    public readonly Vector<float> Apply(Vector<float> x) => x;
+    public readonly Vector<double> Apply(Vector<double> x) => x;
 }
 
 /// <summary>−x</summary>
-public struct NegOp : IUnaryOp<float>, IUnaryOp<double>
+public struct NegOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => -x;
     public readonly double Apply(double x) => -x;
+    public readonly Vector<float> Apply(Vector<float> x) => -x;
+    public readonly Vector<double> Apply(Vector<double> x) => -x;
 }
 
 /// <summary>eˣ</summary>
-public struct ExpOp : IUnaryOp<float>, IUnaryOp<double>
+public struct ExpOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Exp(x);
     public readonly double Apply(double x) => Math.Exp(x);
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.Exp(x);
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.Exp(x);
 }
 
 /// <summary>ln x</summary>
-public struct LogOp : IUnaryOp<float>, IUnaryOp<double>
+public struct LogOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Log(x);
     public readonly double Apply(double x) => Math.Log(x);
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.Log(x);
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.Log(x);
 }
 
 /// <summary>√x</summary>
-public struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>
+public struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Sqrt(x);
     public readonly double Apply(double x) => Math.Sqrt(x);
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.SquareRoot(x);
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.SquareRoot(x);
 }
 
 /// <summary>|x|</summary>
-public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>
+public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => Math.Abs(x);
     public readonly double Apply(double x) => Math.Abs(x);
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.Abs(x);
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.Abs(x);
 }
 
 /// <summary>1/(1+e⁻ˣ)</summary>
@@ -66,10 +108,12 @@ public struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>max(x, 0); NaN passes through, as in PyTorch (the NaN test comes first: see DeviceMath.Max)</summary>
-public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>
+public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
     public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<double>.Zero), Vector<double>.Zero, x);
 }
 
 /// <summary>x·Φ(x)</summary>
@@ -87,17 +131,21 @@ public struct SignOp : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>1/x</summary>
-public struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>
+public struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => 1f / x;
     public readonly double Apply(double x) => 1d / x;
+    public readonly Vector<float> Apply(Vector<float> x) => Vector<float>.One / x;
+    public readonly Vector<double> Apply(Vector<double> x) => Vector<double>.One / x;
 }
 
 /// <summary>x²</summary>
-public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>
+public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x * x;
     public readonly double Apply(double x) => x * x;
+    public readonly Vector<float> Apply(Vector<float> x) => x * x;
+    public readonly Vector<double> Apply(Vector<double> x) => x * x;
 }
 
 /// <summary>gelu'(x) = Φ(x) + x·φ(x)</summary>
@@ -108,19 +156,23 @@ public struct GeluGradOp : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>x if x &gt; 0, else α·x</summary>
-public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>
+public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? x : (float)Alpha * x;
     public readonly double Apply(double x) => x > 0d ? x : Alpha * x;
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * new Vector<float>((float)Alpha));
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<double>.Zero), x, x * new Vector<double>(Alpha));
 }
 
 /// <summary>leaky_relu'(x): 1 where x &gt; 0, else α</summary>
-public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>
+public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? 1f : (float)Alpha;
     public readonly double Apply(double x) => x > 0d ? 1d : Alpha;
+    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, new Vector<float>((float)Alpha));
+    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<double>.Zero), Vector<double>.One, new Vector<double>(Alpha));
 }
 
 /// <summary>xᵖ for a scalar exponent p</summary>
@@ -132,27 +184,33 @@ public struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>x + c</summary>
-public struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+public struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => x + (float)Value;
     public readonly double Apply(double x) => x + Value;
+    public readonly Vector<float> Apply(Vector<float> x) => x + new Vector<float>((float)Value);
+    public readonly Vector<double> Apply(Vector<double> x) => x + new Vector<double>(Value);
 }
 
 /// <summary>x · c</summary>
-public struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+public struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => x * (float)Value;
     public readonly double Apply(double x) => x * Value;
+    public readonly Vector<float> Apply(Vector<float> x) => x * new Vector<float>((float)Value);
+    public readonly Vector<double> Apply(Vector<double> x) => x * new Vector<double>(Value);
 }
 
 /// <summary>c / x (a scalar divided by a tensor)</summary>
-public struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+public struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => (float)Value / x;
     public readonly double Apply(double x) => Value / x;
+    public readonly Vector<float> Apply(Vector<float> x) => new Vector<float>((float)Value) / x;
+    public readonly Vector<double> Apply(Vector<double> x) => new Vector<double>(Value) / x;
 }
 
 /// <summary>cˣ (a scalar raised to a tensor)</summary>
@@ -174,7 +232,21 @@ public struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
 
 /// <summary>The identity for any element type: lets copies of int or other buffers use the contiguous map path.</summary>
 public struct CopyOp<T> : IUnaryOp<T>
+    where T : unmanaged
 {
     /// <inheritdoc/>
     public readonly T Apply(T x) => x;
+}
+
+/// <summary>x · factor for any number type: a scale in the element type itself (means, mixed-in factors).</summary>
+public readonly struct ScaleOp<T>(T factor) : IUnaryOp<T>, IVectorized
+    where T : unmanaged, System.Numerics.INumber<T>
+{
+    private readonly T _factor = factor;
+
+    /// <inheritdoc/>
+    public T Apply(T x) => x * _factor;
+
+    /// <inheritdoc/>
+    public Vector<T> Apply(Vector<T> x) => x * new Vector<T>(_factor);
 }

@@ -42,25 +42,34 @@ public static class TestDevices
             DeviceKind.OpenCL => Device.OpenCL(),
             _ => Device.Cuda(),
         };
-        return new DeviceScope(device, name == "cpu-ilgpu" ? 0 : device.HostLoopMaxLength);
+        return new DeviceScope(device, hostLoops: name == "cpu");
     }
 }
 
-/// <summary>A device chosen for one test, with its host-loop threshold set for the test's duration.</summary>
+/// <summary>A device chosen for one test, with the CPU device's executor set for the test's duration.</summary>
 public sealed class DeviceScope : IDisposable
 {
-    private readonly int _previous;
+    private readonly bool _previous;
 
-    internal DeviceScope(Device device, int hostLoopMaxLength)
+    internal DeviceScope(Device device, bool hostLoops)
     {
         Device = device;
-        _previous = device.HostLoopMaxLength;
-        device.HostLoopMaxLength = hostLoopMaxLength;
+        _previous = device.RunsHostLoops;
+        if (device.Kind == DeviceKind.Cpu)
+        {
+            device.RunsHostLoops = hostLoops;
+        }
     }
 
     /// <summary>The device under test.</summary>
     public Device Device { get; }
 
-    /// <summary>Restores the host-loop threshold.</summary>
-    public void Dispose() => Device.HostLoopMaxLength = _previous;
+    /// <summary>Restores the CPU device's executor.</summary>
+    public void Dispose()
+    {
+        if (Device.Kind == DeviceKind.Cpu)
+        {
+            Device.RunsHostLoops = _previous;
+        }
+    }
 }

@@ -105,7 +105,7 @@ public class PtxTests
                  {
                      typeof(UpdateBody<AdamSlot>), typeof(UpdateBody<SgdSlot>),
                      typeof(CrossEntropyRowsBody<float, LossMath>), typeof(CrossEntropyGradBody<float, LossMath>),
-                     typeof(MseGradBody<float>), typeof(MseGradBody<double>),
+                     typeof(ZipBody<float, MseGradOp<float>>), typeof(ZipBody<double, MseGradOp<double>>),
                      typeof(ZipBody<float, SquaredDifferenceOp>), typeof(ZipContiguousBody<float, SquaredDifferenceOp>),
                  })
         {

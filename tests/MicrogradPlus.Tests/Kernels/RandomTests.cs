@@ -115,15 +115,15 @@ public class RandomTests
     private static float[] OnCpuHostLoop(Action<DeviceBuffer<float>> generate)
     {
         var cpu = Device.Cpu;
-        int previous = cpu.HostLoopMaxLength;
-        cpu.HostLoopMaxLength = int.MaxValue;
+        bool previous = cpu.RunsHostLoops;
+        cpu.RunsHostLoops = true;
         try
         {
             return Draw(cpu, generate);
         }
         finally
         {
-            cpu.HostLoopMaxLength = previous;
+            cpu.RunsHostLoops = previous;
         }
     }
 

@@ -1,31 +1,48 @@
-using ILGPU;
-using ILGPU.Runtime;
-using MicrogradPlus.Kernels;
+using MicrogradPlus.Backends;
 
 namespace MicrogradPlus;
 
 public sealed partial class Device
 {
+    private KernelExecutor? _kernelExecutor;
+    private Executor? _executor;
+    private bool _hostLoops;
+
     /// <summary>
-    /// Runs an element body over [0, length): as a host loop on the CPU device for small lengths, otherwise through
-    /// the cached grid-stride kernel with a grid sized from the device.
+    /// How this device runs the primitives, chosen once: ILGPU kernels on GPUs, host loops over spans on the CPU
+    /// device (or, with <see cref="RunsHostLoops"/> off, ILGPU's CPU kernels: the <c>cpu-ilgpu</c> test device).
     /// </summary>
-    internal void Launch<TBody>(TBody body, int length) where TBody : struct, IElementBody
+    internal Executor Executor
     {
-        if (length <= 0)
+        get
         {
-            return;
-        }
-        CountLaunch();
-        if (Kind == DeviceKind.Cpu && length <= HostLoopMaxLength)
-        {
-            for (int i = 0; i < length; i++)
+            if (_executor is { } ready)
             {
-                body.Execute(i);
+                return ready;
             }
-            return;
+            lock (_gate)
+            {
+                _kernelExecutor ??= new KernelExecutor(this);
+                return _executor ??= _hostLoops ? new HostExecutor(this, _kernelExecutor) : _kernelExecutor;
+            }
         }
-        Kernels.GridStride<TBody>()(GridStrideConfig(length), body, length);
+    }
+
+    /// <summary>
+    /// Whether the CPU device runs host loops over spans (its default) rather than ILGPU's CPU-accelerator kernels,
+    /// which tests and benchmarks switch to as the <c>cpu-ilgpu</c> device. Always false elsewhere.
+    /// </summary>
+    internal bool RunsHostLoops
+    {
+        get => _hostLoops;
+        set
+        {
+            lock (_gate)
+            {
+                _hostLoops = value && Kind == DeviceKind.Cpu;
+                _executor = null;
+            }
+        }
     }
 
     private long _launches;
@@ -51,33 +68,12 @@ public sealed partial class Device
     /// </summary>
     public long HostWrites => Interlocked.Read(ref _hostWrites);
 
+    /// <summary>Counted by the executors only (<c>Executor.Launched</c>).</summary>
     internal void CountLaunch() => Interlocked.Increment(ref _launches);
 
     internal void CountHostWrite() => Interlocked.Increment(ref _hostWrites);
 
     internal void CountHostRead() => Interlocked.Increment(ref _hostReads);
-
-    /// <summary>
-    /// Whether this is the CPU device with host loops on: then contiguous, strided and reduction loops and the
-    /// matmul run over spans of host memory (any size), and other bodies run as host loops up to
-    /// <see cref="HostLoopMaxLength"/> elements.
-    /// </summary>
-    internal bool UsesHostLoops => Kind == DeviceKind.Cpu && HostLoopMaxLength > 0;
-
-    /// <summary>Threads per group for grid-stride kernels.</summary>
-    internal int GridStrideGroupSize => Kind == DeviceKind.Cpu ? MaxGroupSize : Math.Min(256, MaxGroupSize);
-
-    /// <summary>
-    /// Enough groups to fill the device, never more than the work needs: the loop strides over the rest. On the CPU
-    /// accelerator each multiprocessor is a core running one group at a time, so one group per core.
-    /// </summary>
-    internal KernelConfig GridStrideConfig(int length)
-    {
-        int group = GridStrideGroupSize;
-        int needed = (int)Math.Min(((long)length + group - 1) / group, int.MaxValue);
-        return new KernelConfig(Math.Max(1, Math.Min(needed, ResidentGroups(group) * (Kind == DeviceKind.Cpu ? 1 : 4))),
-            group);
-    }
 
     /// <summary>The largest power of two ≤ min(limit, <see cref="MaxGroupSize"/>).</summary>
     internal int PowerOfTwoGroupSize(int limit) =>

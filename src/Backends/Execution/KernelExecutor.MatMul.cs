@@ -1,0 +1,79 @@
+using System.Numerics;
+using ILGPU;
+using ILGPU.Runtime;
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus.Backends;
+
+internal sealed partial class KernelExecutor
+{
+    /// <inheritdoc/>
+    public override void MatMul<T>(MatMulOperands<T> m, MatMulKernel kernel)
+    {
+        var s = m.Shape;
+        var (a, b, c) = (m.A.Buffer.View, m.B.Buffer.View, m.C.View);
+        if (kernel == MatMulKernel.Auto)
+        {
+            kernel = Policy.ChooseMatMul<T>(s);
+        }
+        switch (kernel)
+        {
+            case MatMulKernel.Naive:
+                Run(new MatMulNaiveBody<T>(a, b, c, m.BiasView, s), s.Batch * s.M * s.N);
+                break;
+            case MatMulKernel.Tiled:
+            {
+                var tiled = Kernels.Get(typeof(TiledKernel<T>), acc =>
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
+                        MatMulKernels.Tiled));
+                var (tile, config) = Policy.Tiled(s);
+                Launched();
+                tiled(config, a, b, c, m.BiasView, s, tile);
+                break;
+            }
+            case MatMulKernel.Blocked:
+            {
+                if (Device.MaxGroupSize < MatMulBlocked.GroupSize)
+                {
+                    throw new NotSupportedException(
+                        $"the blocked matmul needs groups of {MatMulBlocked.GroupSize} threads; {Device} runs at most " +
+                        $"{Device.MaxGroupSize}");
+                }
+                var blocked = Kernels.Get(typeof(BlockedKernel<T>), acc =>
+                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
+                        MatMulBlocked.Run));
+                Launched();
+                blocked(Policy.Blocked(s), a, b, c, m.BiasView, s);
+                break;
+            }
+            case MatMulKernel.CuBlas:
+            {
+                var blas = Device.Blas ?? throw new NotSupportedException(
+                    $"matmul kernel CuBlas on {Device}: {Device.CuBlasStatus}");
+                if (!GemmPlan.TryCreate(s, out var plan))
+                {
+                    throw new NotSupportedException(
+                        $"matmul kernel CuBlas: the layout of {Shapes.Format(m.A.Shape)} (strides " +
+                        $"{Shapes.Format(m.A.Strides)}) · {Shapes.Format(m.B.Shape)} (strides " +
+                        $"{Shapes.Format(m.B.Strides)}) is not a column-major matrix or its transpose");
+                }
+                for (int calls = blas.Run(a, b, c, s, plan); calls > 0; calls--)
+                {
+                    Launched();
+                }
+                // cuBLAS's β·C epilogue would need C filled with the bias first, a launch either way.
+                if (m.Bias is { } bias)
+                {
+                    Run(new AddBiasBody<T>(c, bias.Buffer.View, s.N, bias.Offset, bias.Strides[0]),
+                        checked((int)m.C.Length));
+                }
+                break;
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "unknown matmul kernel");
+        }
+    }
+
+    private sealed class TiledKernel<T>;
+    private sealed class BlockedKernel<T>;
+}
