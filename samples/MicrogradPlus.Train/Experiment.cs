@@ -27,6 +27,7 @@ internal static class Experiment
         "sigmoid" => Activation.Sigmoid,
         "gelu" => Activation.Gelu,
         "leakyrelu" => Activation.LeakyRelu,
+        "silu" => Activation.Silu,
         _ => Activation.Relu,
     };
 

@@ -25,7 +25,7 @@ internal sealed record Options
           --dataset NAME      moons | circles | spiral | blobs | digits          (default moons)
           --device NAME       auto | cpu | cuda | opencl  (auto: CUDA > OpenCL > CPU, or MICROGRAD_DEVICE)
           --hidden LIST       hidden layer widths, e.g. 16,16                   (default 16,16)
-          --activation NAME   relu | tanh | sigmoid | gelu | leakyrelu           (default relu)
+          --activation NAME   relu | tanh | sigmoid | gelu | leakyrelu | silu    (default relu)
           --epochs N          passes over the training set     (default 150; digits 40)
           --batch N           batch size                       (default 64; digits 128)
           --lr X              learning rate                    (default 0.01 adam/adamw, 0.1 sgd)
@@ -62,7 +62,7 @@ internal sealed record Options
                 "--hidden" => options with { Hidden = value.Split(',').Select(v => Positive(name, v)).ToArray() },
                 "--activation" => options with
                 {
-                    Activation = OneOf(name, value, "relu", "tanh", "sigmoid", "gelu", "leakyrelu"),
+                    Activation = OneOf(name, value, "relu", "tanh", "sigmoid", "gelu", "leakyrelu", "silu"),
                 },
                 "--epochs" => options with { Epochs = Positive(name, value) },
                 "--batch" => options with { Batch = Positive(name, value) },

@@ -228,6 +228,13 @@ public struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => Math.Abs(x) == double.PositiveInfinity ? 0d : x;
 }
 
+/// <summary>x·σ(x)</summary>
+public struct SiluOp : IUnaryOp<float>, IUnaryOp<double>
+{
+    public readonly float Apply(float x) => x * DeviceMath.Sigmoid(x);
+    public readonly double Apply(double x) => x * DeviceMath.Sigmoid(x);
+}
+
 #pragma warning restore CS1591
 
 /// <summary>The identity for any element type: lets copies of int or other buffers use the contiguous map path.</summary>

@@ -303,6 +303,14 @@ def shape_cases():
     add("stack 0 2×()", "stack", lambda *ts: torch.stack(ts, 0), [randn(), randn()], {"axis": 0})
 
 
+
+def later_unary_cases():
+    """Element-wise ops added after the file was first generated: drawn last, so earlier cases keep their inputs."""
+    add("silu (2,4)", "silu", F.silu, [randn(2, 4, scale=2.0)], second_order=True)
+    add("silu large (4,)", "silu", F.silu, [f32(torch.tensor([-30.0, -8.0, 8.0, 30.0]))])
+    add("silu ()", "silu", F.silu, [randn()])
+
+
 def main():
     binary_cases()
     scalar_cases()
@@ -312,6 +320,7 @@ def main():
     matmul_cases()
     softmax_cases()
     shape_cases()
+    later_unary_cases()
     doc = {
         "generator": "tests/goldens/generate_goldens.py",
         "torch": torch.__version__,

@@ -40,6 +40,16 @@ public sealed class Gelu : Module
     public override string ToString() => "GELU()";
 }
 
+/// <summary>x·σ(x).</summary>
+public sealed class Silu : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Silu();
+
+    /// <inheritdoc/>
+    public override string ToString() => "SiLU()";
+}
+
 /// <summary>x if x &gt; 0, else slope·x.</summary>
 public sealed class LeakyRelu(float negativeSlope = 0.01f) : Module
 {

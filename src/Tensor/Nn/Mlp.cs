@@ -13,6 +13,8 @@ public enum Activation
     Gelu,
     /// <summary>x if x &gt; 0, else 0.01·x.</summary>
     LeakyRelu,
+    /// <summary>x·σ(x).</summary>
+    Silu,
 }
 
 /// <summary>
@@ -66,6 +68,7 @@ public sealed class Mlp : Module
         Activation.Sigmoid => new Sigmoid(),
         Activation.Gelu => new Gelu(),
         Activation.LeakyRelu => new LeakyRelu(),
+        Activation.Silu => new Silu(),
         _ => throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation"),
     };
 }

@@ -58,6 +58,9 @@ public static class HostMath
     /// <summary>1/(1 + e^{−x}).</summary>
     public static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
+    /// <summary>silu(x) = x·σ(x); NaN at −∞ (−∞·0), as torch.nn.functional.silu gives.</summary>
+    public static double Silu(double x) => x * Sigmoid(x);
+
     /// <summary>max(a, b) that propagates NaN (torch.maximum).</summary>
     public static double Maximum(double a, double b) =>
         double.IsNaN(a) || double.IsNaN(b) ? double.NaN : Math.Max(a, b);

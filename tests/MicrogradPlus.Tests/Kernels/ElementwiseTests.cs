@@ -98,6 +98,8 @@ public class ElementwiseTests
         Unary("ScalarPowOp(-2)", new ScalarPowOp(-2), x => Math.Pow(-2, x), new(-6, 6, Integers: true), [0.5, 0]),
         Unary("ScalarPowOp(0)", new ScalarPowOp(0), x => Math.Pow(0, x), new(-3, 3), [0, -1, 2]),
         Unary("FiniteOrZeroOp", default(FiniteOrZeroOp), x => double.IsInfinity(x) ? 0 : x, Symmetric, PassThrough),
+        Unary("SiluOp", default(SiluOp), HostMath.Silu, new(-20, 20), [0, -0.0, Inf, -Inf, NaN, -100, 100, -1.2785],
+            true, true),
     ];
 
     private static readonly Domain Comparable = new(-2, 2, Integers: true);

@@ -161,6 +161,8 @@ public sealed class ModuleTests : IDisposable
         Assert.Equal(5, model.Layers.Count);
         Assert.IsType<Relu>(model.Layers[1]);
         Assert.IsType<Tanh>(new Mlp(2, [4], 1, Activation.Tanh, Device.Cpu).Layers[1]);
+        Assert.IsType<Silu>(new Mlp(2, [4], 1, Activation.Silu, Device.Cpu).Layers[1]);
+        Assert.Equal("SiLU()", new Silu().ToString());
         Assert.Equal(["0", "1", "2", "3", "4"], model.NamedChildren().Select(c => c.Name));
     }
 

@@ -41,6 +41,12 @@ public class ElementwiseOpTests
             x => NormalCdf(x) + x * NormalPdf(x),
             x => NormalPdf(x) * (2 - x * x),
             x => x * NormalPdf(x) * (x * x - 4)),
+        // silu' = σ(1 + x(1 − σ)), silu'' = σ(1 − σ)(2 + x(1 − 2σ)), silu''' = σ(1 − σ)(3(1 − 2σ) + x(1 − 6σ + 6σ²))
+        ["silu"] = new(x => x.Silu(), x => x * Sigmoid(x), new(-4, 4),
+            x => Sigmoid(x) * (1 + x * (1 - Sigmoid(x))),
+            x => Sigmoid(x) * (1 - Sigmoid(x)) * (2 + x * (1 - 2 * Sigmoid(x))),
+            x => Sigmoid(x) * (1 - Sigmoid(x)) *
+                 (3 * (1 - 2 * Sigmoid(x)) + x * (1 - 6 * Sigmoid(x) + 6 * Sigmoid(x) * Sigmoid(x)))),
         ["pow(3)"] = new(x => x.Pow(3f), x => x * x * x, Any, x => 3 * x * x, x => 6 * x),
         ["pow(2.5)"] = new(x => x.Pow(2.5f), x => Math.Pow(x, 2.5), Positive,
             x => 2.5 * Math.Pow(x, 1.5), x => 3.75 * Math.Sqrt(x)),

@@ -47,6 +47,7 @@ public class GoldenTests
         ["relu"] = (x, _) => x[0].Relu(),
         ["leaky_relu"] = (x, a) => x[0].LeakyRelu(Float(a, "slope")),
         ["gelu"] = (x, _) => x[0].Gelu(),
+        ["silu"] = (x, _) => x[0].Silu(),
         ["cube"] = (x, _) => x[0] * x[0] * x[0],
         ["transpose_exp"] = (x, _) => x[0].Transpose(0, 1).Exp(),
         ["sum"] = Reduction(t => t.Sum(), (t, axis, keep) => t.Sum(axis, keep), (t, axes, keep) => t.Sum(axes, keep)),
