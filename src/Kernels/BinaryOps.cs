@@ -71,8 +71,10 @@ public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float g, float x) => x > 0f ? g : 0f;
     public readonly double Apply(double g, double x) => x > 0d ? g : 0d;
-    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) => Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<float>.Zero), a, Vector<float>.Zero);
-    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) => Vector.ConditionalSelect(Vector.GreaterThan(b, Vector<double>.Zero), a, Vector<double>.Zero);
+    public readonly Vector<float> Apply(Vector<float> a, Vector<float> b) =>
+        VectorForm.WherePositive(b, a, Vector<float>.Zero);
+    public readonly Vector<double> Apply(Vector<double> a, Vector<double> b) =>
+        VectorForm.WherePositive(b, a, Vector<double>.Zero);
 }
 
 /// <summary>aᵇ</summary>

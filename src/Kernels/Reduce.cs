@@ -31,21 +31,21 @@ public interface ICombineOp<T>
     T Combine(T a, T b);
 }
 
-/// <summary>A serial run's result so far and, for sums, the rounding error it has lost (else unused).</summary>
+/// <summary>A serial run's result so far and, for sums, the rounding error still to take back (else unused).</summary>
 public struct Running<T>(T value, T carry) where T : unmanaged
 {
     /// <summary>The plain running result.</summary>
     public T Value = value;
 
-    /// <summary>The sum of the rounding errors of the additions so far (sums only).</summary>
+    /// <summary>The rounding error of the last addition, taken back by the next (sums only).</summary>
     public T Carry = carry;
 }
 
 #pragma warning disable CS1591
 /// <summary>
-/// Σ, identity 0. A serial run is compensated (Neumaier): each addition's rounding error, exact in floating point,
-/// is added to a carry that joins the result at the end, so a run of a million 0.1s is off by a few ulps rather than
-/// by 0.1 %. The carry is left out when the sum is not finite (an infinity's error is NaN).
+/// Σ, identity 0. A serial run is compensated (Kahan): the rounding error of each addition, exact in floating point,
+/// is carried into the next one, so a run of a million 0.1s is off by an ulp or two rather than by 1 %. Where the
+/// sum is not finite the carry is dropped (an infinity's "error" is NaN and would poison what follows).
 /// </summary>
 public struct SumReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 {
@@ -56,24 +56,24 @@ public struct SumReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
     public readonly Vector<float> Combine(Vector<float> a, Vector<float> b) => a + b;
     public readonly Vector<double> Combine(Vector<double> a, Vector<double> b) => a + b;
 
+    // v − v is 0 exactly when v is finite.
     public readonly Running<float> Fold(Running<float> run, float x)
     {
-        float sum = run.Value + x;
-        float error = Math.Abs(run.Value) >= Math.Abs(x) ? run.Value - sum + x : x - sum + run.Value;
-        return new(sum, run.Carry + error);
+        float corrected = x - run.Carry;
+        float sum = run.Value + corrected;
+        return new(sum, sum - sum == 0f ? sum - run.Value - corrected : 0f);
     }
 
     public readonly Running<double> Fold(Running<double> run, double x)
     {
-        double sum = run.Value + x;
-        double error = Math.Abs(run.Value) >= Math.Abs(x) ? run.Value - sum + x : x - sum + run.Value;
-        return new(sum, run.Carry + error);
+        double corrected = x - run.Carry;
+        double sum = run.Value + corrected;
+        return new(sum, sum - sum == 0d ? sum - run.Value - corrected : 0d);
     }
 
-    // v − v is 0 exactly when v is finite.
-    public readonly float Finish(Running<float> run) => run.Value - run.Value == 0f ? run.Value + run.Carry : run.Value;
+    public readonly float Finish(Running<float> run) => run.Value - run.Value == 0f ? run.Value - run.Carry : run.Value;
     public readonly double Finish(Running<double> run) =>
-        run.Value - run.Value == 0d ? run.Value + run.Carry : run.Value;
+        run.Value - run.Value == 0d ? run.Value - run.Carry : run.Value;
 }
 
 /// <summary>max, identity −∞, NaN-propagating.</summary>

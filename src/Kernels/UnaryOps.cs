@@ -33,9 +33,19 @@ public static class VectorForm
     public static NotSupportedException Missing(Type op) =>
         new($"{op.Name} has no vector form; check VectorForm.Has first and run its scalar form");
 
-    /// <summary>1 where <paramref name="mask"/>'s lane is set, else 0: comparisons as numbers.</summary>
-    public static Vector<T> OneWhere<T>(Vector<T> mask) where T : unmanaged =>
-        Vector.ConditionalSelect(mask, Vector<T>.One, Vector<T>.Zero);
+    /// <summary>
+    /// σ(x) = 1/(1 + e⁻ˣ) on lanes: e⁻ˣ overflows to ∞ only where σ rounds to 0 anyway, so no branch on the sign is
+    /// needed (the scalar <see cref="DeviceMath.Sigmoid(float)"/> branches to keep e/(1+e) for its last ulp).
+    /// </summary>
+    public static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
+
+    /// <summary>σ(x) on double lanes.</summary>
+    public static Vector<double> Sigmoid(Vector<double> x) =>
+        Vector<double>.One / (Vector<double>.One + Vector.Exp(-x));
+
+    /// <summary>x where x &gt; 0, else <paramref name="otherwise"/>: relu's and leaky relu's select.</summary>
+    public static Vector<T> WherePositive<T>(Vector<T> x, Vector<T> value, Vector<T> otherwise) where T : unmanaged =>
+        Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), value, otherwise);
 }
 
 #pragma warning disable CS1591 // the summary states each operator's math; the two Apply overloads are that math
@@ -94,10 +104,12 @@ public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>1/(1+e⁻ˣ)</summary>
-public struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>
+public struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => DeviceMath.Sigmoid(x);
     public readonly double Apply(double x) => DeviceMath.Sigmoid(x);
+    public readonly Vector<float> Apply(Vector<float> x) => VectorForm.Sigmoid(x);
+    public readonly Vector<double> Apply(Vector<double> x) => VectorForm.Sigmoid(x);
 }
 
 /// <summary>tanh x</summary>
@@ -112,8 +124,11 @@ public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
     public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
-    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);
-    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<double>.Zero), Vector<double>.Zero, x);
+    // NaN is not ≤ 0, so it passes through as in the scalar form.
+    public readonly Vector<float> Apply(Vector<float> x) =>
+        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);
+    public readonly Vector<double> Apply(Vector<double> x) =>
+        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<double>.Zero), Vector<double>.Zero, x);
 }
 
 /// <summary>x·Φ(x)</summary>
@@ -161,8 +176,10 @@ public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVe
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? x : (float)Alpha * x;
     public readonly double Apply(double x) => x > 0d ? x : Alpha * x;
-    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), x, x * new Vector<float>((float)Alpha));
-    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<double>.Zero), x, x * new Vector<double>(Alpha));
+    public readonly Vector<float> Apply(Vector<float> x) =>
+        VectorForm.WherePositive(x, x, x * new Vector<float>((float)Alpha));
+    public readonly Vector<double> Apply(Vector<double> x) =>
+        VectorForm.WherePositive(x, x, x * new Vector<double>(Alpha));
 }
 
 /// <summary>leaky_relu'(x): 1 where x &gt; 0, else α</summary>
@@ -171,8 +188,10 @@ public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>,
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? 1f : (float)Alpha;
     public readonly double Apply(double x) => x > 0d ? 1d : Alpha;
-    public readonly Vector<float> Apply(Vector<float> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<float>.Zero), Vector<float>.One, new Vector<float>((float)Alpha));
-    public readonly Vector<double> Apply(Vector<double> x) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<double>.Zero), Vector<double>.One, new Vector<double>(Alpha));
+    public readonly Vector<float> Apply(Vector<float> x) =>
+        VectorForm.WherePositive(x, Vector<float>.One, new Vector<float>((float)Alpha));
+    public readonly Vector<double> Apply(Vector<double> x) =>
+        VectorForm.WherePositive(x, Vector<double>.One, new Vector<double>(Alpha));
 }
 
 /// <summary>xᵖ for a scalar exponent p</summary>
@@ -229,10 +248,12 @@ public struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>x·σ(x)</summary>
-public struct SiluOp : IUnaryOp<float>, IUnaryOp<double>
+public struct SiluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x * DeviceMath.Sigmoid(x);
     public readonly double Apply(double x) => x * DeviceMath.Sigmoid(x);
+    public readonly Vector<float> Apply(Vector<float> x) => x * VectorForm.Sigmoid(x);
+    public readonly Vector<double> Apply(Vector<double> x) => x * VectorForm.Sigmoid(x);
 }
 
 #pragma warning restore CS1591

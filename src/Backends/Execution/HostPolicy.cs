@@ -17,10 +17,11 @@ internal static class HostPolicy
     public const int MinVectorRow = 8;
 
     /// <summary>
-    /// The longest run a pairwise reduction folds serially: four vectors of lanes each fold a 32nd of it, so even a
-    /// float sum stays within a few ulps, while the halving above it costs nothing measurable.
+    /// The longest run a pairwise reduction folds serially: four vectors of lanes each fold a 32nd of it (eight
+    /// elements with 256-bit vectors), so a float sum stays within an ulp or two, and the halving above it costs a
+    /// call per 256 elements.
     /// </summary>
-    public const int PairwiseBlock = 1024;
+    public const int PairwiseBlock = 256;
 
     /// <summary>The work <see cref="HostLoops.ForRange"/> weighs for <paramref name="elements"/> handled by vector loops.</summary>
     public static long VectorWork(long elements) => elements / VectorisedCostDivisor;
