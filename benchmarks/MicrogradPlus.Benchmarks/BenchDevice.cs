@@ -6,7 +6,7 @@ namespace MicrogradPlus.Benchmarks;
 /// Opens a device by its benchmark name: "cpu" (the host executor, as users get it),
 /// "cpu-ilgpu" (the kernel executor on the same accelerator: every op runs as an ILGPU CPU kernel), "opencl", "cuda".
 /// </summary>
-public static class BenchDevice
+internal static class BenchDevice
 {
     /// <summary>
     /// The device for <paramref name="name"/>, with the CPU host-loop setting that name stands for. Synchronizes

@@ -35,10 +35,10 @@ public abstract class DeviceBenchmark
     }
 
     /// <summary>A buffer of <paramref name="length"/> uniform values in [−1, 1) on the device, owned.</summary>
-    protected DeviceBuffer<float> Random(long length, ulong seed) => Own(BenchDevice.Random(Dev, length, seed));
+    private protected DeviceBuffer<float> Random(long length, ulong seed) => Own(BenchDevice.Random(Dev, length, seed));
 
     /// <summary>An output buffer of <paramref name="length"/> elements on the device, owned.</summary>
-    protected DeviceBuffer<float> Rent(long length) => Own(Dev.Pool.Rent<float>(length));
+    private protected DeviceBuffer<float> Rent(long length) => Own(Dev.Pool.Rent<float>(length));
 
     /// <summary>Disposes what the benchmark owns (last first) and restores the device.</summary>
     [GlobalCleanup]

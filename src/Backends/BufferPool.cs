@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace MicrogradPlus.Backends;
+using MicrogradPlus.Backends;
+
+namespace MicrogradPlus;
 
 /// <summary>
 /// A size-bucketed pool of device memory, one per <see cref="Device"/>. GPU memory does not feel the .NET GC's
@@ -56,7 +58,7 @@ public sealed class BufferPool
     public long Reuses { get; private set; }
 
     /// <summary>Rents a buffer of <paramref name="length"/> elements (contents undefined).</summary>
-    public DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
+    internal DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
 
     /// <summary>
     /// Rents a buffer with or without a guard against its lease being dropped undisposed (see

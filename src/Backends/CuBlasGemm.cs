@@ -12,7 +12,7 @@ namespace MicrogradPlus.Backends;
 /// its transpose (op T) — with its leading dimension; operands whose strides are neither (broadcast rows, steps in
 /// both directions) have no plan and go to the library's own kernels.
 /// </summary>
-public readonly record struct GemmPlan(bool TransposeX, int LeadingX, bool TransposeY, int LeadingY)
+internal readonly record struct GemmPlan(bool TransposeX, int LeadingX, bool TransposeY, int LeadingY)
 {
     /// <summary>The plan for <paramref name="s"/>, or false when an operand's layout does not fit a GEMM.</summary>
     public static bool TryCreate(in MatMulShape s, out GemmPlan plan)

@@ -13,7 +13,7 @@ namespace MicrogradPlus.Backends;
 /// times dearer (about 0.1 µs, a fifth of a tensor op's host cost): tensors created inside a
 /// <c>Tensor.Scope()</c>, which the scope disposes, start without one and get it only if they leave the scope alive.
 /// </remarks>
-public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
+internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
     private readonly BufferPool _pool;
     private readonly ArrayView<T> _view;

@@ -9,7 +9,7 @@ namespace MicrogradPlus.Backends;
 /// versioned sonames that drivers install, so no <c>-dev</c> package or symlink is needed. Hooks the load context's
 /// fallback event, which runs only after the default probing failed, so it never fights a resolver of ILGPU's own.
 /// </summary>
-public static class NativeLibraries
+internal static class NativeLibraries
 {
     private static int _installed;
 

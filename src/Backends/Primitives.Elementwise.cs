@@ -4,7 +4,7 @@ using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
 
-public static partial class Primitives
+internal static partial class Primitives
 {
     /// <summary>y = op(x) element-wise; <paramref name="y"/> is contiguous with x's shape.</summary>
     public static void Map<T, TOp>(StridedView<T> x, DeviceBuffer<T> y, TOp op = default)

@@ -4,7 +4,7 @@ using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
 
-public static partial class Primitives
+internal static partial class Primitives
 {
     /// <summary>
     /// Fused cross-entropy forward over logits [n, C] (any strides): per row the loss log Σ e^x − x[target] and the

@@ -4,7 +4,7 @@ using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
 
-public static partial class Primitives
+internal static partial class Primitives
 {
     /// <summary>
     /// Batched matrix product C = op(A)·op(B) (+ bias), op = transpose where flagged. A is [..., M, K] ([..., K, M]

@@ -4,7 +4,7 @@ using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
 
-public static partial class Primitives
+internal static partial class Primitives
 {
     /// <summary>One fused SGD update of <paramref name="parameter"/> in place (see <see cref="SgdSlot"/>).</summary>
     public static void SgdStep(DeviceBuffer<float> parameter, DeviceBuffer<float> grad,
@@ -95,10 +95,10 @@ public static partial class Primitives
 }
 
 /// <summary>One parameter's SGD update: its memory, gradient, momentum buffer and the step's scalars.</summary>
-public readonly record struct SgdUpdate(
+internal readonly record struct SgdUpdate(
     DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad, DeviceBuffer<float> MomentumBuffer, SgdSettings Settings);
 
 /// <summary>One parameter's Adam/AdamW update: its memory, gradient, moment estimates and the step's scalars.</summary>
-public readonly record struct AdamUpdate(
+internal readonly record struct AdamUpdate(
     DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad, DeviceBuffer<float> M, DeviceBuffer<float> V,
     AdamSettings Settings);

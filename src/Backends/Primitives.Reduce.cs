@@ -4,7 +4,7 @@ using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
 
-public static partial class Primitives
+internal static partial class Primitives
 {
     /// <summary>
     /// Reduces <paramref name="x"/> over <paramref name="axes"/> (null or empty: all) into <paramref name="y"/>, which

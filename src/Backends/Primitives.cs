@@ -3,7 +3,7 @@ using MicrogradPlus.Kernels;
 namespace MicrogradPlus.Backends;
 
 /// <summary>How a reduction is spread over the device.</summary>
-public enum ReduceStrategy
+internal enum ReduceStrategy
 {
     /// <summary>The executor's choice: rows or groups on GPUs by the shape, host loops on the CPU device.</summary>
     Auto,
@@ -14,7 +14,7 @@ public enum ReduceStrategy
 }
 
 /// <summary>Which matrix-product kernel runs.</summary>
-public enum MatMulKernel
+internal enum MatMulKernel
 {
     /// <summary>
     /// On CUDA, cuBLAS for large products when it loads and <see cref="Device.UseCuBlas"/> is on; otherwise on GPUs
@@ -39,7 +39,7 @@ public enum MatMulKernel
 /// end) and hands the rest to the device's <see cref="Executor"/>. The math lives in the operator structs and fused
 /// routines of <c>MicrogradPlus.Kernels</c>; how work is spread lives in the executors.
 /// </summary>
-public static partial class Primitives
+internal static partial class Primitives
 {
     private static void RequireSameDevice(Device a, Device b, string what)
     {

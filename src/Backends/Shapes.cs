@@ -1,7 +1,7 @@
 namespace MicrogradPlus.Backends;
 
 /// <summary>Shape arithmetic shared by the primitives and the tensor layer: sizes, strides, broadcasting, axes.</summary>
-public static class Shapes
+internal static class Shapes
 {
     /// <summary>"(3, 4)"; "()" for a scalar.</summary>
     public static string Format(ReadOnlySpan<int> shape) =>

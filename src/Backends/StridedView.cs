@@ -5,7 +5,7 @@ namespace MicrogradPlus.Backends;
 /// transpose, expand, slice, squeeze, unsqueeze, and reshape of contiguous data — only change this record; kernels
 /// read any view directly, and <c>Primitives.Copy</c> materialises one when contiguity is needed.
 /// </summary>
-public sealed class StridedView<T> where T : unmanaged
+internal sealed class StridedView<T> where T : unmanaged
 {
     /// <summary>A view after checking that every element it can reach lies inside the buffer.</summary>
     public StridedView(DeviceBuffer<T> buffer, int[] shape, int[] strides, int offset)
@@ -135,7 +135,7 @@ public sealed class StridedView<T> where T : unmanaged
 }
 
 /// <summary>Factory for <see cref="StridedView{T}"/>.</summary>
-public static class StridedView
+internal static class StridedView
 {
     /// <summary>A contiguous view of the first <c>size(shape)</c> elements of <paramref name="buffer"/>.</summary>
     public static StridedView<T> Contiguous<T>(DeviceBuffer<T> buffer, params int[] shape) where T : unmanaged =>

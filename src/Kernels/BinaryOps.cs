@@ -7,7 +7,7 @@ namespace MicrogradPlus.Kernels;
 /// kernels, and optionally (<see cref="IVectorized"/>) a vector form for the host executor's span drivers, which also
 /// serves a broadcast operand as one value repeated across the lanes.
 /// </summary>
-public interface IBinaryOp<T> where T : unmanaged
+internal interface IBinaryOp<T> where T : unmanaged
 {
     /// <summary>The function's value at (<paramref name="a"/>, <paramref name="b"/>).</summary>
     T Apply(T a, T b);
@@ -19,7 +19,7 @@ public interface IBinaryOp<T> where T : unmanaged
 #pragma warning disable CS1591 // the summary states each operator's math
 // Comparisons give 0 or 1 in the element type, so masks multiply straight into gradients.
 /// <summary>a + b</summary>
-public struct AddOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct AddOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a + b;
     public readonly double Apply(double a, double b) => a + b;
@@ -28,7 +28,7 @@ public struct AddOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 }
 
 /// <summary>a − b</summary>
-public struct SubOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct SubOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a - b;
     public readonly double Apply(double a, double b) => a - b;
@@ -37,7 +37,7 @@ public struct SubOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 }
 
 /// <summary>a · b</summary>
-public struct MulOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct MulOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a * b;
     public readonly double Apply(double a, double b) => a * b;
@@ -46,7 +46,7 @@ public struct MulOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 }
 
 /// <summary>a / b</summary>
-public struct DivOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct DivOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => a / b;
     public readonly double Apply(double a, double b) => a / b;
@@ -55,7 +55,7 @@ public struct DivOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 }
 
 /// <summary>(a − b)², the mean squared error's terms in one launch.</summary>
-public struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float a, float b) => (a - b) * (a - b);
     public readonly double Apply(double a, double b) => (a - b) * (a - b);
@@ -67,7 +67,7 @@ public struct SquaredDifferenceOp : IBinaryOp<float>, IBinaryOp<double>, IVector
 /// relu's backward in one launch: g where x &gt; 0, else 0 (a select, so an infinite g at x ≤ 0 gives 0, as PyTorch's
 /// threshold_backward).
 /// </summary>
-public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
+internal struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 {
     public readonly float Apply(float g, float x) => x > 0f ? g : 0f;
     public readonly double Apply(double g, double x) => x > 0d ? g : 0d;
@@ -78,63 +78,63 @@ public struct ReluBackwardOp : IBinaryOp<float>, IBinaryOp<double>, IVectorized
 }
 
 /// <summary>aᵇ</summary>
-public struct PowOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct PowOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => DeviceMath.Pow(a, b);
     public readonly double Apply(double a, double b) => DeviceMath.Pow(a, b);
 }
 
 /// <summary>max(a, b), NaN-propagating</summary>
-public struct MaximumOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct MaximumOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => DeviceMath.Max(a, b);
     public readonly double Apply(double a, double b) => DeviceMath.Max(a, b);
 }
 
 /// <summary>min(a, b), NaN-propagating</summary>
-public struct MinimumOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct MinimumOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => DeviceMath.Min(a, b);
     public readonly double Apply(double a, double b) => DeviceMath.Min(a, b);
 }
 
 /// <summary>1 where a &gt; b</summary>
-public struct GreaterOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct GreaterOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a > b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a > b ? 1d : 0d;
 }
 
 /// <summary>1 where a ≥ b</summary>
-public struct GreaterEqualOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct GreaterEqualOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a >= b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a >= b ? 1d : 0d;
 }
 
 /// <summary>1 where a &lt; b</summary>
-public struct LessOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct LessOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a < b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a < b ? 1d : 0d;
 }
 
 /// <summary>1 where a ≤ b</summary>
-public struct LessEqualOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct LessEqualOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a <= b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a <= b ? 1d : 0d;
 }
 
 /// <summary>1 where a = b</summary>
-public struct EqualOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct EqualOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a == b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a == b ? 1d : 0d;
 }
 
 /// <summary>1 where a ≠ b</summary>
-public struct NotEqualOp : IBinaryOp<float>, IBinaryOp<double>
+internal struct NotEqualOp : IBinaryOp<float>, IBinaryOp<double>
 {
     public readonly float Apply(float a, float b) => a != b ? 1f : 0f;
     public readonly double Apply(double a, double b) => a != b ? 1d : 0d;

@@ -7,7 +7,7 @@ namespace MicrogradPlus.Kernels;
 /// The scalar functions the fused cross-entropy kernels need, for float and double. (ILGPU does not compile generic
 /// math's static conversions, so the float → index conversion and exp/log come from a struct like the other ops.)
 /// </summary>
-public interface ILossMath<T>
+internal interface ILossMath<T>
 {
     /// <summary>eˣ</summary>
     T Exp(T x);
@@ -23,7 +23,7 @@ public interface ILossMath<T>
 }
 
 /// <summary><see cref="ILossMath{T}"/> for float and double.</summary>
-public struct LossMath : ILossMath<float>, ILossMath<double>
+internal struct LossMath : ILossMath<float>, ILossMath<double>
 {
 #pragma warning disable CS1591
     public readonly float Exp(float x) => MathF.Exp(x);
@@ -58,7 +58,7 @@ internal readonly struct LossSum<T> : ICombineOp<T> where T : INumber<T>
 /// the backward, which forms softmax = e^((x − m) − s) from them: shifting by m first keeps large logits accurate.
 /// <paramref name="rows"/> maps a row to the offset of its first logit, <paramref name="colStride"/> steps along it.
 /// </summary>
-public struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int classes, int colStride,
+internal struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int classes, int colStride,
     ArrayView<T> targets, ArrayView<T> loss, ArrayView<T> stats) : IElementBody
     where T : unmanaged, INumber<T>
     where TMath : struct, ILossMath<T>
@@ -91,7 +91,7 @@ public struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int cl
 }
 
 /// <summary>Cross-entropy kernels with a whole thread group per row.</summary>
-public static class CrossEntropyKernels
+internal static class CrossEntropyKernels
 {
     /// <summary>
     /// Cross-entropy forward for wide rows, as <see cref="CrossEntropyRowsBody{T, TMath}"/> with a group per row
@@ -127,7 +127,7 @@ public static class CrossEntropyKernels
 /// minus one-hot (mᵢ, sᵢ from the forward's stats), with g the loss's incoming gradient read from device memory (no host round trip) and scale = 1/n for
 /// the mean. <paramref name="xLayout"/> walks the logits in row-major order; the output is contiguous [n, C].
 /// </summary>
-public struct CrossEntropyGradBody<T, TMath>(ArrayView<T> x, Layout xLayout, int classes, ArrayView<T> targets,
+internal struct CrossEntropyGradBody<T, TMath>(ArrayView<T> x, Layout xLayout, int classes, ArrayView<T> targets,
     ArrayView<T> stats, ArrayView<T> gradOutput, T scale, ArrayView<T> dx) : IElementBody
     where T : unmanaged, INumber<T>
     where TMath : struct, ILossMath<T>

@@ -4,7 +4,7 @@ namespace MicrogradPlus.Kernels;
 /// Float functions written from exp/log/sqrt so every accelerator computes them the same way. CUDA without libdevice
 /// compiles tanh to tanh.approx (about 1e-3 relative error), and .NET has no erf at all.
 /// </summary>
-public static class DeviceMath
+internal static class DeviceMath
 {
     /// <summary>tanh(x) = 1 − 2/(e^{2x}+1); below |x| = 0.125 a Taylor series avoids the cancellation near 0.</summary>
     public static float Tanh(float x)

@@ -3,7 +3,7 @@ using ILGPU;
 namespace MicrogradPlus.Kernels;
 
 /// <summary>y[i] = op(x[layout(i)]): a unary op over a strided (possibly broadcast) input into a contiguous output.</summary>
-public struct MapBody<T, TOp>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, TOp op) : IElementBody
+internal struct MapBody<T, TOp>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, TOp op) : IElementBody
     where T : unmanaged
     where TOp : struct, IUnaryOp<T>
 {
@@ -21,7 +21,7 @@ public struct MapBody<T, TOp>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, TO
 /// four independent scalar accesses otherwise and at the ragged end — so every thread keeps more bytes in flight
 /// than one element's worth. Launch over <see cref="Vectorized.Quads"/>(length) indices.
 /// </summary>
-public struct MapContiguousBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op, bool aligned) : IElementBody
+internal struct MapContiguousBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op, bool aligned) : IElementBody
     where T : unmanaged
     where TOp : struct, IUnaryOp<T>
 {
@@ -54,7 +54,7 @@ public struct MapContiguousBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, TOp op, 
 /// c[i] = op(a[layoutA(i)], b[layoutB(i)]): a binary op with NumPy broadcasting. Both layouts walk the output shape;
 /// a broadcast dimension of an input has stride 0.
 /// </summary>
-public struct ZipBody<T, TOp>(ArrayView<T> a, Layout aLayout, ArrayView<T> b, Layout bLayout, ArrayView<T> c, TOp op)
+internal struct ZipBody<T, TOp>(ArrayView<T> a, Layout aLayout, ArrayView<T> b, Layout bLayout, ArrayView<T> c, TOp op)
     : IElementBody
     where T : unmanaged
     where TOp : struct, IBinaryOp<T>
@@ -72,7 +72,7 @@ public struct ZipBody<T, TOp>(ArrayView<T> a, Layout aLayout, ArrayView<T> b, La
 /// c[i] = op(a[i], b[i]): same shape, all contiguous — the fast path of <see cref="ZipBody{T, TOp}"/>, four elements
 /// per index like <see cref="MapContiguousBody{T, TOp}"/>.
 /// </summary>
-public struct ZipContiguousBody<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op, bool aligned)
+internal struct ZipContiguousBody<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, TOp op, bool aligned)
     : IElementBody
     where T : unmanaged
     where TOp : struct, IBinaryOp<T>
@@ -105,7 +105,7 @@ public struct ZipContiguousBody<T, TOp>(ArrayView<T> a, ArrayView<T> b, ArrayVie
 }
 
 /// <summary>The four-element grouping of the contiguous element-wise bodies.</summary>
-public static class Vectorized
+internal static class Vectorized
 {
     /// <summary>Indices that cover <paramref name="length"/> elements four at a time.</summary>
     public static int Quads(int length) => (int)(((long)length + 3) / 4);
@@ -118,7 +118,7 @@ public static class Vectorized
 /// y[yLayout(i)] = x[xLayout(i)]: copies between two strided views of one shape. Materialises permute, transpose,
 /// expand and slice views, and writes each input of a concatenation into its slice of the output.
 /// </summary>
-public struct CopyBody<T>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, Layout yLayout) : IElementBody
+internal struct CopyBody<T>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, Layout yLayout) : IElementBody
     where T : unmanaged
 {
     private readonly ArrayView<T> _x = x, _y = y;
@@ -129,7 +129,7 @@ public struct CopyBody<T>(ArrayView<T> x, Layout xLayout, ArrayView<T> y, Layout
 }
 
 /// <summary>y[i] = value.</summary>
-public struct FillBody<T>(ArrayView<T> y, T value) : IElementBody
+internal struct FillBody<T>(ArrayView<T> y, T value) : IElementBody
     where T : unmanaged
 {
     private readonly ArrayView<T> _y = y;
@@ -140,7 +140,7 @@ public struct FillBody<T>(ArrayView<T> y, T value) : IElementBody
 }
 
 /// <summary>y[i] = start + i·step, computed per element (no running sum, so no drift over long ranges).</summary>
-public struct ArangeBody(ArrayView<float> y, float start, float step) : IElementBody
+internal struct ArangeBody(ArrayView<float> y, float start, float step) : IElementBody
 {
     private readonly ArrayView<float> _y = y;
     private readonly float _start = start, _step = step;
@@ -153,7 +153,7 @@ public struct ArangeBody(ArrayView<float> y, float start, float step) : IElement
 /// torch.gather: y[i] = x[xLayout(i) + index[i]·axisStride]. <c>xLayout</c> walks the output shape with x's strides
 /// and stride 0 on the gathered axis; <c>index</c> is contiguous in the output shape.
 /// </summary>
-public struct GatherBody<T>(ArrayView<T> x, Layout xLayout, int axisStride, ArrayView<int> indices, ArrayView<T> y)
+internal struct GatherBody<T>(ArrayView<T> x, Layout xLayout, int axisStride, ArrayView<int> indices, ArrayView<T> y)
     : IElementBody
     where T : unmanaged
 {
@@ -168,7 +168,7 @@ public struct GatherBody<T>(ArrayView<T> x, Layout xLayout, int axisStride, Arra
 }
 
 /// <summary>y[i] = (double)x[i]: float32 → float64.</summary>
-public struct WidenBody(ArrayView<float> x, ArrayView<double> y) : IElementBody
+internal struct WidenBody(ArrayView<float> x, ArrayView<double> y) : IElementBody
 {
     private readonly ArrayView<float> _x = x;
     private readonly ArrayView<double> _y = y;
@@ -178,7 +178,7 @@ public struct WidenBody(ArrayView<float> x, ArrayView<double> y) : IElementBody
 }
 
 /// <summary>y[i] = (float)x[i]: float64 → float32, rounding to nearest.</summary>
-public struct NarrowBody(ArrayView<double> x, ArrayView<float> y) : IElementBody
+internal struct NarrowBody(ArrayView<double> x, ArrayView<float> y) : IElementBody
 {
     private readonly ArrayView<double> _x = x;
     private readonly ArrayView<float> _y = y;

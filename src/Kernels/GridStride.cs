@@ -6,14 +6,14 @@ namespace MicrogradPlus.Kernels;
 /// The work for one element index. A body is a plain struct of views and scalars; <see cref="GridStride.Run{TBody}"/>
 /// runs it on an accelerator, and the CPU device may also run the very same body as a host loop.
 /// </summary>
-public interface IElementBody
+internal interface IElementBody
 {
     /// <summary>Does the work for element <paramref name="index"/> (0 ≤ index &lt; length).</summary>
     void Execute(int index);
 }
 
 /// <summary>The one generic element-wise kernel: a grid-stride loop over any <see cref="IElementBody"/>.</summary>
-public static class GridStride
+internal static class GridStride
 {
     /// <summary>
     /// Runs <paramref name="body"/> for every index below <paramref name="length"/>. The stride is read once before the

@@ -5,7 +5,7 @@ namespace MicrogradPlus.Kernels;
 /// Dimensions are right-aligned: unused leading slots have size 1 and stride 0. A broadcast dimension has stride 0.
 /// Kernel parameters must be unmanaged structs, so the six dimensions are plain fields.
 /// </summary>
-public struct Layout
+internal struct Layout
 {
     /// <summary>The highest rank a layout holds.</summary>
     public const int MaxRank = 6;

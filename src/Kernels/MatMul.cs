@@ -10,7 +10,7 @@ namespace MicrogradPlus.Kernels;
 /// every kernel adds a bias vector of length N to each row of C as it stores it (torch.addmm, nn.Linear), element n
 /// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add.
 /// </summary>
-public struct MatMulShape
+internal struct MatMulShape
 {
 #pragma warning disable CS1591
     public int Batch, M, N, K;
@@ -28,7 +28,7 @@ public struct MatMulShape
 }
 
 /// <summary>The naive reference: one output element per index, a dot product over K (plus the bias, if any).</summary>
-public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape shape)
+internal struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape shape)
     : IElementBody
     where T : unmanaged, INumber<T>
 {
@@ -56,7 +56,7 @@ public struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c,
 /// <summary>
 /// c[i] += bias[offset + (i mod N)·stride]: the bias of a product computed elsewhere (cuBLAS) or of an empty one.
 /// </summary>
-public struct AddBiasBody<T>(ArrayView<T> c, ArrayView<T> bias, int n, int offset, int stride) : IElementBody
+internal struct AddBiasBody<T>(ArrayView<T> c, ArrayView<T> bias, int n, int offset, int stride) : IElementBody
     where T : unmanaged, INumber<T>
 {
     private readonly ArrayView<T> _c = c, _bias = bias;
@@ -67,7 +67,7 @@ public struct AddBiasBody<T>(ArrayView<T> c, ArrayView<T> bias, int n, int offse
 }
 
 /// <summary>Matrix-product kernels that need thread groups and shared memory.</summary>
-public static class MatMulKernels
+internal static class MatMulKernels
 {
     /// <summary>The largest tile edge: the shared arrays hold <c>MaxTile²</c> floats each.</summary>
     public const int MaxTile = 16;

@@ -18,7 +18,7 @@ namespace MicrogradPlus.Kernels;
 /// registers. Tests compile this kernel to PTX and check that it uses no local memory and loads shared memory as
 /// vectors.
 /// </remarks>
-public static class MatMulBlocked
+internal static class MatMulBlocked
 {
     /// <summary>Threads per group: 16×16, each owning 8×8 elements of the 128×128 block.</summary>
     public const int GroupSize = 256;
@@ -192,7 +192,7 @@ public static class MatMulBlocked
 /// Eight values in registers: in the blocked matmul, two runs of four, X0–X3 and X4–X7,
 /// <see cref="MatMulBlocked.Half"/> apart in C.
 /// </summary>
-public struct Vec8<T> where T : unmanaged, INumber<T>
+internal struct Vec8<T> where T : unmanaged, INumber<T>
 {
 #pragma warning disable CS1591
     public T X0, X1, X2, X3, X4, X5, X6, X7;
@@ -249,7 +249,7 @@ public struct Vec8<T> where T : unmanaged, INumber<T>
 /// 8×8 elements of C in registers: one <see cref="Vec8{T}"/> per row, R0–R3 four neighbouring rows and R4–R7 the
 /// four <see cref="MatMulBlocked.Half"/> below them.
 /// </summary>
-public struct Block8x8<T> where T : unmanaged, INumber<T>
+internal struct Block8x8<T> where T : unmanaged, INumber<T>
 {
 #pragma warning disable CS1591
     public Vec8<T> R0, R1, R2, R3, R4, R5, R6, R7;

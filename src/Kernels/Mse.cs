@@ -8,7 +8,7 @@ namespace MicrogradPlus.Kernels;
 /// with g the loss's incoming gradient read from device memory (no host round trip) and scale = 2/n (−2/n gives the
 /// target's gradient). Run by the executors' zip like any binary operator, so strides and broadcasting come free.
 /// </summary>
-public readonly struct MseGradOp<T>(ArrayView<T> gradOutput, T scale) : IBinaryOp<T>, IVectorized
+internal readonly struct MseGradOp<T>(ArrayView<T> gradOutput, T scale) : IBinaryOp<T>, IVectorized
     where T : unmanaged, INumber<T>
 {
     private readonly ArrayView<T> _gradOutput = gradOutput;

@@ -3,7 +3,7 @@ using ILGPU;
 namespace MicrogradPlus.Kernels;
 
 /// <summary>One parameter's update inside a multi-parameter launch.</summary>
-public interface IUpdateSlot
+internal interface IUpdateSlot
 {
     /// <summary>The first launch index that belongs to this parameter (its element 0).</summary>
     int Start { get; }
@@ -18,7 +18,7 @@ public interface IUpdateSlot
 /// <c>Start</c> = int.MaxValue, so they are never chosen. (Kernel parameters are flat structures, so the slots are
 /// fields, not an array.)
 /// </summary>
-public struct UpdateSlots<TSlot> where TSlot : struct, IUpdateSlot
+internal struct UpdateSlots<TSlot> where TSlot : struct, IUpdateSlot
 {
     /// <summary>How many parameters one launch updates.</summary>
     public const int Capacity = 8;
@@ -59,7 +59,7 @@ public struct UpdateSlots<TSlot> where TSlot : struct, IUpdateSlot
 }
 
 /// <summary>One launch over the concatenated elements of up to eight parameters.</summary>
-public struct UpdateBody<TSlot>(UpdateSlots<TSlot> slots) : IElementBody where TSlot : struct, IUpdateSlot
+internal struct UpdateBody<TSlot>(UpdateSlots<TSlot> slots) : IElementBody where TSlot : struct, IUpdateSlot
 {
     private readonly UpdateSlots<TSlot> _slots = slots;
 
@@ -72,7 +72,7 @@ public struct UpdateBody<TSlot>(UpdateSlots<TSlot> slots) : IElementBody where T
 /// g ← grad + λ·p; b ← g on the first step, else μ·b + (1−τ)·g; g ← g + μ·b (Nesterov) or b; p ← p − η·g. One
 /// parameter's share of an <see cref="UpdateBody{TSlot}"/> launch, whose indices from <c>Start</c> on are its elements.
 /// </summary>
-public struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> momentumBuffer,
+internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> momentumBuffer,
     SgdSettings settings, int start) : IUpdateSlot
 {
     private readonly ArrayView<float> _p = parameter, _g = grad, _b = momentumBuffer;
@@ -111,7 +111,7 @@ public struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayVi
 }
 
 /// <summary>The scalars of one SGD step.</summary>
-public struct SgdSettings
+internal struct SgdSettings
 {
 #pragma warning disable CS1591
     public float LearningRate, Momentum, Dampening, WeightDecay;
@@ -124,7 +124,7 @@ public struct SgdSettings
 /// adds λ·p to the gradient instead. m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
 /// p ← p − (η/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε). One parameter's share of an <see cref="UpdateBody{TSlot}"/> launch.
 /// </summary>
-public struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v,
+internal struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayView<float> m, ArrayView<float> v,
     AdamSettings settings, int start) : IUpdateSlot
 {
     private readonly ArrayView<float> _p = parameter, _g = grad, _m = m, _v = v;
@@ -164,7 +164,7 @@ public struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, ArrayV
 }
 
 /// <summary>The scalars of one Adam step (bias corrections precomputed on the host in double).</summary>
-public struct AdamSettings
+internal struct AdamSettings
 {
 #pragma warning disable CS1591
     public float LearningRate, Beta1, Beta2, Epsilon, WeightDecay;

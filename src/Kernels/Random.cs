@@ -6,7 +6,7 @@ namespace MicrogradPlus.Kernels;
 /// A counter-based generator: element i of a stream is a hash of (seed, i), so every device, grid size and host loop
 /// produces the same numbers for the same seed, and no generator state lives on the device.
 /// </summary>
-public static class CounterRandom
+internal static class CounterRandom
 {
     /// <summary>SplitMix64's finaliser applied to seed + counter·φ: a full-avalanche 64-bit hash.</summary>
     public static ulong Hash(ulong seed, ulong counter)
@@ -25,7 +25,7 @@ public static class CounterRandom
 }
 
 /// <summary>y[i] = low + (high − low)·U(seed, i), U uniform in [0, 1).</summary>
-public struct UniformBody(ArrayView<float> y, ulong seed, float low, float high) : IElementBody
+internal struct UniformBody(ArrayView<float> y, ulong seed, float low, float high) : IElementBody
 {
     private readonly ArrayView<float> _y = y;
     private readonly ulong _seed = seed;
@@ -37,7 +37,7 @@ public struct UniformBody(ArrayView<float> y, ulong seed, float low, float high)
 }
 
 /// <summary>y[i] = mean + std·√(−2 ln U₁)·cos(2π U₂), Box–Muller with U₁, U₂ from counters 2i and 2i+1.</summary>
-public struct NormalBody(ArrayView<float> y, ulong seed, float mean, float std) : IElementBody
+internal struct NormalBody(ArrayView<float> y, ulong seed, float mean, float std) : IElementBody
 {
     private readonly ArrayView<float> _y = y;
     private readonly ulong _seed = seed;

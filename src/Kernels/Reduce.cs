@@ -9,7 +9,7 @@ namespace MicrogradPlus.Kernels;
 /// kernel may fold a million elements); partial results meet through <see cref="ICombineOp{T}.Combine"/>. The host executor
 /// combines vector lanes (<see cref="IVectorized"/> operators) and keeps its runs short by pairwise splitting.
 /// </summary>
-public interface IReduceOp<T> : ICombineOp<T> where T : unmanaged
+internal interface IReduceOp<T> : ICombineOp<T> where T : unmanaged
 {
     /// <summary>The value an empty reduction yields.</summary>
     T Identity { get; }
@@ -25,14 +25,14 @@ public interface IReduceOp<T> : ICombineOp<T> where T : unmanaged
 }
 
 /// <summary>Combines two partial results: all that a shared-memory tree (<see cref="GroupTree"/>) needs.</summary>
-public interface ICombineOp<T>
+internal interface ICombineOp<T>
 {
     /// <summary>The combination of two partial results.</summary>
     T Combine(T a, T b);
 }
 
 /// <summary>A serial run's result so far and, for sums, the rounding error still to take back (else unused).</summary>
-public struct Running<T>(T value, T carry) where T : unmanaged
+internal struct Running<T>(T value, T carry) where T : unmanaged
 {
     /// <summary>The plain running result.</summary>
     public T Value = value;
@@ -47,7 +47,7 @@ public struct Running<T>(T value, T carry) where T : unmanaged
 /// is carried into the next one, so a run of a million 0.1s is off by an ulp or two rather than by 1 %. Where the
 /// sum is not finite the carry is dropped (an infinity's "error" is NaN and would poison what follows).
 /// </summary>
-public struct SumReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
+internal struct SumReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 {
     readonly float IReduceOp<float>.Identity => 0f;
     readonly double IReduceOp<double>.Identity => 0d;
@@ -77,7 +77,7 @@ public struct SumReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 }
 
 /// <summary>max, identity −∞, NaN-propagating.</summary>
-public struct MaxReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
+internal struct MaxReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 {
     readonly float IReduceOp<float>.Identity => float.NegativeInfinity;
     readonly double IReduceOp<double>.Identity => double.NegativeInfinity;
@@ -92,7 +92,7 @@ public struct MaxReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 }
 
 /// <summary>min, identity +∞, NaN-propagating.</summary>
-public struct MinReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
+internal struct MinReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 {
     readonly float IReduceOp<float>.Identity => float.PositiveInfinity;
     readonly double IReduceOp<double>.Identity => double.PositiveInfinity;
@@ -112,7 +112,7 @@ public struct MinReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
 /// kept dimensions), <c>Inner</c> maps a position inside the reduced block to a relative offset (over the reduced
 /// dimensions, offset 0).
 /// </summary>
-public struct ReduceShape
+internal struct ReduceShape
 {
     /// <summary>Output index → input offset.</summary>
     public Layout Outer;
@@ -131,7 +131,7 @@ public struct ReduceShape
 /// still occupy many threads while neighbouring threads keep reading neighbouring addresses; a second pass reduces
 /// the [splits, outputs] partials.
 /// </summary>
-public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op,
+internal struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape shape, T scale, TOp op,
     int splits = 1) : IElementBody
     where T : unmanaged, INumber<T>
     where TOp : struct, IReduceOp<T>
@@ -169,7 +169,7 @@ public struct ReduceRowsBody<T, TOp>(ArrayView<T> x, ArrayView<T> y, ReduceShape
 /// argmax / argmin over a reduced block (<c>Sign</c> = 1 for max, −1 for min): the first index of the extreme value,
 /// NaN counting as the extreme, as in PyTorch.
 /// </summary>
-public struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape shape, T sign) : IElementBody
+internal struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape shape, T sign) : IElementBody
     where T : unmanaged, INumber<T>
 {
     private readonly ArrayView<T> _x = x;
@@ -203,7 +203,7 @@ public struct ArgReduceBody<T>(ArrayView<T> x, ArrayView<int> y, ReduceShape sha
 }
 
 /// <summary>Reduction kernels that need a whole thread group per output.</summary>
-public static class ReduceKernels
+internal static class ReduceKernels
 {
     /// <summary>The largest group the tree reduction supports (the size of its shared array).</summary>
     public const int MaxGroupSize = 1024;
@@ -254,7 +254,7 @@ public static class ReduceKernels
 }
 
 /// <summary>Four strided loads issued together.</summary>
-public static class FourLoads
+internal static class FourLoads
 {
     /// <summary>
     /// Elements j, j + step, j + 2·step and j + 3·step of the run at <paramref name="start"/> walked by
@@ -271,7 +271,7 @@ public static class FourLoads
 }
 
 /// <summary>The shared-memory tree that combines one value per thread of a group.</summary>
-public static class GroupTree
+internal static class GroupTree
 {
     /// <summary>
     /// Combines every thread's <paramref name="value"/> into one result that every thread receives, through

@@ -10,7 +10,7 @@ namespace MicrogradPlus.Kernels;
 /// overflows. y has x's shape, contiguous (<paramref name="yShape"/> is its geometry). Suits short rows, or rows
 /// whose neighbours are neighbours in memory; <see cref="SoftmaxKernels.Groups{T, TMath}"/> takes long ones.
 /// </summary>
-public struct SoftmaxRowsBody<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
+internal struct SoftmaxRowsBody<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
     bool log) : IElementBody
     where T : unmanaged, INumber<T>
     where TMath : struct, ILossMath<T>
@@ -39,7 +39,7 @@ public struct SoftmaxRowsBody<T, TMath>(ArrayView<T> x, ReduceShape xShape, Arra
 /// geometry and dx's) and the incoming gradient g (any strides, <paramref name="gShape"/>): softmax
 /// dxⱼ = yⱼ · (gⱼ − Σₖ gₖyₖ); log-softmax dxⱼ = gⱼ − e^(yⱼ) · Σₖ gₖ.
 /// </summary>
-public struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
+internal struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, ReduceShape gShape, ArrayView<T> dx,
     ReduceShape shape, bool log) : IElementBody
     where T : unmanaged, INumber<T>
     where TMath : struct, ILossMath<T>
@@ -70,7 +70,7 @@ public struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, Redu
 /// together and combines its partial maxima and sums in a shared-memory tree (<see cref="GroupTree"/>), so each row
 /// costs one launch's share instead of a serial walk. The same formulas as the one-thread-per-row bodies.
 /// </summary>
-public static class SoftmaxKernels
+internal static class SoftmaxKernels
 {
     /// <summary>
     /// Forward, as <see cref="SoftmaxRowsBody{T, TMath}"/> (<paramref name="log"/> ≠ 0: log-softmax).
@@ -150,7 +150,7 @@ public static class SoftmaxKernels
 /// log-softmax). A row's partial maximum and sum run over elements first, first + step, … (a thread's share; step 1
 /// for a whole row) with four loads in flight (<see cref="FourLoads"/>).
 /// </summary>
-public static class SoftmaxMath
+internal static class SoftmaxMath
 {
     /// <summary>The maximum of the row's elements first, first + step, …, and of its element 0, NaN-propagating
     /// (every share starts from element 0: max is idempotent).</summary>

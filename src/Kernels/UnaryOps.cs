@@ -7,7 +7,7 @@ namespace MicrogradPlus.Kernels;
 /// form where the operator has one (<see cref="IVectorized"/>) and the scalar form otherwise. Every operator
 /// implements it for both float and double, so one operator serves float32 tensors and float64 gradient checks.
 /// </summary>
-public interface IUnaryOp<T> where T : unmanaged
+internal interface IUnaryOp<T> where T : unmanaged
 {
     /// <summary>The function's value at <paramref name="x"/>.</summary>
     T Apply(T x);
@@ -21,10 +21,10 @@ public interface IUnaryOp<T> where T : unmanaged
 }
 
 /// <summary>Marks an operator that writes its vector form (the lanes of <see cref="Vector{T}"/>).</summary>
-public interface IVectorized;
+internal interface IVectorized;
 
 /// <summary>What the vector forms share.</summary>
-public static class VectorForm
+internal static class VectorForm
 {
     /// <summary>Whether <typeparamref name="TOp"/> writes its vector form: a constant for the JIT per operator.</summary>
     public static bool Has<TOp>() where TOp : struct => default(TOp) is IVectorized;
@@ -50,7 +50,7 @@ public static class VectorForm
 
 #pragma warning disable CS1591 // the summary states each operator's math; the two Apply overloads are that math
 /// <summary>x</summary>
-public struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x;
     public readonly double Apply(double x) => x;
@@ -59,7 +59,7 @@ public struct IdentityOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>−x</summary>
-public struct NegOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct NegOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => -x;
     public readonly double Apply(double x) => -x;
@@ -68,7 +68,7 @@ public struct NegOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>eˣ</summary>
-public struct ExpOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct ExpOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Exp(x);
     public readonly double Apply(double x) => Math.Exp(x);
@@ -77,7 +77,7 @@ public struct ExpOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>ln x</summary>
-public struct LogOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct LogOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Log(x);
     public readonly double Apply(double x) => Math.Log(x);
@@ -86,7 +86,7 @@ public struct LogOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>√x</summary>
-public struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Sqrt(x);
     public readonly double Apply(double x) => Math.Sqrt(x);
@@ -95,7 +95,7 @@ public struct SqrtOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>|x|</summary>
-public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct AbsOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => Math.Abs(x);
     public readonly double Apply(double x) => Math.Abs(x);
@@ -104,7 +104,7 @@ public struct AbsOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>1/(1+e⁻ˣ)</summary>
-public struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => DeviceMath.Sigmoid(x);
     public readonly double Apply(double x) => DeviceMath.Sigmoid(x);
@@ -113,14 +113,14 @@ public struct SigmoidOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>tanh x</summary>
-public struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
+internal struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
 {
     public readonly float Apply(float x) => DeviceMath.Tanh(x);
     public readonly double Apply(double x) => DeviceMath.Tanh(x);
 }
 
 /// <summary>max(x, 0); NaN passes through, as in PyTorch (the NaN test comes first: see DeviceMath.Max)</summary>
-public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
     public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
@@ -132,21 +132,21 @@ public struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>x·Φ(x)</summary>
-public struct GeluOp : IUnaryOp<float>, IUnaryOp<double>
+internal struct GeluOp : IUnaryOp<float>, IUnaryOp<double>
 {
     public readonly float Apply(float x) => DeviceMath.Gelu(x);
     public readonly double Apply(double x) => DeviceMath.Gelu(x);
 }
 
 /// <summary>sign(x); 0 and NaN pass through</summary>
-public struct SignOp : IUnaryOp<float>, IUnaryOp<double>
+internal struct SignOp : IUnaryOp<float>, IUnaryOp<double>
 {
     public readonly float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x;
     public readonly double Apply(double x) => x > 0d ? 1d : x < 0d ? -1d : x;
 }
 
 /// <summary>1/x</summary>
-public struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => 1f / x;
     public readonly double Apply(double x) => 1d / x;
@@ -155,7 +155,7 @@ public struct ReciprocalOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>x²</summary>
-public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct SquareOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x * x;
     public readonly double Apply(double x) => x * x;
@@ -164,14 +164,14 @@ public struct SquareOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 }
 
 /// <summary>gelu'(x) = Φ(x) + x·φ(x)</summary>
-public struct GeluGradOp : IUnaryOp<float>, IUnaryOp<double>
+internal struct GeluGradOp : IUnaryOp<float>, IUnaryOp<double>
 {
     public readonly float Apply(float x) => DeviceMath.GeluGrad(x);
     public readonly double Apply(double x) => DeviceMath.GeluGrad(x);
 }
 
 /// <summary>x if x &gt; 0, else α·x</summary>
-public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? x : (float)Alpha * x;
@@ -183,7 +183,7 @@ public struct LeakyReluOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVe
 }
 
 /// <summary>leaky_relu'(x): 1 where x &gt; 0, else α</summary>
-public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Alpha = alpha;
     public readonly float Apply(float x) => x > 0f ? 1f : (float)Alpha;
@@ -195,7 +195,7 @@ public struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double>,
 }
 
 /// <summary>xᵖ for a scalar exponent p</summary>
-public struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
+internal struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
 {
     public double Exponent = exponent;
     public readonly float Apply(float x) => DeviceMath.Pow(x, (float)Exponent);
@@ -203,7 +203,7 @@ public struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>x + c</summary>
-public struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => x + (float)Value;
@@ -213,7 +213,7 @@ public struct AddScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVe
 }
 
 /// <summary>x · c</summary>
-public struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => x * (float)Value;
@@ -223,7 +223,7 @@ public struct MulScalarOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVe
 }
 
 /// <summary>c / x (a scalar divided by a tensor)</summary>
-public struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public double Value = value;
     public readonly float Apply(float x) => (float)Value / x;
@@ -233,7 +233,7 @@ public struct ScalarDivOp(double value) : IUnaryOp<float>, IUnaryOp<double>, IVe
 }
 
 /// <summary>cˣ (a scalar raised to a tensor)</summary>
-public struct ScalarPowOp(double value) : IUnaryOp<float>, IUnaryOp<double>
+internal struct ScalarPowOp(double value) : IUnaryOp<float>, IUnaryOp<double>
 {
     public double Value = value;
     public readonly float Apply(float x) => DeviceMath.Pow((float)Value, x);
@@ -241,14 +241,14 @@ public struct ScalarPowOp(double value) : IUnaryOp<float>, IUnaryOp<double>
 }
 
 /// <summary>x where finite, 0 where ±∞ (NaN stays NaN): the shift of a stable logsumexp</summary>
-public struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
+internal struct FiniteOrZeroOp : IUnaryOp<float>, IUnaryOp<double>
 {
     public readonly float Apply(float x) => Math.Abs(x) == float.PositiveInfinity ? 0f : x;
     public readonly double Apply(double x) => Math.Abs(x) == double.PositiveInfinity ? 0d : x;
 }
 
 /// <summary>x·σ(x)</summary>
-public struct SiluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
+internal struct SiluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => x * DeviceMath.Sigmoid(x);
     public readonly double Apply(double x) => x * DeviceMath.Sigmoid(x);
@@ -259,7 +259,7 @@ public struct SiluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 #pragma warning restore CS1591
 
 /// <summary>The identity for any element type: lets copies of int or other buffers use the contiguous map path.</summary>
-public struct CopyOp<T> : IUnaryOp<T>
+internal struct CopyOp<T> : IUnaryOp<T>
     where T : unmanaged
 {
     /// <inheritdoc/>
@@ -267,7 +267,7 @@ public struct CopyOp<T> : IUnaryOp<T>
 }
 
 /// <summary>x · factor for any number type: a scale in the element type itself (means, mixed-in factors).</summary>
-public readonly struct ScaleOp<T>(T factor) : IUnaryOp<T>, IVectorized
+internal readonly struct ScaleOp<T>(T factor) : IUnaryOp<T>, IVectorized
     where T : unmanaged, System.Numerics.INumber<T>
 {
     private readonly T _factor = factor;

@@ -53,7 +53,7 @@ public class Adam : Optimizer
     public float WeightDecay { get; }
 
     /// <inheritdoc/>
-    protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
+    private protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var updates = new AdamUpdate[parameters.Count];

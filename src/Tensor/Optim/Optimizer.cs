@@ -5,14 +5,15 @@ namespace MicrogradPlus.Optim;
 /// <summary>
 /// The base of the optimizers: the parameters, a settable learning rate, ZeroGrad, and per-parameter state kept on the
 /// parameter's device. <see cref="Step"/> updates the parameters with fused kernels, eight parameters per launch, and
-/// no host round trip.
+/// no host round trip. The update works on device buffers, which are the library's plumbing, so the optimizers are
+/// derived inside the library only.
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
     private readonly Tensor[] _parameters;
 
     /// <summary>Optimizes <paramref name="parameters"/> (float32 tensors that require grad).</summary>
-    protected Optimizer(IEnumerable<Tensor> parameters, float learningRate)
+    private protected Optimizer(IEnumerable<Tensor> parameters, float learningRate)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         _parameters = parameters.ToArray();
@@ -95,20 +96,20 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>Fused updates of the parameters that have gradients this step.</summary>
-    protected abstract void Update(IReadOnlyList<ParameterUpdate> parameters);
+    private protected abstract void Update(IReadOnlyList<ParameterUpdate> parameters);
 
     /// <summary>Frees the optimizer state.</summary>
     protected abstract void Dispose(bool disposing);
 
     /// <summary>A state buffer shaped like a parameter, on its device; its contents are undefined.</summary>
-    protected static DeviceBuffer<float> NewState(DeviceBuffer<float> like)
+    private protected static DeviceBuffer<float> NewState(DeviceBuffer<float> like)
     {
         ArgumentNullException.ThrowIfNull(like);
         return like.Device.Pool.Rent<float>(like.Length);
     }
 
     /// <summary>A zero-filled state buffer shaped like a parameter, on its device.</summary>
-    protected static DeviceBuffer<float> ZeroState(DeviceBuffer<float> like)
+    private protected static DeviceBuffer<float> ZeroState(DeviceBuffer<float> like)
     {
         var state = NewState(like);
         Primitives.Fill(state, 0f);
@@ -117,4 +118,4 @@ public abstract class Optimizer : IDisposable
 }
 
 /// <summary>A parameter to update this step: its index in the optimizer's list, its memory and its gradient.</summary>
-public readonly record struct ParameterUpdate(int Index, DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad);
+internal readonly record struct ParameterUpdate(int Index, DeviceBuffer<float> Parameter, DeviceBuffer<float> Grad);

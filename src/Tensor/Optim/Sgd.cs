@@ -44,7 +44,7 @@ public sealed class Sgd : Optimizer
     public bool Nesterov { get; }
 
     /// <inheritdoc/>
-    protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
+    private protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var updates = new SgdUpdate[parameters.Count];

@@ -7,7 +7,7 @@ namespace MicrogradPlus.Tests.Infrastructure;
 /// The host twin of a <see cref="StridedView{T}"/>: a float64 buffer with a shape, strides and an offset, reshaped by
 /// its own few lines of index arithmetic (not the library's), so kernel references do not share the code under test.
 /// </summary>
-public sealed class HostView
+internal sealed class HostView
 {
     private HostView(double[] data, int[] shape, int[] strides, int offset)
     {
@@ -183,7 +183,7 @@ public sealed class HostView
 }
 
 /// <summary>Device buffers rented for one test, all returned to their pools on Dispose.</summary>
-public sealed class BufferSet : IDisposable
+internal sealed class BufferSet : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
