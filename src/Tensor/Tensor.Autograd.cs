@@ -86,14 +86,6 @@ public sealed partial class Tensor
                 $"gradient of shape {Shapes.Format(other.ShapeRef)} cannot accumulate into {Shapes.Format(_shape)}");
         }
         CheckCompatible(this, other, "gradient accumulation");
-        if (DType == DType.Float32)
-        {
-            var target = Storage.Float32!;
-            Primitives.Zip<float, AddOp>(F32, other.F32, target);
-        }
-        else
-        {
-            Primitives.Zip<double, AddOp>(F64, other.F64, Storage.Float64!);
-        }
+        ZipInto<AddOp>(this, other, this);
     }
 }

@@ -51,14 +51,7 @@ public sealed partial class Tensor
             shape[a] += t._shape[a];
         }
         var result = Empty(shape, first.DType, first.Device);
-        if (first.DType == DType.Float32)
-        {
-            Primitives.Concat(Array.ConvertAll(tensors, t => t.F32), a, result.Storage.Float32!);
-        }
-        else
-        {
-            Primitives.Concat(Array.ConvertAll(tensors, t => t.F64), a, result.Storage.Float64!);
-        }
+        Concat(tensors, a, result);
         var inputs = (Tensor[])tensors.Clone();
         return Record(result, "cat", inputs, g =>
         {

@@ -22,11 +22,8 @@ public sealed partial class Tensor
     {
         int n = logits._shape[0];
         var device = logits.Device;
-        bool f32 = logits.DType == DType.Float32;
         // The only upload: n class indices, stored as values of the logits' type.
-        var targetValues = f32
-            ? FromArray(Array.ConvertAll(targets, t => (float)t), [n], device)
-            : FromArray(Array.ConvertAll(targets, t => (double)t), [n], device);
+        var targetValues = FromIntegers(targets, [n], logits.DType, device);
         if (!logits.FusesSoftmax(1))
         {
             // A few very wide rows on a GPU: plain ops spread each row over the device (see Softmax).
@@ -36,16 +33,7 @@ public sealed partial class Tensor
         Tensor loss;
         using (var perRow = Empty([n], logits.DType, device))
         {
-            if (f32)
-            {
-                Primitives.CrossEntropyRows<float, LossMath>(logits.F32, targetValues.Storage.Float32!,
-                    perRow.Storage.Float32!, stats.Storage.Float32!);
-            }
-            else
-            {
-                Primitives.CrossEntropyRows<double, LossMath>(logits.F64, targetValues.Storage.Float64!,
-                    perRow.Storage.Float64!, stats.Storage.Float64!);
-            }
+            CrossEntropyRows(logits, targetValues, perRow, stats);
             loss = Reduce<SumReduce>(perRow, [0], keepDim: false, scale: 1d / n);
         }
         return Record(loss, "cross_entropy", [logits], g => [
@@ -53,22 +41,6 @@ public sealed partial class Tensor
                 ? (logits.Softmax(1) - OneHot(targetValues, logits)) * (g / n)
                 : CrossEntropyBackward(logits, targetValues, stats, g, n),
         ]);
-    }
-
-    private static Tensor CrossEntropyBackward(Tensor logits, Tensor targets, Tensor stats, Tensor g, int n)
-    {
-        var dx = Empty(logits._shape, logits.DType, logits.Device);
-        if (logits.DType == DType.Float32)
-        {
-            Primitives.CrossEntropyBackward<float, LossMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
-                g.F32, 1f / n, dx.Storage.Float32!);
-        }
-        else
-        {
-            Primitives.CrossEntropyBackward<double, LossMath>(logits.F64, targets.Storage.Float64!,
-                stats.Storage.Float64!, g.F64, 1d / n, dx.Storage.Float64!);
-        }
-        return dx;
     }
 
     /// <summary>

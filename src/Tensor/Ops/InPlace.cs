@@ -42,14 +42,7 @@ public sealed partial class Tensor
         CheckCompatible(this, source, "CopyFrom");
         // Expand builds (and bounds-checks) a new view: only needed when the source broadcasts.
         bool sameShape = source._shape.AsSpan().SequenceEqual(_shape);
-        if (DType == DType.Float32)
-        {
-            Primitives.Copy(sameShape ? source.F32 : source.F32.Expand(_shape), F32);
-        }
-        else
-        {
-            Primitives.Copy(sameShape ? source.F64 : source.F64.Expand(_shape), F64);
-        }
+        CopyInto(source, this, expand: !sameShape);
         return this;
     }
 }

@@ -60,20 +60,4 @@ public sealed partial class Tensor
             return [g.Reshape(keptShape) * share];
         });
     }
-
-    private int[] ArgReduce(int axis, bool max)
-    {
-        int a = Shapes.NormalizeAxis(axis, Rank);
-        int size = Shapes.Size(Shapes.Reduced(_shape, Rank == 0 ? [] : [a], keepDim: false));
-        using var indices = Device.Pool.Rent<int>(size, guarded: false);
-        if (DType == DType.Float32)
-        {
-            Primitives.ArgReduce(F32, axis, indices, max);
-        }
-        else
-        {
-            Primitives.ArgReduce(F64, axis, indices, max);
-        }
-        return indices.ToArray();
-    }
 }

@@ -41,18 +41,4 @@ public sealed partial class Tensor
             return [dx, target.RequiresGrad ? -dx : null];
         });
     }
-
-    private static Tensor MseBackward(Tensor prediction, Tensor target, Tensor g, double scale)
-    {
-        var dx = Empty(prediction._shape, prediction.DType, prediction.Device);
-        if (prediction.DType == DType.Float32)
-        {
-            Primitives.MseBackward(prediction.F32, target.F32, g.F32, (float)scale, dx.Storage.Float32!);
-        }
-        else
-        {
-            Primitives.MseBackward(prediction.F64, target.F64, g.F64, scale, dx.Storage.Float64!);
-        }
-        return dx;
-    }
 }

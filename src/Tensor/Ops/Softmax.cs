@@ -65,34 +65,4 @@ public sealed partial class Tensor
         using var logSum = Map<LogOp>(sum);
         return Zip<SubOp>(shifted, logSum, "log_softmax");
     }
-
-    /// <summary>Softmax or log-softmax of <paramref name="x"/> along the axis in one launch, not recorded.</summary>
-    private static Tensor FusedSoftmax(Tensor x, int axis, bool log)
-    {
-        var y = Empty(x._shape, x.DType, x.Device);
-        if (x.DType == DType.Float32)
-        {
-            Primitives.Softmax<float, LossMath>(x.F32, axis, y.Storage.Float32!, log);
-        }
-        else
-        {
-            Primitives.Softmax<double, LossMath>(x.F64, axis, y.Storage.Float64!, log);
-        }
-        return y;
-    }
-
-    /// <summary>The gradient of <see cref="FusedSoftmax"/> from its output y and the incoming gradient g.</summary>
-    private static Tensor FusedSoftmaxBackward(Tensor y, Tensor g, int axis, bool log)
-    {
-        var dx = Empty(y._shape, y.DType, y.Device);
-        if (y.DType == DType.Float32)
-        {
-            Primitives.SoftmaxBackward<float, LossMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
-        }
-        else
-        {
-            Primitives.SoftmaxBackward<double, LossMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
-        }
-        return dx;
-    }
 }

@@ -31,14 +31,7 @@ public sealed partial class Tensor
         var source = DType;
         using var dense = Materialize();
         var result = Empty(_shape, dtype, Device);
-        if (dtype == DType.Float64)
-        {
-            Primitives.Widen(dense.F32, result.Storage.Float64!);
-        }
-        else
-        {
-            Primitives.Narrow(dense.F64, result.Storage.Float32!);
-        }
+        Convert(dense, result);
         return Record(result, "to", [this], g => [g.To(source)]);
     }
 }
