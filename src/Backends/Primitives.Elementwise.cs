@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using ILGPU;
 using MicrogradPlus.Kernels;
@@ -31,8 +32,21 @@ internal static partial class Primitives
         ArgumentNullException.ThrowIfNull(b);
         RequireSameDevice(a.Device, b.Device, "binary op");
         int[] shape = Shapes.Broadcast(a.Shape, b.Shape);
-        int size = Shapes.Size(shape);
-        RequireOutput(c, size, shape, a.Device, "binary op");
+        RequireOutput(c, Shapes.Size(shape), shape, a.Device, "binary op");
+        Zip(a, b, shape, c, op);
+    }
+
+    /// <summary>
+    /// <see cref="Zip{T, TOp}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, TOp)"/> for a caller that has checked
+    /// the operands (one device, c on it) and computed their broadcast <paramref name="shape"/>: it only forwards.
+    /// </summary>
+    public static void Zip<T, TOp>(StridedView<T> a, StridedView<T> b, int[] shape, DeviceBuffer<T> c, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
+    {
+        int size = checked((int)c.Length);
+        Debug.Assert(ReferenceEquals(a.Device, b.Device) && ReferenceEquals(a.Device, c.Device) &&
+                     size == Shapes.Size(shape), "Zip: operands the caller should have checked");
         if (size > 0)
         {
             // Equal rank and size after broadcasting mean equal shapes: no expanded view to build.

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using ILGPU;
 using MicrogradPlus.Kernels;
@@ -32,6 +33,20 @@ internal static partial class Primitives
                     "one value per output column");
             }
         }
+        MatMul(a, b, outShape, c, transposeA, transposeB, kernel, bias);
+    }
+
+    /// <summary>
+    /// <see cref="MatMul{T}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel, StridedView{T}?)"/>
+    /// for a caller that has checked the operands (one device, fitting shapes, a bias of [N]) and computed the output
+    /// shape (<see cref="MatMulShape"/>): it only forwards.
+    /// </summary>
+    public static void MatMul<T>(StridedView<T> a, StridedView<T> b, int[] outShape, DeviceBuffer<T> c,
+        bool transposeA, bool transposeB, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null)
+        where T : unmanaged, INumber<T>
+    {
+        Debug.Assert(ReferenceEquals(a.Device, b.Device) && c.Length == Shapes.Size(outShape) &&
+                     (bias is null || bias.Shape[0] == outShape[^1]), "MatMul: operands the caller should have checked");
         if (a.Size == 0 || b.Size == 0)
         {
             // C is empty, or K = 0 and C is zeros (plus the bias). An empty operand may sit in an empty buffer, where
@@ -100,7 +115,7 @@ internal static partial class Primitives
         };
     }
 
-    /// <summary>The output shape of <see cref="MatMul"/>; throws naming both shapes when they do not fit.</summary>
+    /// <summary>The output shape of a matrix product; throws naming both shapes when they do not fit.</summary>
     public static int[] MatMulShape(int[] a, int[] b, bool transposeA = false, bool transposeB = false)
     {
         ArgumentNullException.ThrowIfNull(a);

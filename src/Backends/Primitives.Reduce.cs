@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using ILGPU;
 using MicrogradPlus.Kernels;
@@ -19,9 +20,22 @@ internal static partial class Primitives
         int[] reduced = Shapes.NormalizeAxes(axes, x.Rank);
         int[] outShape = Shapes.Reduced(x.Shape, reduced, keepDim: false);
         RequireOutput(y, Shapes.Size(outShape), outShape, x.Device, "reduction");
+        ReduceNormalized(x, reduced, y, scale, op, strategy);
+    }
+
+    /// <summary>
+    /// <see cref="Reduce{T, TOp}"/> for a caller that has normalized the <paramref name="axes"/> and sized
+    /// <paramref name="y"/> on x's device: it only forwards.
+    /// </summary>
+    public static void ReduceNormalized<T, TOp>(StridedView<T> x, int[] axes, DeviceBuffer<T> y, T scale, TOp op,
+        ReduceStrategy strategy = ReduceStrategy.Auto)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        Debug.Assert(ReferenceEquals(x.Device, y.Device), "Reduce: operands the caller should have checked");
         if (y.Length > 0)
         {
-            x.Device.Executor.Reduce(x, Walks.ReduceShapeOf(x, reduced), y, scale, strategy, op);
+            x.Device.Executor.Reduce(x, Walks.ReduceShapeOf(x, axes), y, scale, strategy, op);
         }
     }
 

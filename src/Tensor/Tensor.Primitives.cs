@@ -4,8 +4,10 @@ using MicrogradPlus.Kernels;
 namespace MicrogradPlus;
 
 /// <summary>
-/// The bridge from tensors to backend primitives: each helper checks devices and dtypes, allocates the result from
-/// the pool and launches one primitive for the tensor's element type. Ops call these; they never touch ILGPU.
+/// The bridge from tensors to backend primitives: each helper checks devices and dtypes, computes the result's shape
+/// (which checks the operands' shapes), allocates it from the pool and hands the primitive what it checked, so the
+/// primitive only forwards; the tensor's element type picks the instantiation here, and only here and in
+/// Tensor.Primitives.Fused.cs. Ops call these; they never touch ILGPU.
 /// </summary>
 public sealed partial class Tensor
 {
@@ -34,11 +36,11 @@ public sealed partial class Tensor
         var c = Empty(shape, a.DType, a.Device);
         if (a.DType == DType.Float32)
         {
-            Primitives.Zip<float, TOp>(a.F32, b.F32, c.Storage.Float32!, op);
+            Primitives.Zip<float, TOp>(a.F32, b.F32, shape, c.Storage.Float32!, op);
         }
         else
         {
-            Primitives.Zip<double, TOp>(a.F64, b.F64, c.Storage.Float64!, op);
+            Primitives.Zip<double, TOp>(a.F64, b.F64, shape, c.Storage.Float64!, op);
         }
         return c;
     }
@@ -50,11 +52,11 @@ public sealed partial class Tensor
         var flat = Empty(Shapes.Reduced(x._shape, axes, keepDim: false), x.DType, x.Device);
         if (x.DType == DType.Float32)
         {
-            Primitives.Reduce<float, TOp>(x.F32, axes, flat.Storage.Float32!, (float)scale);
+            Primitives.ReduceNormalized<float, TOp>(x.F32, axes, flat.Storage.Float32!, (float)scale, default);
         }
         else
         {
-            Primitives.Reduce<double, TOp>(x.F64, axes, flat.Storage.Float64!, scale);
+            Primitives.ReduceNormalized<double, TOp>(x.F64, axes, flat.Storage.Float64!, scale, default);
         }
         if (!keepDim)
         {
@@ -75,14 +77,15 @@ public sealed partial class Tensor
         {
             CheckCompatible(a, bias, "matmul bias");
         }
-        var c = Empty(Primitives.MatMulShape(a._shape, b._shape, transposeA, transposeB), a.DType, a.Device);
+        int[] shape = Primitives.MatMulShape(a._shape, b._shape, transposeA, transposeB);
+        var c = Empty(shape, a.DType, a.Device);
         if (a.DType == DType.Float32)
         {
-            Primitives.MatMul(a.F32, b.F32, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32);
+            Primitives.MatMul(a.F32, b.F32, shape, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32);
         }
         else
         {
-            Primitives.MatMul(a.F64, b.F64, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64);
+            Primitives.MatMul(a.F64, b.F64, shape, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64);
         }
         return c;
     }
