@@ -7,6 +7,12 @@ namespace MicrogradPlus.Backends;
 internal static partial class Primitives
 {
     /// <summary>
+    /// Whether <paramref name="device"/> runs a fused row routine (softmax, cross-entropy) well on
+    /// <paramref name="rows"/> rows of <paramref name="length"/>; where not, the caller composes it from plain ops.
+    /// </summary>
+    public static bool FusesRows(Device device, int rows, int length) => device.Executor.FusesRows(rows, length);
+
+    /// <summary>
     /// Fused cross-entropy forward over logits [n, C] (any strides): per row the loss log Σ e^x − x[target] and the
     /// row's maximum and shifted log-sum-exp, 2n values in <paramref name="stats"/>, for
     /// <see cref="CrossEntropyBackward{T, TMath}"/>. Targets are class indices stored as values of T, contiguous [n];

@@ -71,6 +71,12 @@ internal abstract class Executor(Device device)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>;
 
+    /// <summary>
+    /// Whether the fused row routines (<see cref="Softmax{T, TMath}"/>, <see cref="CrossEntropyRows{T, TMath}"/>)
+    /// suit <paramref name="rows"/> rows of <paramref name="length"/>, or plain ops would spread them better.
+    /// </summary>
+    public virtual bool FusesRows(int rows, int length) => true;
+
     /// <summary>SGD updates of up to eight non-empty parameters of this device, as one launch.</summary>
     public abstract void Sgd(IReadOnlyList<Slice<SgdUpdate>> group, int total);
 

@@ -7,6 +7,9 @@ namespace MicrogradPlus.Backends;
 internal sealed partial class KernelExecutor
 {
     /// <inheritdoc/>
+    public override bool FusesRows(int rows, int length) => Policy.FusesRows(rows, length);
+
+    /// <inheritdoc/>
     public override void Softmax<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
         bool log, ReduceStrategy strategy)
     {

@@ -72,6 +72,17 @@ internal sealed class KernelPolicy(Device device)
         ? 1
         : Math.Max(1, Math.Min(capacity / shape.OuterCount, shape.InnerCount / minPart));
 
+    // The longest rows the fused softmax and cross-entropy take on GPUs when rows are fewer than multiprocessors.
+    private const int FusedMaxRow = 16384;
+
+    /// <summary>
+    /// Whether the fused row kernels suit these rows: on GPUs not a few rows (fewer than the multiprocessors) each
+    /// longer than 16,384, which a thread group would walk alone while most of the device idles (plain ops' split
+    /// reductions spread them instead). Always on the CPU accelerator, one group per core.
+    /// </summary>
+    public bool FusesRows(int rows, int length) =>
+        device.Kind == DeviceKind.Cpu || length <= FusedMaxRow || rows >= device.Multiprocessors;
+
     /// <summary>
     /// What <see cref="MatMulKernel.Auto"/> runs: the naive kernel on the CPU accelerator, cuBLAS for large products
     /// on CUDA, the blocked kernel where 128×128 blocks fill the device, else the tiled one.

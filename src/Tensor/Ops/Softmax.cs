@@ -14,7 +14,7 @@ public sealed partial class Tensor
     /// exponent ≤ 0). ∂L/∂x = y ⊙ (g − Σ(g ⊙ y)) with the sum along the axis. Fused: one launch forward (a thread per
     /// short row, a thread group per long one) and one backward, from the output — or, when a graph of the backward
     /// is being built (higher-order gradients), the same formula in differentiable ops. On GPUs, a few rows longer
-    /// than <see cref="FusedSoftmaxMaxRow"/> go through plain ops instead, whose reductions spread each row over the
+    /// than the executor takes well go through plain ops instead, whose reductions spread each row over the
     /// whole device (a group per row would leave it idle).
     /// </remarks>
     public Tensor Softmax(int axis)
@@ -28,23 +28,19 @@ public sealed partial class Tensor
         ]);
     }
 
-    /// <summary>The longest rows the fused softmax takes on GPUs when rows are fewer than multiprocessors.</summary>
-    internal const int FusedSoftmaxMaxRow = 16384;
-
     /// <summary>
-    /// Whether softmax along <paramref name="axis"/> runs fused: always on the CPU device, and on GPUs unless a few
-    /// rows (fewer than the multiprocessors) are each longer than <see cref="FusedSoftmaxMaxRow"/>: a thread group
-    /// would walk each of them alone while most of the device idles.
+    /// Whether softmax along <paramref name="axis"/> runs fused, as the device's executor judges the rows
+    /// (<see cref="Primitives.FusesRows"/>: on GPUs, not a few very long rows).
     /// </summary>
     private bool FusesSoftmax(int axis)
     {
         int[] axes = Shapes.SingleAxis(axis, Rank);
-        if (Device.Kind == DeviceKind.Cpu || axes.Length == 0 || Size == 0)
+        if (axes.Length == 0 || Size == 0)
         {
             return true;
         }
         int length = _shape[axes[0]];
-        return length <= FusedSoftmaxMaxRow || Size / length >= Device.Multiprocessors;
+        return Primitives.FusesRows(Device, Size / length, length);
     }
 
     /// <summary>
