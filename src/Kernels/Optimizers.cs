@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace MicrogradPlus.Kernels;
@@ -87,7 +89,7 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
         // The momentum buffer is read only where Step uses it (momentum, past the first step: a first step's buffer
         // is unwritten memory) and written only with momentum (without it the gradient stands in, untouched).
         float b = _s.Momentum != 0f && _s.FirstStep == 0 ? _b[index] : 0f;
-        _p[index] = Step(_p[index], _g[index], ref b, _s);
+        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref b, _s);
         if (_s.Momentum != 0f)
         {
             _b[index] = b;
@@ -95,18 +97,24 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
     }
 
     /// <summary>
-    /// One element's update: the new value of p, with <paramref name="b"/> (its momentum buffer's element) updated
-    /// when there is momentum. Shared by the kernel and the CPU device's loop over spans.
+    /// One element's update (TLane float), or one vector's (<see cref="Vector{T}"/> lanes, on the CPU device): the
+    /// new value of p, with <paramref name="b"/> (its momentum buffer's element) updated when there is momentum. The
+    /// kernel and the CPU device's loop over spans both run it; a lane rounds as the scalar, so they agree bit for bit.
     /// </summary>
-    public static float Step(float p, float g, ref float b, SgdSettings s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane b, SgdSettings s)
+        where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+            IMultiplyOperators<TLane, TLane, TLane>
+        where TMath : struct, ILaneMath<TLane, float>
     {
-        g += s.WeightDecay * p;
+        TMath math = default;
+        g += math.Of(s.WeightDecay) * p;
         if (s.Momentum != 0f)
         {
-            b = s.FirstStep != 0 ? g : s.Momentum * b + (1f - s.Dampening) * g;
-            g = s.Nesterov != 0 ? g + s.Momentum * b : b;
+            b = s.FirstStep != 0 ? g : math.Of(s.Momentum) * b + math.Of(1f - s.Dampening) * g;
+            g = s.Nesterov != 0 ? g + math.Of(s.Momentum) * b : b;
         }
-        return p - s.LearningRate * g;
+        return p - math.Of(s.LearningRate) * g;
     }
 }
 
@@ -137,29 +145,35 @@ internal struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, Arra
     public readonly void Apply(int index)
     {
         float m = _m[index], v = _v[index];
-        _p[index] = Step(_p[index], _g[index], ref m, ref v, _s);
+        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref m, ref v, _s);
         _m[index] = m;
         _v[index] = v;
     }
 
     /// <summary>
-    /// One element's update: the new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments'
-    /// elements) updated. Shared by the kernel and the CPU device's loop over spans.
+    /// One element's update (TLane float), or one vector's (<see cref="Vector{T}"/> lanes, on the CPU device): the
+    /// new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments' elements) updated. Shared by
+    /// the kernel and the CPU device's loop over spans, bit for bit as <see cref="SgdSlot.Step{TLane, TMath}"/>.
     /// </summary>
-    public static float Step(float p, float g, ref float m, ref float v, AdamSettings s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane m, ref TLane v, AdamSettings s)
+        where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+            IMultiplyOperators<TLane, TLane, TLane>, IDivisionOperators<TLane, TLane, TLane>
+        where TMath : struct, ILaneMath<TLane, float>
     {
+        TMath math = default;
         if (s.Decoupled != 0)
         {
-            p *= 1f - s.LearningRate * s.WeightDecay;
+            p *= math.Of(1f - s.LearningRate * s.WeightDecay);
         }
         else
         {
-            g += s.WeightDecay * p;
+            g += math.Of(s.WeightDecay) * p;
         }
-        m = s.Beta1 * m + (1f - s.Beta1) * g;
-        v = s.Beta2 * v + (1f - s.Beta2) * g * g;
-        float denominator = MathF.Sqrt(v) / s.SqrtBiasCorrection2 + s.Epsilon;
-        return p - s.StepSize * m / denominator;
+        m = math.Of(s.Beta1) * m + math.Of(1f - s.Beta1) * g;
+        v = math.Of(s.Beta2) * v + math.Of(1f - s.Beta2) * g * g;
+        TLane denominator = math.Sqrt(v) / math.Of(s.SqrtBiasCorrection2) + math.Of(s.Epsilon);
+        return p - math.Of(s.StepSize) * m / denominator;
     }
 }
 

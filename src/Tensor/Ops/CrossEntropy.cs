@@ -38,12 +38,12 @@ public sealed partial class Tensor
         {
             if (f32)
             {
-                Primitives.CrossEntropyRows<float, LossMath>(logits.F32, targetValues.Storage.Float32!,
+                Primitives.CrossEntropyRows<float, ScalarMath>(logits.F32, targetValues.Storage.Float32!,
                     perRow.Storage.Float32!, stats.Storage.Float32!);
             }
             else
             {
-                Primitives.CrossEntropyRows<double, LossMath>(logits.F64, targetValues.Storage.Float64!,
+                Primitives.CrossEntropyRows<double, ScalarMath>(logits.F64, targetValues.Storage.Float64!,
                     perRow.Storage.Float64!, stats.Storage.Float64!);
             }
             loss = Reduce<SumReduce>(perRow, [0], keepDim: false, scale: 1d / n);
@@ -60,12 +60,12 @@ public sealed partial class Tensor
         var dx = Empty(logits._shape, logits.DType, logits.Device);
         if (logits.DType == DType.Float32)
         {
-            Primitives.CrossEntropyBackward<float, LossMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
+            Primitives.CrossEntropyBackward<float, ScalarMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
                 g.F32, 1f / n, dx.Storage.Float32!);
         }
         else
         {
-            Primitives.CrossEntropyBackward<double, LossMath>(logits.F64, targets.Storage.Float64!,
+            Primitives.CrossEntropyBackward<double, ScalarMath>(logits.F64, targets.Storage.Float64!,
                 stats.Storage.Float64!, g.F64, 1d / n, dx.Storage.Float64!);
         }
         return dx;

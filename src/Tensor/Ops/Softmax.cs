@@ -72,11 +72,11 @@ public sealed partial class Tensor
         var y = Empty(x._shape, x.DType, x.Device);
         if (x.DType == DType.Float32)
         {
-            Primitives.Softmax<float, LossMath>(x.F32, axis, y.Storage.Float32!, log);
+            Primitives.Softmax<float, ScalarMath>(x.F32, axis, y.Storage.Float32!, log);
         }
         else
         {
-            Primitives.Softmax<double, LossMath>(x.F64, axis, y.Storage.Float64!, log);
+            Primitives.Softmax<double, ScalarMath>(x.F64, axis, y.Storage.Float64!, log);
         }
         return y;
     }
@@ -87,11 +87,11 @@ public sealed partial class Tensor
         var dx = Empty(y._shape, y.DType, y.Device);
         if (y.DType == DType.Float32)
         {
-            Primitives.SoftmaxBackward<float, LossMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
+            Primitives.SoftmaxBackward<float, ScalarMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
         }
         else
         {
-            Primitives.SoftmaxBackward<double, LossMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
+            Primitives.SoftmaxBackward<double, ScalarMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
         }
         return dx;
     }
