@@ -122,14 +122,26 @@ internal static partial class HostLoops
         var xs = AsLanes(x);
         var es = AsLanes(exps);
         int tail = xs.Length * Vector<T>.Count;
+        // Four running maxima and sums: each step's result feeds the next only every fourth vector, so the steps'
+        // latencies overlap.
         T max = x[0];
         if (xs.Length > 0)
         {
-            var lanes = xs[0];
-            for (int k = 1; k < xs.Length; k++)
+            var (m0, m1, m2, m3) = (xs[0], xs[0], xs[0], xs[0]);
+            int k = 1;
+            for (; k + 3 < xs.Length; k += 4)
             {
-                lanes = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(lanes, xs[k]);
+                m0 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, xs[k]);
+                m1 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m1, xs[k + 1]);
+                m2 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m2, xs[k + 2]);
+                m3 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m3, xs[k + 3]);
             }
+            for (; k < xs.Length; k++)
+            {
+                m0 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, xs[k]);
+            }
+            var lanes = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, m1),
+                SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m2, m3));
             for (int lane = 0; lane < Vector<T>.Count; lane++)
             {
                 max = SoftmaxMath<T, T, TMath>.Max(max, lanes[lane]);
@@ -139,19 +151,27 @@ internal static partial class HostLoops
         {
             max = SoftmaxMath<T, T, TMath>.Max(max, x[i]);
         }
-        var (maxLanes, sums) = (new Lanes<T>(max), default(Lanes<T>));
+        var maxLanes = new Lanes<T>(max);
         for (int k = 0; k < xs.Length; k++)
         {
-            var e = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Exp(xs[k], maxLanes);
-            es[k] = e;
-            sums += e;
+            es[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Exp(xs[k], maxLanes);
         }
-        T sum = sums.Sum();
+        // Summed in a pass of its own: the vector exp is a call, across which running sums would go through memory.
+        var (s0, s1, s2, s3) = (default(Lanes<T>), default(Lanes<T>), default(Lanes<T>), default(Lanes<T>));
+        int e = 0;
+        for (; e + 3 < es.Length; e += 4)
+        {
+            (s0, s1, s2, s3) = (s0 + es[e], s1 + es[e + 1], s2 + es[e + 2], s3 + es[e + 3]);
+        }
+        for (; e < es.Length; e++)
+        {
+            s0 += es[e];
+        }
+        T sum = (s0 + s1 + (s2 + s3)).Sum();
         for (int i = tail; i < x.Length; i++)
         {
-            T e = SoftmaxMath<T, T, TMath>.Exp(x[i], max);
-            exps[i] = e;
-            sum += e;
+            exps[i] = SoftmaxMath<T, T, TMath>.Exp(x[i], max);
+            sum += exps[i];
         }
         return (max, sum);
     }
