@@ -89,7 +89,7 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
         // The momentum buffer is read only where Step uses it (momentum, past the first step: a first step's buffer
         // is unwritten memory) and written only with momentum (without it the gradient stands in, untouched).
         float b = _s.Momentum != 0f && _s.FirstStep == 0 ? _b[index] : 0f;
-        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref b, _s);
+        _p[index] = Step(_p[index], _g[index], ref b, SgdLanes<float>.Of<ScalarMath>(_s));
         if (_s.Momentum != 0f)
         {
             _b[index] = b;
@@ -102,19 +102,46 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
     /// kernel and the CPU device's loop over spans both run it; a lane rounds as the scalar, so they agree bit for bit.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane b, SgdSettings s)
+    public static TLane Step<TLane>(TLane p, TLane g, ref TLane b, in SgdLanes<TLane> s)
         where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
             IMultiplyOperators<TLane, TLane, TLane>
-        where TMath : struct, ILaneMath<TLane, float>
+    {
+        g += s.WeightDecay * p;
+        if (s.HasMomentum != 0)
+        {
+            // Through a local, so that b, which may be memory, is written once and not read back.
+            TLane buffer = s.FirstStep != 0 ? g : s.Momentum * b + s.Undamped * g;
+            b = buffer;
+            g = s.Nesterov != 0 ? g + s.Momentum * buffer : buffer;
+        }
+        return p - s.LearningRate * g;
+    }
+}
+
+/// <summary>
+/// An SGD step's scalars on lanes (every lane alike), formed once for a loop over vectors, and 1 − τ with them.
+/// </summary>
+internal struct SgdLanes<TLane>
+{
+#pragma warning disable CS1591
+    public TLane LearningRate, Momentum, Undamped, WeightDecay;
+    public int HasMomentum, Nesterov, FirstStep;
+#pragma warning restore CS1591
+
+    /// <summary>The lanes of <paramref name="s"/>.</summary>
+    public static SgdLanes<TLane> Of<TMath>(SgdSettings s) where TMath : struct, ILaneMath<TLane, float>
     {
         TMath math = default;
-        g += math.Of(s.WeightDecay) * p;
-        if (s.Momentum != 0f)
+        return new SgdLanes<TLane>
         {
-            b = s.FirstStep != 0 ? g : math.Of(s.Momentum) * b + math.Of(1f - s.Dampening) * g;
-            g = s.Nesterov != 0 ? g + math.Of(s.Momentum) * b : b;
-        }
-        return p - math.Of(s.LearningRate) * g;
+            LearningRate = math.Of(s.LearningRate),
+            Momentum = math.Of(s.Momentum),
+            Undamped = math.Of(1f - s.Dampening),
+            WeightDecay = math.Of(s.WeightDecay),
+            HasMomentum = s.Momentum != 0f ? 1 : 0,
+            Nesterov = s.Nesterov,
+            FirstStep = s.FirstStep,
+        };
     }
 }
 
@@ -145,7 +172,7 @@ internal struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, Arra
     public readonly void Apply(int index)
     {
         float m = _m[index], v = _v[index];
-        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref m, ref v, _s);
+        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref m, ref v, AdamLanes<float>.Of<ScalarMath>(_s));
         _m[index] = m;
         _v[index] = v;
     }
@@ -153,27 +180,60 @@ internal struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, Arra
     /// <summary>
     /// One element's update (TLane float), or one vector's (<see cref="Vector{T}"/> lanes, on the CPU device): the
     /// new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments' elements) updated. Shared by
-    /// the kernel and the CPU device's loop over spans, bit for bit as <see cref="SgdSlot.Step{TLane, TMath}"/>.
+    /// the kernel and the CPU device's loop over spans, bit for bit as <see cref="SgdSlot.Step{TLane}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane m, ref TLane v, AdamSettings s)
+    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane m, ref TLane v, in AdamLanes<TLane> s)
         where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
             IMultiplyOperators<TLane, TLane, TLane>, IDivisionOperators<TLane, TLane, TLane>
         where TMath : struct, ILaneMath<TLane, float>
     {
-        TMath math = default;
         if (s.Decoupled != 0)
         {
-            p *= math.Of(1f - s.LearningRate * s.WeightDecay);
+            p *= s.Decay;
         }
         else
         {
-            g += math.Of(s.WeightDecay) * p;
+            g += s.WeightDecay * p;
         }
-        m = math.Of(s.Beta1) * m + math.Of(1f - s.Beta1) * g;
-        v = math.Of(s.Beta2) * v + math.Of(1f - s.Beta2) * g * g;
-        TLane denominator = math.Sqrt(v) / math.Of(s.SqrtBiasCorrection2) + math.Of(s.Epsilon);
-        return p - math.Of(s.StepSize) * m / denominator;
+        // Through locals, so that m and v, which may be memory, are written once and not read back.
+        TLane m1 = s.Beta1 * m + s.Rest1 * g;
+        TLane v1 = s.Beta2 * v + s.Rest2 * g * g;
+        m = m1;
+        v = v1;
+        TLane denominator = default(TMath).Sqrt(v1) / s.SqrtBiasCorrection2 + s.Epsilon;
+        return p - s.StepSize * m1 / denominator;
+    }
+}
+
+/// <summary>
+/// An Adam step's scalars on lanes (every lane alike), formed once for a loop over vectors, with the products that
+/// depend on them alone: AdamW's decay 1 − η·λ, and 1 − β₁, 1 − β₂.
+/// </summary>
+internal struct AdamLanes<TLane>
+{
+#pragma warning disable CS1591
+    public TLane Decay, WeightDecay, Beta1, Rest1, Beta2, Rest2, SqrtBiasCorrection2, Epsilon, StepSize;
+    public int Decoupled;
+#pragma warning restore CS1591
+
+    /// <summary>The lanes of <paramref name="s"/>.</summary>
+    public static AdamLanes<TLane> Of<TMath>(AdamSettings s) where TMath : struct, ILaneMath<TLane, float>
+    {
+        TMath math = default;
+        return new AdamLanes<TLane>
+        {
+            Decay = math.Of(1f - s.LearningRate * s.WeightDecay),
+            WeightDecay = math.Of(s.WeightDecay),
+            Beta1 = math.Of(s.Beta1),
+            Rest1 = math.Of(1f - s.Beta1),
+            Beta2 = math.Of(s.Beta2),
+            Rest2 = math.Of(1f - s.Beta2),
+            SqrtBiasCorrection2 = math.Of(s.SqrtBiasCorrection2),
+            Epsilon = math.Of(s.Epsilon),
+            StepSize = math.Of(s.StepSize),
+            Decoupled = s.Decoupled,
+        };
     }
 }
 
