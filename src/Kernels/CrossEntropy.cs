@@ -4,40 +4,6 @@ using ILGPU;
 namespace MicrogradPlus.Kernels;
 
 /// <summary>
-/// The scalar functions the fused cross-entropy kernels need, for float and double. (ILGPU does not compile generic
-/// math's static conversions, so the float → index conversion and exp/log come from a struct like the other ops.)
-/// </summary>
-internal interface ILossMath<T>
-{
-    /// <summary>eˣ</summary>
-    T Exp(T x);
-
-    /// <summary>ln x</summary>
-    T Log(T x);
-
-    /// <summary>max(a, b), NaN-propagating.</summary>
-    T Max(T a, T b);
-
-    /// <summary>A class index stored as a floating-point value, as an int.</summary>
-    int ToIndex(T x);
-}
-
-/// <summary><see cref="ILossMath{T}"/> for float and double.</summary>
-internal struct LossMath : ILossMath<float>, ILossMath<double>
-{
-#pragma warning disable CS1591
-    public readonly float Exp(float x) => MathF.Exp(x);
-    public readonly double Exp(double x) => Math.Exp(x);
-    public readonly float Log(float x) => MathF.Log(x);
-    public readonly double Log(double x) => Math.Log(x);
-    public readonly float Max(float a, float b) => DeviceMath.Max(a, b);
-    public readonly double Max(double a, double b) => DeviceMath.Max(a, b);
-    public readonly int ToIndex(float x) => (int)x;
-    public readonly int ToIndex(double x) => (int)x;
-#pragma warning restore CS1591
-}
-
-/// <summary>
 /// max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).
 /// </summary>
 internal readonly struct LossMax<T, TMath> : ICombineOp<T>
@@ -76,17 +42,18 @@ internal struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int 
         T max = _x[start];
         for (int j = 1; j < _classes; j++)
         {
-            max = math.Max(max, _x[start + j * _colStride]);
+            max = SoftmaxMath<T, T, TMath>.Max(max, _x[start + j * _colStride]);
         }
         T sum = T.Zero;
         for (int j = 0; j < _classes; j++)
         {
-            sum += math.Exp(_x[start + j * _colStride] - max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(_x[start + j * _colStride], max);
         }
         T logSum = math.Log(sum);
         _stats[2 * row] = max;
         _stats[2 * row + 1] = logSum;
-        _loss[row] = logSum - (_x[start + math.ToIndex(_targets[row]) * _colStride] - max);
+        _loss[row] = CrossEntropyMath<T, T, TMath>.Loss(_x[start + math.ToIndex(_targets[row]) * _colStride], max,
+            logSum);
     }
 }
 
@@ -116,7 +83,8 @@ internal static class CrossEntropyKernels
             {
                 stats[2 * row] = max;
                 stats[2 * row + 1] = logSum;
-                loss[row] = logSum - (x[start + shape.Inner.OffsetOf(math.ToIndex(targets[row]))] - max);
+                loss[row] = CrossEntropyMath<T, T, TMath>.Loss(
+                    x[start + shape.Inner.OffsetOf(math.ToIndex(targets[row]))], max, logSum);
             }
         }
     }
@@ -143,8 +111,31 @@ internal struct CrossEntropyGradBody<T, TMath>(ArrayView<T> x, Layout xLayout, i
         TMath math = default;
         int row = index / _classes;
         int j = index - row * _classes;
-        T p = math.Exp(_x[_xLayout.OffsetOf(index)] - _stats[2 * row] - _stats[2 * row + 1]);
-        T hit = j == math.ToIndex(_targets[row]) ? T.One : T.Zero;
-        _dx[index] = (p - hit) * (_gradOutput[0] * _scale);
+        _dx[index] = CrossEntropyMath<T, T, TMath>.Grad(_x[_xLayout.OffsetOf(index)], _stats[2 * row],
+            _stats[2 * row + 1], j, math.ToIndex(_targets[row]), _gradOutput[0] * _scale);
+    }
+}
+
+/// <summary>
+/// Cross-entropy's arithmetic, once, over a lane type (<see cref="ILaneMath{TLane, T}"/>): scalars in the kernels
+/// (TLane = T), <see cref="Vector{T}"/> lanes in the CPU device's loops. A row's maximum m and Σ e^(x − m) are
+/// softmax's (<see cref="SoftmaxMath{TLane, T, TMath}"/>), and s = ln Σ.
+/// </summary>
+internal static class CrossEntropyMath<TLane, T, TMath>
+    where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+        IMultiplyOperators<TLane, TLane, TLane>
+    where TMath : struct, ILaneMath<TLane, T>
+{
+    /// <summary>A row's loss from its target's logit: s − (x[target] − m).</summary>
+    public static TLane Loss(TLane target, TLane max, TLane logSum) => logSum - (target - max);
+
+    /// <summary>
+    /// One gradient element, (e^((x − m) − s) − [j = target]) · factor: softmax minus one-hot, times the incoming
+    /// gradient's factor; <paramref name="j"/> is the class of the first lane (the others follow it).
+    /// </summary>
+    public static TLane Grad(TLane x, TLane max, TLane logSum, int j, int target, TLane factor)
+    {
+        TMath math = default;
+        return (math.Exp(x - max - logSum) - math.OneAt(j, target)) * factor;
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace MicrogradPlus.Kernels;
@@ -87,7 +89,7 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
         // The momentum buffer is read only where Step uses it (momentum, past the first step: a first step's buffer
         // is unwritten memory) and written only with momentum (without it the gradient stands in, untouched).
         float b = _s.Momentum != 0f && _s.FirstStep == 0 ? _b[index] : 0f;
-        _p[index] = Step(_p[index], _g[index], ref b, _s);
+        _p[index] = Step(_p[index], _g[index], ref b, SgdLanes<float>.Of<ScalarMath>(_s));
         if (_s.Momentum != 0f)
         {
             _b[index] = b;
@@ -95,18 +97,51 @@ internal struct SgdSlot(ArrayView<float> parameter, ArrayView<float> grad, Array
     }
 
     /// <summary>
-    /// One element's update: the new value of p, with <paramref name="b"/> (its momentum buffer's element) updated
-    /// when there is momentum. Shared by the kernel and the CPU device's loop over spans.
+    /// One element's update (TLane float), or one vector's (<see cref="Vector{T}"/> lanes, on the CPU device): the
+    /// new value of p, with <paramref name="b"/> (its momentum buffer's element) updated when there is momentum. The
+    /// kernel and the CPU device's loop over spans both run it; a lane rounds as the scalar, so they agree bit for bit.
     /// </summary>
-    public static float Step(float p, float g, ref float b, SgdSettings s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TLane Step<TLane>(TLane p, TLane g, ref TLane b, in SgdLanes<TLane> s)
+        where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+            IMultiplyOperators<TLane, TLane, TLane>
     {
         g += s.WeightDecay * p;
-        if (s.Momentum != 0f)
+        if (s.HasMomentum != 0)
         {
-            b = s.FirstStep != 0 ? g : s.Momentum * b + (1f - s.Dampening) * g;
-            g = s.Nesterov != 0 ? g + s.Momentum * b : b;
+            // Through a local, so that b, which may be memory, is written once and not read back.
+            TLane buffer = s.FirstStep != 0 ? g : s.Momentum * b + s.Undamped * g;
+            b = buffer;
+            g = s.Nesterov != 0 ? g + s.Momentum * buffer : buffer;
         }
         return p - s.LearningRate * g;
+    }
+}
+
+/// <summary>
+/// An SGD step's scalars on lanes (every lane alike), formed once for a loop over vectors, and 1 − τ with them.
+/// </summary>
+internal struct SgdLanes<TLane>
+{
+#pragma warning disable CS1591
+    public TLane LearningRate, Momentum, Undamped, WeightDecay;
+    public int HasMomentum, Nesterov, FirstStep;
+#pragma warning restore CS1591
+
+    /// <summary>The lanes of <paramref name="s"/>.</summary>
+    public static SgdLanes<TLane> Of<TMath>(SgdSettings s) where TMath : struct, ILaneMath<TLane, float>
+    {
+        TMath math = default;
+        return new SgdLanes<TLane>
+        {
+            LearningRate = math.Of(s.LearningRate),
+            Momentum = math.Of(s.Momentum),
+            Undamped = math.Of(1f - s.Dampening),
+            WeightDecay = math.Of(s.WeightDecay),
+            HasMomentum = s.Momentum != 0f ? 1 : 0,
+            Nesterov = s.Nesterov,
+            FirstStep = s.FirstStep,
+        };
     }
 }
 
@@ -137,29 +172,68 @@ internal struct AdamSlot(ArrayView<float> parameter, ArrayView<float> grad, Arra
     public readonly void Apply(int index)
     {
         float m = _m[index], v = _v[index];
-        _p[index] = Step(_p[index], _g[index], ref m, ref v, _s);
+        _p[index] = Step<float, ScalarMath>(_p[index], _g[index], ref m, ref v, AdamLanes<float>.Of<ScalarMath>(_s));
         _m[index] = m;
         _v[index] = v;
     }
 
     /// <summary>
-    /// One element's update: the new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments'
-    /// elements) updated. Shared by the kernel and the CPU device's loop over spans.
+    /// One element's update (TLane float), or one vector's (<see cref="Vector{T}"/> lanes, on the CPU device): the
+    /// new value of p, with <paramref name="m"/> and <paramref name="v"/> (its moments' elements) updated. Shared by
+    /// the kernel and the CPU device's loop over spans, bit for bit as <see cref="SgdSlot.Step{TLane}"/>.
     /// </summary>
-    public static float Step(float p, float g, ref float m, ref float v, AdamSettings s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TLane Step<TLane, TMath>(TLane p, TLane g, ref TLane m, ref TLane v, in AdamLanes<TLane> s)
+        where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+            IMultiplyOperators<TLane, TLane, TLane>, IDivisionOperators<TLane, TLane, TLane>
+        where TMath : struct, ILaneMath<TLane, float>
     {
         if (s.Decoupled != 0)
         {
-            p *= 1f - s.LearningRate * s.WeightDecay;
+            p *= s.Decay;
         }
         else
         {
             g += s.WeightDecay * p;
         }
-        m = s.Beta1 * m + (1f - s.Beta1) * g;
-        v = s.Beta2 * v + (1f - s.Beta2) * g * g;
-        float denominator = MathF.Sqrt(v) / s.SqrtBiasCorrection2 + s.Epsilon;
-        return p - s.StepSize * m / denominator;
+        // Through locals, so that m and v, which may be memory, are written once and not read back.
+        TLane m1 = s.Beta1 * m + s.Rest1 * g;
+        TLane v1 = s.Beta2 * v + s.Rest2 * g * g;
+        m = m1;
+        v = v1;
+        TLane denominator = default(TMath).Sqrt(v1) / s.SqrtBiasCorrection2 + s.Epsilon;
+        return p - s.StepSize * m1 / denominator;
+    }
+}
+
+/// <summary>
+/// An Adam step's scalars on lanes (every lane alike), formed once for a loop over vectors, with the products that
+/// depend on them alone: AdamW's decay 1 − η·λ, and 1 − β₁, 1 − β₂.
+/// </summary>
+internal struct AdamLanes<TLane>
+{
+#pragma warning disable CS1591
+    public TLane Decay, WeightDecay, Beta1, Rest1, Beta2, Rest2, SqrtBiasCorrection2, Epsilon, StepSize;
+    public int Decoupled;
+#pragma warning restore CS1591
+
+    /// <summary>The lanes of <paramref name="s"/>.</summary>
+    public static AdamLanes<TLane> Of<TMath>(AdamSettings s) where TMath : struct, ILaneMath<TLane, float>
+    {
+        TMath math = default;
+        return new AdamLanes<TLane>
+        {
+            Decay = math.Of(1f - s.LearningRate * s.WeightDecay),
+            WeightDecay = math.Of(s.WeightDecay),
+            Beta1 = math.Of(s.Beta1),
+            Rest1 = math.Of(1f - s.Beta1),
+            Beta2 = math.Of(s.Beta2),
+            Rest2 = math.Of(1f - s.Beta2),
+            SqrtBiasCorrection2 = math.Of(s.SqrtBiasCorrection2),
+            Epsilon = math.Of(s.Epsilon),
+            StepSize = math.Of(s.StepSize),
+            Decoupled = s.Decoupled,
+        };
     }
 }
 

@@ -23,13 +23,13 @@ internal struct SoftmaxRowsBody<T, TMath>(ArrayView<T> x, ReduceShape xShape, Ar
     public readonly void Execute(int index)
     {
         int xs = _xShape.Outer.OffsetOf(index), ys = _yShape.Outer.OffsetOf(index), count = _xShape.InnerCount;
-        T max = SoftmaxMath.PartialMax<T, TMath>(_x, xs, _xShape.Inner, count, 0, 1);
-        T shift = SoftmaxMath.Shift<T, TMath>(SoftmaxMath.PartialSumExp<T, TMath>(_x, xs, _xShape.Inner, count, max,
-            0, 1), _log);
+        T max = SoftmaxKernels.PartialMax<T, TMath>(_x, xs, _xShape.Inner, count, 0, 1);
+        T shift = SoftmaxMath<T, T, TMath>.Shift(
+            SoftmaxKernels.PartialSumExp<T, TMath>(_x, xs, _xShape.Inner, count, max, 0, 1), _log);
         for (int j = 0; j < count; j++)
         {
             _y[ys + _yShape.Inner.OffsetOf(j)] =
-                SoftmaxMath.Output<T, TMath>(_x[xs + _xShape.Inner.OffsetOf(j)] - max, shift, _log);
+                SoftmaxMath<T, T, TMath>.Output(_x[xs + _xShape.Inner.OffsetOf(j)], max, shift, _log);
         }
     }
 }
@@ -55,12 +55,13 @@ internal struct SoftmaxGradRowsBody<T, TMath>(ArrayView<T> y, ArrayView<T> g, Re
         T dot = T.Zero;
         for (int j = 0; j < count; j++)
         {
-            dot += SoftmaxMath.DotTerm(_g[gs + _gShape.Inner.OffsetOf(j)], _y[ys + _shape.Inner.OffsetOf(j)], _log);
+            T g = _g[gs + _gShape.Inner.OffsetOf(j)];
+            dot += SoftmaxMath<T, T, TMath>.DotTerm(g, _y[ys + _shape.Inner.OffsetOf(j)], _log);
         }
         for (int j = 0; j < count; j++)
         {
             int at = ys + _shape.Inner.OffsetOf(j);
-            _dx[at] = SoftmaxMath.Grad<T, TMath>(_g[gs + _gShape.Inner.OffsetOf(j)], _y[at], dot, _log);
+            _dx[at] = SoftmaxMath<T, T, TMath>.Grad(_g[gs + _gShape.Inner.OffsetOf(j)], _y[at], dot, _log);
         }
     }
 }
@@ -86,11 +87,12 @@ internal static class SoftmaxKernels
         {
             int xs = xShape.Outer.OffsetOf(row), ys = yShape.Outer.OffsetOf(row);
             T max = RowMax<T, TMath>(partial, x, xs, xShape.Inner, count);
-            T shift = SoftmaxMath.Shift<T, TMath>(RowSumExp<T, TMath>(partial, x, xs, xShape.Inner, count, max), log);
+            T shift = SoftmaxMath<T, T, TMath>.Shift(RowSumExp<T, TMath>(partial, x, xs, xShape.Inner, count, max),
+                log);
             for (int j = thread; j < count; j += size)
             {
                 y[ys + yShape.Inner.OffsetOf(j)] =
-                    SoftmaxMath.Output<T, TMath>(x[xs + xShape.Inner.OffsetOf(j)] - max, shift, log);
+                    SoftmaxMath<T, T, TMath>.Output(x[xs + xShape.Inner.OffsetOf(j)], max, shift, log);
             }
         }
     }
@@ -104,7 +106,7 @@ internal static class SoftmaxKernels
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        T max = SoftmaxMath.PartialMax<T, TMath>(x, start, inner, count, Group.IdxX, Group.DimX);
+        T max = PartialMax<T, TMath>(x, start, inner, count, Group.IdxX, Group.DimX);
         return GroupTree.Combine(partial, max, new LossMax<T, TMath>());
     }
 
@@ -115,7 +117,7 @@ internal static class SoftmaxKernels
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        T sum = SoftmaxMath.PartialSumExp<T, TMath>(x, start, inner, count, max, Group.IdxX, Group.DimX);
+        T sum = PartialSumExp<T, TMath>(x, start, inner, count, max, Group.IdxX, Group.DimX);
         return GroupTree.Combine(partial, sum, new LossSum<T>());
     }
 
@@ -133,88 +135,107 @@ internal static class SoftmaxKernels
             T dot = T.Zero;
             for (int j = thread; j < count; j += size)
             {
-                dot += SoftmaxMath.DotTerm(g[gs + gShape.Inner.OffsetOf(j)], y[ys + shape.Inner.OffsetOf(j)], log);
+                T gj = g[gs + gShape.Inner.OffsetOf(j)];
+                dot += SoftmaxMath<T, T, TMath>.DotTerm(gj, y[ys + shape.Inner.OffsetOf(j)], log);
             }
             dot = GroupTree.Combine(partial, dot, new LossSum<T>());
             for (int j = thread; j < count; j += size)
             {
                 int at = ys + shape.Inner.OffsetOf(j);
-                dx[at] = SoftmaxMath.Grad<T, TMath>(g[gs + gShape.Inner.OffsetOf(j)], y[at], dot, log);
+                dx[at] = SoftmaxMath<T, T, TMath>.Grad(g[gs + gShape.Inner.OffsetOf(j)], y[at], dot, log);
             }
         }
     }
-}
 
-/// <summary>
-/// Softmax's arithmetic, once, for the thread-per-row bodies and the group kernels (log ≠ 0:
-/// log-softmax). A row's partial maximum and sum run over elements first, first + step, … (a thread's share; step 1
-/// for a whole row) with four loads in flight (<see cref="FourLoads"/>).
-/// </summary>
-internal static class SoftmaxMath
-{
-    /// <summary>The maximum of the row's elements first, first + step, …, and of its element 0, NaN-propagating
-    /// (every share starts from element 0: max is idempotent).</summary>
+    /// <summary>
+    /// The maximum of the row's elements first, first + step, … (a thread's share; step 1 for a whole row), and of
+    /// its element 0, NaN-propagating (every share starts from element 0: max is idempotent); four loads in flight
+    /// (<see cref="FourLoads"/>).
+    /// </summary>
     public static T PartialMax<T, TMath>(ArrayView<T> x, int start, Layout inner, int count, int first, int step)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        TMath math = default;
         T max = x[start];
         int j = first;
         for (; j + 3 * step < count; j += 4 * step)
         {
             var v = FourLoads.At(x, start, inner, j, step);
-            max = math.Max(math.Max(math.Max(math.Max(max, v.X0), v.X1), v.X2), v.X3);
+            max = SoftmaxMath<T, T, TMath>.Max(max, v.X0);
+            max = SoftmaxMath<T, T, TMath>.Max(max, v.X1);
+            max = SoftmaxMath<T, T, TMath>.Max(max, v.X2);
+            max = SoftmaxMath<T, T, TMath>.Max(max, v.X3);
         }
         for (; j < count; j += step)
         {
-            max = math.Max(max, x[start + inner.OffsetOf(j)]);
+            max = SoftmaxMath<T, T, TMath>.Max(max, x[start + inner.OffsetOf(j)]);
         }
         return max;
     }
 
-    /// <summary>Σ e^(x − <paramref name="max"/>) over the row's elements first, first + step, ….</summary>
+    /// <summary>Σ e^(x − <paramref name="max"/>) over the row's elements first, first + step, …, as
+    /// <see cref="PartialMax{T, TMath}"/>.</summary>
     public static T PartialSumExp<T, TMath>(ArrayView<T> x, int start, Layout inner, int count, T max, int first,
         int step)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        TMath math = default;
         T sum = T.Zero;
         int j = first;
         for (; j + 3 * step < count; j += 4 * step)
         {
             var v = FourLoads.At(x, start, inner, j, step);
-            sum += math.Exp(v.X0 - max);
-            sum += math.Exp(v.X1 - max);
-            sum += math.Exp(v.X2 - max);
-            sum += math.Exp(v.X3 - max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(v.X0, max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(v.X1, max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(v.X2, max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(v.X3, max);
         }
         for (; j < count; j += step)
         {
-            sum += math.Exp(x[start + inner.OffsetOf(j)] - max);
+            sum += SoftmaxMath<T, T, TMath>.Exp(x[start + inner.OffsetOf(j)], max);
         }
         return sum;
     }
+}
+
+/// <summary>
+/// Softmax's arithmetic, once, over a lane type (<see cref="ILaneMath{TLane, T}"/>): scalars in every kernel shape
+/// (a thread per row, a group per row; TLane = T), <see cref="Vector{T}"/> lanes in the CPU device's loops (log ≠ 0:
+/// log-softmax). For a row: m = max x, s = Σ e^(x − m), then yⱼ = e^(xⱼ − m) · (1/s), or (xⱼ − m) − ln s.
+/// </summary>
+internal static class SoftmaxMath<TLane, T, TMath>
+    where TLane : IAdditionOperators<TLane, TLane, TLane>, ISubtractionOperators<TLane, TLane, TLane>,
+        IMultiplyOperators<TLane, TLane, TLane>, IDivisionOperators<TLane, TLane, TLane>
+    where T : INumberBase<T>
+    where TMath : struct, ILaneMath<TLane, T>
+{
+    /// <summary>A step of the row's maximum, NaN-propagating.</summary>
+    public static TLane Max(TLane max, TLane x) => default(TMath).Max(max, x);
+
+    /// <summary>e^(x − m): a term of the row's sum, and softmax's output before its scale.</summary>
+    public static TLane Exp(TLane x, TLane max) => default(TMath).Exp(x - max);
 
     /// <summary>What the outputs are formed with from the row's Σ e^(x − m): ln Σ (log-softmax) or 1/Σ.</summary>
-    public static T Shift<T, TMath>(T sum, int log)
-        where T : unmanaged, INumber<T>
-        where TMath : struct, ILossMath<T> =>
-        log != 0 ? default(TMath).Log(sum) : T.One / sum;
+    public static TLane Shift(TLane sum, int log)
+    {
+        TMath math = default;
+        return log != 0 ? math.Log(sum) : math.Of(T.One) / sum;
+    }
 
-    /// <summary>One output from x − m: (x − m) − ln Σ, or e^(x − m) · (1/Σ).</summary>
-    public static T Output<T, TMath>(T shifted, T shift, int log)
-        where T : unmanaged, INumber<T>
-        where TMath : struct, ILossMath<T> =>
-        log != 0 ? shifted - shift : default(TMath).Exp(shifted) * shift;
+    /// <summary>One output: (x − m) − ln Σ, or e^(x − m) · (1/Σ).</summary>
+    public static TLane Output(TLane x, TLane max, TLane shift, int log) =>
+        Output(x, max, log != 0 ? x : Exp(x, max), shift, log);
+
+    /// <summary>
+    /// One output from x and its <paramref name="exp"/> = e^(x − m), formed already for the row's sum.
+    /// </summary>
+    public static TLane Output(TLane x, TLane max, TLane exp, TLane shift, int log) =>
+        log != 0 ? x - max - shift : exp * shift;
 
     /// <summary>One term of the backward's row sum: g for log-softmax, g·y for softmax.</summary>
-    public static T DotTerm<T>(T g, T y, int log) where T : unmanaged, INumber<T> => log != 0 ? g : g * y;
+    public static TLane DotTerm(TLane g, TLane y, int log) => log != 0 ? g : g * y;
 
     /// <summary>One gradient element from the row sum: g − eʸ·Σ for log-softmax, y·(g − Σ) for softmax.</summary>
-    public static T Grad<T, TMath>(T g, T y, T dot, int log)
-        where T : unmanaged, INumber<T>
-        where TMath : struct, ILossMath<T> =>
+    public static TLane Grad(TLane g, TLane y, TLane dot, int log) =>
         log != 0 ? g - default(TMath).Exp(y) * dot : y * (g - dot);
 }

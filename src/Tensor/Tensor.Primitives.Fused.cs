@@ -16,11 +16,11 @@ public sealed partial class Tensor
         var y = Empty(x._shape, x.DType, x.Device);
         if (x.DType == DType.Float32)
         {
-            Primitives.Softmax<float, LossMath>(x.F32, axis, y.Storage.Float32!, log);
+            Primitives.Softmax<float, ScalarMath>(x.F32, axis, y.Storage.Float32!, log);
         }
         else
         {
-            Primitives.Softmax<double, LossMath>(x.F64, axis, y.Storage.Float64!, log);
+            Primitives.Softmax<double, ScalarMath>(x.F64, axis, y.Storage.Float64!, log);
         }
         return y;
     }
@@ -31,11 +31,11 @@ public sealed partial class Tensor
         var dx = Empty(y._shape, y.DType, y.Device);
         if (y.DType == DType.Float32)
         {
-            Primitives.SoftmaxBackward<float, LossMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
+            Primitives.SoftmaxBackward<float, ScalarMath>(y.Storage.Float32!, g.F32, axis, dx.Storage.Float32!, log);
         }
         else
         {
-            Primitives.SoftmaxBackward<double, LossMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
+            Primitives.SoftmaxBackward<double, ScalarMath>(y.Storage.Float64!, g.F64, axis, dx.Storage.Float64!, log);
         }
         return dx;
     }
@@ -60,12 +60,12 @@ public sealed partial class Tensor
         var dx = Empty(logits._shape, logits.DType, logits.Device);
         if (logits.DType == DType.Float32)
         {
-            Primitives.CrossEntropyBackward<float, LossMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
+            Primitives.CrossEntropyBackward<float, ScalarMath>(logits.F32, targets.Storage.Float32!, stats.Storage.Float32!,
                 g.F32, 1f / n, dx.Storage.Float32!);
         }
         else
         {
-            Primitives.CrossEntropyBackward<double, LossMath>(logits.F64, targets.Storage.Float64!,
+            Primitives.CrossEntropyBackward<double, ScalarMath>(logits.F64, targets.Storage.Float64!,
                 stats.Storage.Float64!, g.F64, 1d / n, dx.Storage.Float64!);
         }
         return dx;
@@ -76,12 +76,12 @@ public sealed partial class Tensor
     {
         if (logits.DType == DType.Float32)
         {
-            Primitives.CrossEntropyRows<float, LossMath>(logits.F32, targets.Storage.Float32!,
+            Primitives.CrossEntropyRows<float, ScalarMath>(logits.F32, targets.Storage.Float32!,
                 perRow.Storage.Float32!, stats.Storage.Float32!);
         }
         else
         {
-            Primitives.CrossEntropyRows<double, LossMath>(logits.F64, targets.Storage.Float64!,
+            Primitives.CrossEntropyRows<double, ScalarMath>(logits.F64, targets.Storage.Float64!,
                 perRow.Storage.Float64!, stats.Storage.Float64!);
         }
     }

@@ -78,7 +78,7 @@ public class PtxTests
             .MakeGenericMethod(typeof(float), typeof(SumReduce)), 256);
         AssertFourLoadsInOneBlock(groups, "groups");
         string softmax = Ptx.Compile(typeof(SoftmaxKernels).GetMethod(nameof(SoftmaxKernels.Groups))!
-            .MakeGenericMethod(typeof(float), typeof(LossMath)), 256);
+            .MakeGenericMethod(typeof(float), typeof(ScalarMath)), 256);
         AssertFourLoadsInOneBlock(softmax, "softmax groups");
     }
 
@@ -104,7 +104,7 @@ public class PtxTests
         foreach (var body in new[]
                  {
                      typeof(UpdateBody<AdamSlot>), typeof(UpdateBody<SgdSlot>),
-                     typeof(CrossEntropyRowsBody<float, LossMath>), typeof(CrossEntropyGradBody<float, LossMath>),
+                     typeof(CrossEntropyRowsBody<float, ScalarMath>), typeof(CrossEntropyGradBody<float, ScalarMath>),
                      typeof(ZipBody<float, MseGradOp<float>>), typeof(ZipBody<double, MseGradOp<double>>),
                      typeof(ZipBody<float, SquaredDifferenceOp>), typeof(ZipContiguousBody<float, SquaredDifferenceOp>),
                  })
@@ -125,8 +125,8 @@ public class PtxTests
     {
         foreach (var body in new[]
                  {
-                     typeof(SoftmaxRowsBody<float, LossMath>), typeof(SoftmaxRowsBody<double, LossMath>),
-                     typeof(SoftmaxGradRowsBody<float, LossMath>), typeof(SoftmaxGradRowsBody<double, LossMath>),
+                     typeof(SoftmaxRowsBody<float, ScalarMath>), typeof(SoftmaxRowsBody<double, ScalarMath>),
+                     typeof(SoftmaxGradRowsBody<float, ScalarMath>), typeof(SoftmaxGradRowsBody<double, ScalarMath>),
                  })
         {
             string ptx = Ptx.Compile(GridStrideOf(body), 256);
@@ -139,7 +139,7 @@ public class PtxTests
         {
             foreach (var type in new[] { typeof(float), typeof(double) })
             {
-                var kernel = typeof(SoftmaxKernels).GetMethod(name)!.MakeGenericMethod(type, typeof(LossMath));
+                var kernel = typeof(SoftmaxKernels).GetMethod(name)!.MakeGenericMethod(type, typeof(ScalarMath));
                 string ptx = Ptx.Compile(kernel, 256);
                 Assert.True(Ptx.Count(ptx, "bar.sync") >= 2, $"{name}<{type.Name}>: expected the tree's barriers");
                 if (type == typeof(float))
@@ -151,7 +151,7 @@ public class PtxTests
             }
         }
         string crossEntropy = Ptx.Compile(typeof(CrossEntropyKernels).GetMethod(nameof(CrossEntropyKernels.Groups))!
-            .MakeGenericMethod(typeof(float), typeof(LossMath)), 256);
+            .MakeGenericMethod(typeof(float), typeof(ScalarMath)), 256);
         Assert.DoesNotContain("ld.local", crossEntropy, StringComparison.Ordinal);
         Assert.True(Ptx.Count(crossEntropy, "bar.sync") >= 2, "cross-entropy groups: expected the tree's barriers");
     }

@@ -117,7 +117,7 @@ public class SoftmaxTests
                     using var buffers = new BufferSet();
                     var loss = buffers.Rent<float>(device, n);
                     var stats = buffers.Rent<float>(device, 2 * n);
-                    Primitives.CrossEntropyRows<float, LossMath>(logits.Upload<float>(device, buffers),
+                    Primitives.CrossEntropyRows<float, ScalarMath>(logits.Upload<float>(device, buffers),
                         buffers.Upload(device, targets.Select(t => (float)t).ToArray()), loss, stats, strategy);
                     var tolerance = ToleranceFor<float>(device, classes).Times(10);
                     log.Compare(context + ", loss", loss.ToArray().Select(v => (double)v).ToArray(),
@@ -137,17 +137,17 @@ public class SoftmaxTests
         using var buffers = new BufferSet();
         var x = StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 2, 3);
         var range = Assert.Throws<ArgumentOutOfRangeException>(
-            () => Primitives.Softmax<float, LossMath>(x, 2, buffers.Rent<float>(cpu, 6)));
+            () => Primitives.Softmax<float, ScalarMath>(x, 2, buffers.Rent<float>(cpu, 6)));
         Assert.Contains("axis 2", range.Message, StringComparison.Ordinal);
         Assert.Contains("rank 2", range.Message, StringComparison.Ordinal);
         var size = Assert.Throws<ArgumentException>(
-            () => Primitives.Softmax<float, LossMath>(x, 1, buffers.Rent<float>(cpu, 5), log: true));
+            () => Primitives.Softmax<float, ScalarMath>(x, 1, buffers.Rent<float>(cpu, 5), log: true));
         Assert.Contains("log-softmax", size.Message, StringComparison.Ordinal);
         Assert.Contains("(2, 3)", size.Message, StringComparison.Ordinal);
         var y = buffers.Rent<float>(cpu, 6);
         var g = StridedView.Contiguous(buffers.Rent<float>(cpu, 6), 3, 2);
         var dx = Assert.Throws<ArgumentException>(
-            () => Primitives.SoftmaxBackward<float, LossMath>(y, g, 0, buffers.Rent<float>(cpu, 4)));
+            () => Primitives.SoftmaxBackward<float, ScalarMath>(y, g, 0, buffers.Rent<float>(cpu, 4)));
         Assert.Contains("softmax backward", dx.Message, StringComparison.Ordinal);
         Assert.Contains("(3, 2)", dx.Message, StringComparison.Ordinal);
     }
@@ -238,16 +238,16 @@ public class SoftmaxTests
         }
     }
 
-    // LossMath is the math for float and double; a generic T picks its instantiation here.
+    // ScalarMath is the math for float and double; a generic T picks its instantiation here.
     private static void Softmax<T>(StridedView<T> x, int axis, DeviceBuffer<T> y, bool log, ReduceStrategy strategy)
         where T : unmanaged
     {
         if (x is StridedView<float> f)
         {
-            Primitives.Softmax<float, LossMath>(f, axis, (DeviceBuffer<float>)(object)y, log, strategy);
+            Primitives.Softmax<float, ScalarMath>(f, axis, (DeviceBuffer<float>)(object)y, log, strategy);
             return;
         }
-        Primitives.Softmax<double, LossMath>((StridedView<double>)(object)x, axis, (DeviceBuffer<double>)(object)y,
+        Primitives.Softmax<double, ScalarMath>((StridedView<double>)(object)x, axis, (DeviceBuffer<double>)(object)y,
             log, strategy);
     }
 
@@ -257,11 +257,11 @@ public class SoftmaxTests
     {
         if (y is DeviceBuffer<float> f)
         {
-            Primitives.SoftmaxBackward<float, LossMath>(f, (StridedView<float>)(object)g, axis,
+            Primitives.SoftmaxBackward<float, ScalarMath>(f, (StridedView<float>)(object)g, axis,
                 (DeviceBuffer<float>)(object)dx, log, strategy);
             return;
         }
-        Primitives.SoftmaxBackward<double, LossMath>((DeviceBuffer<double>)(object)y, (StridedView<double>)(object)g,
+        Primitives.SoftmaxBackward<double, ScalarMath>((DeviceBuffer<double>)(object)y, (StridedView<double>)(object)g,
             axis, (DeviceBuffer<double>)(object)dx, log, strategy);
     }
 
