@@ -17,30 +17,36 @@ internal static class SpanDrivers
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
-        int i = 0;
-        if (VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated)
+        if (!VectorForm.Has<TOp>() || !Vector.IsHardwareAccelerated)
         {
-            ref T xs = ref MemoryMarshal.GetReference(x);
-            ref T ys = ref MemoryMarshal.GetReference(y);
-            for (; i <= y.Length - Vector<T>.Count; i += Vector<T>.Count)
+            for (int j = 0; j < y.Length; j++)
             {
-                op.Apply(Vector.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+                y[j] = op.Apply(x[j]);
             }
-        }
-        if (VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated && i < y.Length)
-        {
-            // The ragged end through one padded vector: every element gets the vector form wherever it sits, so a
-            // strided row and a contiguous run agree bit for bit.
-            Span<T> lanes = stackalloc T[Vector<T>.Count];
-            lanes.Fill(x[i]);
-            x[i..].CopyTo(lanes);
-            op.Apply(new Vector<T>(lanes)).CopyTo(lanes);
-            lanes[..(y.Length - i)].CopyTo(y[i..]);
             return;
         }
-        for (; i < y.Length; i++)
+        ref T xs = ref MemoryMarshal.GetReference(x);
+        ref T ys = ref MemoryMarshal.GetReference(y);
+        int n = Vector<T>.Count, i = 0;
+        // Four vectors an iteration: independent work for the core to overlap.
+        for (; i <= y.Length - 4 * n; i += 4 * n)
         {
-            y[i] = op.Apply(x[i]);
+            var v0 = op.Apply(Vector.LoadUnsafe(ref xs, (nuint)i));
+            var v1 = op.Apply(Vector.LoadUnsafe(ref xs, (nuint)(i + n)));
+            var v2 = op.Apply(Vector.LoadUnsafe(ref xs, (nuint)(i + 2 * n)));
+            var v3 = op.Apply(Vector.LoadUnsafe(ref xs, (nuint)(i + 3 * n)));
+            v0.StoreUnsafe(ref ys, (nuint)i);
+            v1.StoreUnsafe(ref ys, (nuint)(i + n));
+            v2.StoreUnsafe(ref ys, (nuint)(i + 2 * n));
+            v3.StoreUnsafe(ref ys, (nuint)(i + 3 * n));
+        }
+        for (; i <= y.Length - n; i += n)
+        {
+            op.Apply(Vector.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
+        }
+        if (i < y.Length)
+        {
+            MapTail(x[i..], y[i..], op);
         }
     }
 
@@ -53,43 +59,105 @@ internal static class SpanDrivers
         where TOp : struct, IBinaryOp<T>
     {
         bool aOne = a.Length == 1 && c.Length > 1, bOne = b.Length == 1 && c.Length > 1;
-        int i = 0;
-        if (VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated)
+        if (!VectorForm.Has<TOp>() || !Vector.IsHardwareAccelerated)
         {
-            ref T av = ref MemoryMarshal.GetReference(a);
-            ref T bv = ref MemoryMarshal.GetReference(b);
-            ref T cv = ref MemoryMarshal.GetReference(c);
-            var (aSplat, bSplat) = (new Vector<T>(a[0]), new Vector<T>(b[0]));
-            for (; i <= c.Length - Vector<T>.Count; i += Vector<T>.Count)
+            for (int j = 0; j < c.Length; j++)
             {
-                var u = aOne ? aSplat : Vector.LoadUnsafe(ref av, (nuint)i);
-                var v = bOne ? bSplat : Vector.LoadUnsafe(ref bv, (nuint)i);
-                op.Apply(u, v).StoreUnsafe(ref cv, (nuint)i);
+                c[j] = op.Apply(a[aOne ? 0 : j], b[bOne ? 0 : j]);
             }
-        }
-        if (VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated && i < c.Length)
-        {
-            // The ragged end through padded vectors, as in Map.
-            Span<T> u = stackalloc T[Vector<T>.Count];
-            Span<T> v = stackalloc T[Vector<T>.Count];
-            u.Fill(a[aOne ? 0 : i]);
-            v.Fill(b[bOne ? 0 : i]);
-            if (!aOne)
-            {
-                a[i..].CopyTo(u);
-            }
-            if (!bOne)
-            {
-                b[i..].CopyTo(v);
-            }
-            op.Apply(new Vector<T>(u), new Vector<T>(v)).CopyTo(u);
-            u[..(c.Length - i)].CopyTo(c[i..]);
             return;
         }
-        for (; i < c.Length; i++)
+        // One loop per kind of operand, so no iteration asks which it is.
+        int i = aOne ? ZipVectors(new Splat<T>(a[0]), new Run<T>(b), c, op)
+            : bOne ? ZipVectors(new Run<T>(a), new Splat<T>(b[0]), c, op)
+            : ZipVectors(new Run<T>(a), new Run<T>(b), c, op);
+        if (i < c.Length)
         {
-            c[i] = op.Apply(a[aOne ? 0 : i], b[bOne ? 0 : i]);
+            ZipTail(aOne ? a : a[i..], bOne ? b : b[i..], c[i..], op);
         }
+    }
+
+    /// <summary>c = op(a, b) over the whole vectors of c, four an iteration; returns where the ragged end starts.</summary>
+    private static int ZipVectors<T, TOp, TA, TB>(TA a, TB b, Span<T> c, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
+        where TA : struct, IOperand<T>, allows ref struct
+        where TB : struct, IOperand<T>, allows ref struct
+    {
+        ref T cs = ref MemoryMarshal.GetReference(c);
+        int n = Vector<T>.Count, i = 0;
+        for (; i <= c.Length - 4 * n; i += 4 * n)
+        {
+            var v0 = op.Apply(a.At(i), b.At(i));
+            var v1 = op.Apply(a.At(i + n), b.At(i + n));
+            var v2 = op.Apply(a.At(i + 2 * n), b.At(i + 2 * n));
+            var v3 = op.Apply(a.At(i + 3 * n), b.At(i + 3 * n));
+            v0.StoreUnsafe(ref cs, (nuint)i);
+            v1.StoreUnsafe(ref cs, (nuint)(i + n));
+            v2.StoreUnsafe(ref cs, (nuint)(i + 2 * n));
+            v3.StoreUnsafe(ref cs, (nuint)(i + 3 * n));
+        }
+        for (; i <= c.Length - n; i += n)
+        {
+            op.Apply(a.At(i), b.At(i)).StoreUnsafe(ref cs, (nuint)i);
+        }
+        return i;
+    }
+
+    // The ragged end through one padded vector: every element gets the vector form wherever it sits, so a strided row
+    // and a contiguous run agree bit for bit. Apart from the loops, whose methods then need no stack buffer.
+    private static void MapTail<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
+    {
+        Span<T> lanes = stackalloc T[Vector<T>.Count];
+        lanes.Fill(x[0]);
+        x.CopyTo(lanes);
+        op.Apply(new Vector<T>(lanes)).CopyTo(lanes);
+        lanes[..y.Length].CopyTo(y);
+    }
+
+    // As MapTail; an operand of length 1 is broadcast.
+    private static void ZipTail<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
+    {
+        Span<T> u = stackalloc T[Vector<T>.Count];
+        Span<T> v = stackalloc T[Vector<T>.Count];
+        u.Fill(a[0]);
+        v.Fill(b[0]);
+        if (a.Length > 1 || c.Length == 1)
+        {
+            a.CopyTo(u);
+        }
+        if (b.Length > 1 || c.Length == 1)
+        {
+            b.CopyTo(v);
+        }
+        op.Apply(new Vector<T>(u), new Vector<T>(v)).CopyTo(u);
+        u[..c.Length].CopyTo(c);
+    }
+
+    /// <summary>One operand of a vector loop: the vector of lanes at an index.</summary>
+    private interface IOperand<T> where T : unmanaged
+    {
+        Vector<T> At(int i);
+    }
+
+    /// <summary>An operand that holds the row.</summary>
+    private readonly ref struct Run<T>(ReadOnlySpan<T> values) : IOperand<T> where T : unmanaged
+    {
+        private readonly ReadOnlySpan<T> _values = values;
+
+        public Vector<T> At(int i) => Vector.LoadUnsafe(ref MemoryMarshal.GetReference(_values), (nuint)i);
+    }
+
+    /// <summary>An operand broadcast along the row: one value in every lane.</summary>
+    private readonly struct Splat<T>(T value) : IOperand<T> where T : unmanaged
+    {
+        private readonly Vector<T> _value = new(value);
+
+        public Vector<T> At(int i) => _value;
     }
 
     /// <summary>
