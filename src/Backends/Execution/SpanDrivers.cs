@@ -68,7 +68,8 @@ internal static class SpanDrivers
             return;
         }
         // One loop per kind of operand, so no iteration asks which it is.
-        int i = aOne ? ZipVectors(new Splat<T>(a[0]), new Run<T>(b), c, op)
+        int i = aOne && bOne ? ZipVectors(new Splat<T>(a[0]), new Splat<T>(b[0]), c, op)
+            : aOne ? ZipVectors(new Splat<T>(a[0]), new Run<T>(b), c, op)
             : bOne ? ZipVectors(new Run<T>(a), new Splat<T>(b[0]), c, op)
             : ZipVectors(new Run<T>(a), new Run<T>(b), c, op);
         if (i < c.Length)
