@@ -86,8 +86,13 @@ internal sealed partial class HostExecutor
     {
         if (count <= LeadingLeafRows)
         {
-            acc.Fill(op.Identity);
-            for (int r = first; r < first + count; r++)
+            if (count == 0)
+            {
+                acc.Fill(op.Identity);
+                return;
+            }
+            xs.Slice(start + inner.OffsetOf(first), acc.Length).CopyTo(acc);
+            for (int r = first + 1; r < first + count; r++)
             {
                 SpanDrivers.Accumulate(acc, xs.Slice(start + inner.OffsetOf(r), acc.Length), op);
             }
