@@ -20,8 +20,8 @@ internal sealed class KernelCache(Accelerator accelerator)
 
     /// <summary>
     /// Any other kernel, under a key of the caller's choosing (a marker type per kernel and element type). The caller
-    /// launches it and counts the launch (<c>Device.CountLaunch</c>); grid-stride bodies go through
-    /// <c>Device.Launch</c>, which counts for them.
+    /// launches it and counts the launch (<c>Executor.Launched</c>); grid-stride bodies go through
+    /// <c>KernelExecutor.Run</c>, which counts for them.
     /// </summary>
     public TDelegate Get<TDelegate>(object key, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
     {

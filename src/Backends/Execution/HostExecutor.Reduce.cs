@@ -125,8 +125,10 @@ internal sealed partial class HostExecutor
         int perRun = Environment.ProcessorCount;
         int length = shape.InnerCount;
         int pieceLength = (length + perRun - 1) / perRun;
-        var partials = new T[shape.OuterCount * perRun];
-        HostLoops.ForRange(partials.Length, work, (first, last) =>
+        // From the shared array pool, not a new array per reduction.
+        var rented = ArrayPool<T>.Shared.Rent(shape.OuterCount * perRun);
+        var partials = new ArraySegment<T>(rented, 0, shape.OuterCount * perRun);
+        HostLoops.ForRange(partials.Count, work, (first, last) =>
         {
             var xs = HostLoops.Span(x);
             for (int p = first; p < last; p++)
@@ -147,6 +149,7 @@ internal sealed partial class HostExecutor
             }
             ys[o] = acc * scale;
         }
+        ArrayPool<T>.Shared.Return(rented);
     }
 
     private static void Scale<T>(Span<T> values, T scale) where T : unmanaged, INumber<T>
