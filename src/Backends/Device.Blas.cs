@@ -1,5 +1,6 @@
 using ILGPU.Runtime.Cuda;
 using MicrogradPlus.Backends;
+using Gemm = MicrogradPlus.Backends.Gemm;
 
 namespace MicrogradPlus;
 
@@ -45,6 +46,33 @@ public sealed partial class Device
         var gemm = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, out string why);
         return (gemm, why);
     }
+
+    /// <summary>
+    /// The environment variable that turns the CPU device's system BLAS path off when set to 0, off or false (it is on
+    /// by default where an optimised BLAS — OpenBLAS, BLIS or MKL — loads).
+    /// </summary>
+    public const string SystemBlasVariable = "MICROGRAD_BLAS";
+
+    /// <summary>
+    /// Products with at least this many multiply-adds (M·N·K over the batch) go to the system BLAS when it is on;
+    /// smaller ones run faster in the managed GEMM, which starts no BLAS threads.
+    /// </summary>
+    public const long SystemBlasMinWork = 64L * 64 * 64;
+
+    /// <summary>
+    /// Whether the CPU device's large float32/float64 products run through the system BLAS (<c>cblas_sgemm</c> and
+    /// <c>cblas_dgemm</c> of OpenBLAS, BLIS or MKL, loaded at run time) when one is installed. True by default unless
+    /// <c>MICROGRAD_BLAS=0</c>; set false to run the library's own GEMM. Never required: where none loads,
+    /// <see cref="SystemBlasStatus"/> says why. Only the <c>cpu</c> device uses it.
+    /// </summary>
+    public bool UseSystemBlas { get; set; } = !IsOff(Environment.GetEnvironmentVariable(SystemBlasVariable));
+
+    /// <summary>Whether this is the CPU device and a system BLAS loaded (loads it on first call).</summary>
+    public bool HasSystemBlas => RunsHostLoops && Gemm.SystemBlas.Instance is not null;
+
+    /// <summary>"OpenBLAS 0.3.21 … (libopenblas.so.0) loaded", or why no system BLAS is used on this device.</summary>
+    public string SystemBlasStatus =>
+        RunsHostLoops ? Gemm.SystemBlas.Status : $"the system BLAS serves the cpu device only; this is {this}";
 
     private static bool IsOff(string? value) =>
         value is not null && value.Trim().ToLowerInvariant() is "0" or "off" or "false" or "no";

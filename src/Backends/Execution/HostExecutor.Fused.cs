@@ -14,7 +14,13 @@ internal sealed partial class HostExecutor
             return;
         }
         Launched();
-        HostMatMul.Run(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, m.Shape);
+        var s = m.Shape;
+        if (Device.UseSystemBlas && (long)s.Batch * s.M * s.N * s.K >= Device.SystemBlasMinWork &&
+            Gemm.SystemBlas.Instance is { } blas && blas.TryRun(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s))
+        {
+            return;
+        }
+        HostMatMul.Run(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s);
     }
 
     /// <inheritdoc/>
