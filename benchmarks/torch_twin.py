@@ -166,6 +166,24 @@ def workloads(device, quick):
         yield "cross_entropy", rows, cross_entropy, 1
         del logits, targets
 
+def blas_in_use():
+    """Which BLAS library this process has loaded (torch's CPU matmuls run on it): the resolved path of every mapped
+    library whose name has "blas", "blis" or "mkl" in it, as /proc/self/maps lists them (Linux); else torch's config."""
+    libs = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                if re.search(r"(blas|blis|mkl)[^/]*\.so", path) and path not in libs:
+                    libs.append(path)
+    except OSError:
+        pass
+    if libs:
+        return ", ".join(libs)
+    found = re.search(r"BLAS_INFO=([^,]+)", torch.__config__.show())
+    return f"BLAS_INFO={found.group(1)}" if found else "unknown"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="auto", help="auto (cuda if available), cpu or cuda")
@@ -189,7 +207,8 @@ def main():
         torch.backends.cudnn.allow_tf32 = False
         label = torch.cuda.get_device_name(device)
     else:
-        label = f"{torch.get_num_threads()} threads"
+        torch.ones(8, 8) @ torch.ones(8, 8)  # loads the BLAS, so blas_in_use() sees it
+        label = f"{torch.get_num_threads()} threads, BLAS: {blas_in_use()}"
     print(f"# torch {torch.__version__} on {name} ({label})", file=sys.stderr)
     pattern = re.compile(args.filter) if args.filter else None
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)

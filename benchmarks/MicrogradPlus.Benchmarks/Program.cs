@@ -68,7 +68,13 @@ internal static class Program
                           string.Join(", ", BenchSettings.Devices));
         foreach (string name in BenchSettings.Devices.Distinct())
         {
-            Console.WriteLine($"  {name}: {BenchDevice.Open(name).Describe()}");
+            var device = BenchDevice.Open(name);
+            Console.WriteLine($"  {name}: {device.Describe()}");
+            if (name == "cpu")
+            {
+                Console.WriteLine($"  cpu matmul: managed GEMM on {Backends.Gemm.HostGemm.VectorBits}-bit vectors; " +
+                                  $"system BLAS {(device.UseSystemBlas ? "on" : "off")}: {device.SystemBlasStatus}");
+            }
         }
 
         // The workloads with speed targets first (element-wise, matmul, MLP step, dispatch, sums): a run cut short (the
