@@ -1,3 +1,4 @@
+using ILGPU;
 using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
@@ -33,15 +34,33 @@ internal sealed partial class HostExecutor(Device device, KernelExecutor kernels
     public override void Map<T, TOp>(StridedView<T> x, DeviceBuffer<T> y, TOp op)
     {
         Launched();
-        var ys = y.View;
-        if (x.IsContiguous)
+        if (!x.IsContiguous)
         {
-            var xs = x.Buffer.View.SubView(x.Offset, x.Size);
-            HostLoops.ForRange(x.Size, Work<TOp>(x.Size), (first, last) =>
-                SpanDrivers.Map(HostLoops.Span(xs)[first..last], HostLoops.Span(ys)[first..last], op));
+            MapRows(x, y.View, op);
             return;
         }
-        // Row by row of the innermost dimension: each row's start decoded once, then walked with its stride.
+        var (xs, ys) = (x.Buffer.View.SubView(x.Offset, x.Size), y.View);
+        if (!HostPolicy.WorthSplitting(Work<TOp>(x.Size)))
+        {
+            // One core: straight to the span driver (no closure, no delegate: a small tensor's op costs little more).
+            SpanDrivers.Map(HostLoops.Span(xs), HostLoops.Span(ys), op);
+            return;
+        }
+        MapSplit(xs, ys, x.Size, op);
+    }
+
+    // Apart from Map, so the closure is allocated only when the loop is split.
+    private static void MapSplit<T, TOp>(ArrayView<T> xs, ArrayView<T> ys, int size, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T> =>
+        HostLoops.ForRange(size, Work<TOp>(size), (first, last) =>
+            SpanDrivers.Map(HostLoops.Span(xs)[first..last], HostLoops.Span(ys)[first..last], op));
+
+    // Row by row of the innermost dimension: each row's start decoded once, then walked with its stride.
+    private static void MapRows<T, TOp>(StridedView<T> x, ArrayView<T> ys, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
+    {
         var layout = Walks.LayoutOf(x);
         var xv = x.Buffer.View;
         int inner = layout.D5;
@@ -71,16 +90,33 @@ internal sealed partial class HostExecutor(Device device, KernelExecutor kernels
     {
         Launched();
         int size = checked((int)c.Length);
-        var cv = c.View;
-        if (a.IsContiguous && b.IsContiguous)
+        if (!a.IsContiguous || !b.IsContiguous)
         {
-            var (av, bv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size));
-            HostLoops.ForRange(size, Work<TOp>(size), (first, last) => SpanDrivers.Zip<T, TOp>(
-                HostLoops.Span(av)[first..last], HostLoops.Span(bv)[first..last], HostLoops.Span(cv)[first..last], op));
+            ZipRows(a, b, c.View, size, op);
             return;
         }
-        // Rows where each operand is contiguous or one broadcast value (a bias row, a column of maxima) go through
-        // the span driver; other rows walk both strides.
+        var (av, bv, cv) = (a.Buffer.View.SubView(a.Offset, size), b.Buffer.View.SubView(b.Offset, size), c.View);
+        if (!HostPolicy.WorthSplitting(Work<TOp>(size)))
+        {
+            SpanDrivers.Zip<T, TOp>(HostLoops.Span(av), HostLoops.Span(bv), HostLoops.Span(cv), op);
+            return;
+        }
+        ZipSplit(av, bv, cv, size, op);
+    }
+
+    // Apart from Zip, so the closure is allocated only when the loop is split.
+    private static void ZipSplit<T, TOp>(ArrayView<T> av, ArrayView<T> bv, ArrayView<T> cv, int size, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T> =>
+        HostLoops.ForRange(size, Work<TOp>(size), (first, last) => SpanDrivers.Zip<T, TOp>(
+            HostLoops.Span(av)[first..last], HostLoops.Span(bv)[first..last], HostLoops.Span(cv)[first..last], op));
+
+    // Rows where each operand is contiguous or one broadcast value (a bias row, a column of maxima) go through the span
+    // driver; other rows walk both strides.
+    private static void ZipRows<T, TOp>(StridedView<T> a, StridedView<T> b, ArrayView<T> cv, int size, TOp op)
+        where T : unmanaged
+        where TOp : struct, IBinaryOp<T>
+    {
         var (aLayout, bLayout) = (Walks.LayoutOf(a), Walks.LayoutOf(b));
         var (aView, bView) = (a.Buffer.View, b.Buffer.View);
         int inner = aLayout.D5;
