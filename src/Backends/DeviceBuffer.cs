@@ -38,9 +38,17 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// </summary>
     internal void Guard()
     {
-        if (_guard is null && _raw is { } raw)
+        if (Volatile.Read(ref _guard) is null && _raw is { } raw)
         {
-            _guard = new LeakGuard(_pool, raw);
+            var guard = new LeakGuard(_pool, raw);
+            if (Interlocked.CompareExchange(ref _guard, guard, null) is not null)
+            {
+                guard.Dispose(); // another thread guarded it first
+            }
+            else if (Volatile.Read(ref _raw) is null)
+            {
+                Interlocked.Exchange(ref _guard, null)?.Dispose(); // disposed meanwhile: nothing left to reclaim
+            }
         }
     }
 
@@ -129,7 +137,7 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         var raw = Interlocked.Exchange(ref _raw, null);
         if (raw is not null)
         {
-            _guard?.Dispose();
+            Interlocked.Exchange(ref _guard, null)?.Dispose();
             _pool.Return(raw);
         }
     }

@@ -53,6 +53,20 @@ public static partial class Safetensors
 
     private static Header ParseHeader(byte[] json, long dataLength)
     {
+        try
+        {
+            return ParseHeaderJson(json, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reads an escaped lone surrogate ("\ud800") as a string only when asked for it, and
+            // then throws InvalidOperationException: it is malformed data all the same.
+            throw Invalid($"the header holds a string that is not valid text (a lone surrogate escape?): {e.Message}");
+        }
+    }
+
+    private static Header ParseHeaderJson(byte[] json, long dataLength)
+    {
         JsonDocument document;
         try
         {
