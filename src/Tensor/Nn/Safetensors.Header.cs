@@ -88,17 +88,18 @@ public static partial class Safetensors
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                if (!seen.Add(property.Name))
+                string name = property.Name; // each read of Name makes a new string: a 1 MB name costs 2 MB a read
+                if (!seen.Add(name))
                 {
-                    throw Invalid($"the header names '{property.Name}' twice");
+                    throw Invalid($"the header names '{Abbreviate(name)}' twice");
                 }
-                if (property.Name == MetadataKey)
+                if (name == MetadataKey)
                 {
                     ReadMetadata(property.Value, metadata);
                 }
                 else
                 {
-                    entries.Add(ReadEntry(property.Name, property.Value, dataLength));
+                    entries.Add(ReadEntry(name, property.Value, dataLength));
                 }
             }
             CheckLayout(entries, dataLength);
@@ -238,6 +239,9 @@ public static partial class Safetensors
         }
         return value;
     }
+
+    /// <summary>A name short enough for a message (a hostile file may hold megabyte-long names).</summary>
+    private static string Abbreviate(string name) => name.Length <= 200 ? name : name[..200] + "…";
 
     private static string Kind(JsonElement value) => value.ValueKind.ToString().ToLowerInvariant();
 
