@@ -38,17 +38,9 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// </summary>
     internal void Guard()
     {
-        if (Volatile.Read(ref _guard) is null && _raw is { } raw)
+        if (_guard is null && _raw is { } raw)
         {
-            var guard = new LeakGuard(_pool, raw);
-            if (Interlocked.CompareExchange(ref _guard, guard, null) is not null)
-            {
-                guard.Dispose(); // another thread guarded it first
-            }
-            else if (Volatile.Read(ref _raw) is null)
-            {
-                Interlocked.Exchange(ref _guard, null)?.Dispose(); // disposed meanwhile: nothing left to reclaim
-            }
+            _guard = new LeakGuard(_pool, raw);
         }
     }
 
@@ -137,7 +129,7 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         var raw = Interlocked.Exchange(ref _raw, null);
         if (raw is not null)
         {
-            Interlocked.Exchange(ref _guard, null)?.Dispose();
+            _guard?.Dispose();
             _pool.Return(raw);
         }
     }
