@@ -9,13 +9,27 @@ namespace MicrogradPlus;
 /// <summary>
 /// A size-bucketed pool of device memory, one per <see cref="Device"/>. GPU memory does not feel the .NET GC's
 /// pressure, so buffers are returned explicitly (<see cref="DeviceBuffer{T}.Dispose"/>) and reused by size bucket
-/// (powers of two from 256 bytes). The cache is bounded: past <see cref="MaxCachedBytes"/> a returned buffer is freed.
-/// A buffer whose owner was finalized without being disposed is only queued here — the finalizer thread never touches
-/// the device — and is reclaimed at the next <see cref="Rent{T}(long)"/> on the caller's thread.
+/// (powers of two from 256 bytes). A buffer whose owner was finalized without being disposed is only queued here — the
+/// finalizer thread never touches the device — and is reclaimed at the next rental on the caller's thread.
 /// </summary>
+/// <remarks>
+/// <para>Bounds. The cache holds at most <see cref="MaxCachedBytes"/>: past it a returned buffer is freed. Live memory
+/// of tensors nobody disposes only comes back when the GC finalizes them, and the GC does not see device memory, so
+/// the pool asks for a collection itself: when a rental that the cache cannot serve would take live bytes past the
+/// live bytes that survived the last collection plus <see cref="MaxCachedBytes"/>, it runs one (and waits for the
+/// finalizers), takes back what they queued, and frees cached buffers that no longer fit. A training loop that never
+/// disposes a tensor therefore holds at most its real working set + <see cref="MaxCachedBytes"/> + one rental of live
+/// memory, and the cache at most <see cref="MaxCachedBytes"/>. A device allocation that fails is retried after
+/// emptying the cache, then after a collection.</para>
+/// <para>Defaults: 64 MiB on the CPU (host memory: caching more buys little), a quarter of the device's memory on a
+/// GPU.</para>
+/// </remarks>
 public sealed class BufferPool
 {
     private const long MinBucketBytes = 256;
+
+    /// <summary>The cache bound of the CPU device (see the remarks).</summary>
+    public const long DefaultCpuMaxCachedBytes = 64L * 1024 * 1024;
 
     private readonly Device _device;
     private readonly Lock _gate = new();
@@ -27,23 +41,49 @@ public sealed class BufferPool
     // finalizer), and the pool would then reclaim, cache and hand out freed memory.
     private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
 
+    // Live bytes that survived the last collection the pool ran (or 0 before the first).
+    private long _liveAfterCollection;
+
     internal BufferPool(Device device)
     {
         _device = device;
-        MaxCachedBytes = 512L * 1024 * 1024;
+        MaxCachedBytes = device.Kind == DeviceKind.Cpu
+            ? DefaultCpuMaxCachedBytes
+            : Math.Max(DefaultCpuMaxCachedBytes, device.MemoryBytes / 4);
     }
 
     /// <summary>The device this pool allocates on.</summary>
     public Device Device => _device;
 
-    /// <summary>Upper bound on the bytes kept for reuse (default 512 MiB).</summary>
-    public long MaxCachedBytes { get; set; }
+    /// <summary>
+    /// Upper bound on the bytes kept for reuse, and the growth of live memory past the last collection that makes the
+    /// pool run one (see the remarks). Lowering it frees cached buffers down to the new bound.
+    /// </summary>
+    public long MaxCachedBytes
+    {
+        get => Volatile.Read(ref field);
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_gate)
+            {
+                field = value;
+                FreeCachedDownTo(value);
+            }
+        }
+    }
 
     /// <summary>Buffers rented and not yet returned.</summary>
     public long LiveBuffers { get; private set; }
 
     /// <summary>Bucket bytes of the buffers rented and not yet returned.</summary>
     public long LiveBytes { get; private set; }
+
+    /// <summary>The most <see cref="LiveBytes"/> since the pool was created or <see cref="ResetPeak"/>.</summary>
+    public long PeakLiveBytes { get; private set; }
+
+    /// <summary>The most <see cref="LiveBuffers"/> since the pool was created or <see cref="ResetPeak"/>.</summary>
+    public long PeakLiveBuffers { get; private set; }
 
     /// <summary>Buffers kept for reuse.</summary>
     public long CachedBuffers { get; private set; }
@@ -54,8 +94,14 @@ public sealed class BufferPool
     /// <summary>Allocations that went to the device (misses).</summary>
     public long DeviceAllocations { get; private set; }
 
+    /// <summary>Buffers given back to the device (cache full, trimmed, emptied).</summary>
+    public long DeviceFrees { get; private set; }
+
     /// <summary>Rentals served from the cache (hits).</summary>
     public long Reuses { get; private set; }
+
+    /// <summary>Garbage collections the pool ran to take back memory of tensors dropped undisposed.</summary>
+    public long Collections { get; private set; }
 
     /// <summary>Rents a buffer of <paramref name="length"/> elements (contents undefined).</summary>
     internal DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
@@ -70,51 +116,53 @@ public sealed class BufferPool
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         long elementSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         long bytes = BucketBytes(length * elementSize);
-        RawBuffer raw;
+        RawBuffer? raw;
+        bool collect;
         lock (_gate)
         {
             DrainFinalized();
-            if (_free.TryGetValue(bytes, out var stack) && stack.Count > 0)
+            raw = TryReuse(bytes);
+            collect = raw is null && LiveBytes + bytes > _liveAfterCollection + MaxCachedBytes;
+        }
+        if (collect)
+        {
+            Collect();
+        }
+        if (raw is null)
+        {
+            lock (_gate)
             {
-                raw = stack.Pop();
-                CachedBuffers--;
-                CachedBytes -= bytes;
-                Reuses++;
+                raw = TryReuse(bytes) ?? Allocate(bytes);
             }
-            else
-            {
-                raw = Allocate(bytes);
-                DeviceAllocations++;
-            }
-            _rented.Add(raw);
-            LiveBuffers++;
-            LiveBytes += bytes;
         }
         return new DeviceBuffer<T>(this, raw, length, guarded);
     }
 
-    /// <summary>Frees every cached buffer (live ones stay).</summary>
+    /// <summary>Frees every cached buffer (live ones stay), after taking back what finalizers queued.</summary>
     public void Trim()
     {
         lock (_gate)
         {
             DrainFinalized();
-            foreach (var stack in _free.Values)
-            {
-                while (stack.Count > 0)
-                {
-                    stack.Pop().Memory.Dispose();
-                }
-            }
-            CachedBuffers = 0;
-            CachedBytes = 0;
+            FreeCachedDownTo(0);
+        }
+    }
+
+    /// <summary>Starts the peak counters over from the live counters.</summary>
+    public void ResetPeak()
+    {
+        lock (_gate)
+        {
+            PeakLiveBytes = LiveBytes;
+            PeakLiveBuffers = LiveBuffers;
         }
     }
 
     /// <summary>A one-line summary of the counters.</summary>
     public override string ToString() =>
-        $"{_device}: {LiveBuffers} live ({LiveBytes} B), {CachedBuffers} cached ({CachedBytes} B), " +
-        $"{DeviceAllocations} allocations, {Reuses} reuses";
+        $"{_device}: {LiveBuffers} live ({LiveBytes} B, peak {PeakLiveBytes} B), {CachedBuffers} cached " +
+        $"({CachedBytes} B of {MaxCachedBytes} B), {DeviceAllocations} allocations, {Reuses} reuses, " +
+        $"{Collections} collections";
 
     internal void Return(RawBuffer raw)
     {
@@ -125,6 +173,46 @@ public sealed class BufferPool
     }
 
     internal void Reclaim(RawBuffer raw) => _finalized.Enqueue(raw);
+
+    /// <summary>
+    /// Runs a full garbage collection and its finalizers (never under the lock: a finalizer may return memory), then
+    /// takes back what they queued and frees cached buffers that no longer fit.
+    /// </summary>
+    private void Collect()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        lock (_gate)
+        {
+            Collections++;
+            DrainFinalized();
+            _liveAfterCollection = LiveBytes;
+            FreeCachedDownTo(MaxCachedBytes);
+        }
+    }
+
+    private RawBuffer? TryReuse(long bytes)
+    {
+        if (!_free.TryGetValue(bytes, out var stack) || stack.Count == 0)
+        {
+            return null;
+        }
+        var raw = stack.Pop();
+        CachedBuffers--;
+        CachedBytes -= bytes;
+        Reuses++;
+        CountRented(raw);
+        return raw;
+    }
+
+    private void CountRented(RawBuffer raw)
+    {
+        _rented.Add(raw);
+        LiveBuffers++;
+        LiveBytes += raw.Bytes;
+        PeakLiveBuffers = Math.Max(PeakLiveBuffers, LiveBuffers);
+        PeakLiveBytes = Math.Max(PeakLiveBytes, LiveBytes);
+    }
 
     private void DrainFinalized()
     {
@@ -141,7 +229,7 @@ public sealed class BufferPool
         LiveBytes -= raw.Bytes;
         if (CachedBytes + raw.Bytes > MaxCachedBytes)
         {
-            raw.Memory.Dispose();
+            Free(raw);
             return;
         }
         if (!_free.TryGetValue(raw.Bytes, out var stack))
@@ -153,15 +241,67 @@ public sealed class BufferPool
         CachedBytes += raw.Bytes;
     }
 
+    /// <summary>Frees cached buffers, largest buckets first, until at most <paramref name="bound"/> bytes stay.</summary>
+    private void FreeCachedDownTo(long bound)
+    {
+        if (CachedBytes <= bound)
+        {
+            return;
+        }
+        foreach (long bucket in _free.Keys.OrderDescending().ToList())
+        {
+            var stack = _free[bucket];
+            while (stack.Count > 0 && CachedBytes > bound)
+            {
+                Free(stack.Pop());
+                CachedBuffers--;
+                CachedBytes -= bucket;
+            }
+        }
+    }
+
+    private void Free(RawBuffer raw)
+    {
+        raw.Memory.Dispose();
+        DeviceFrees++;
+    }
+
     private RawBuffer Allocate(long bytes)
     {
+        RawBuffer raw;
+        try
+        {
+            raw = new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
+        }
+        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
+        {
+            raw = AllocateUnderPressure(bytes);
+        }
+        DeviceAllocations++;
+        CountRented(raw);
+        return raw;
+    }
+
+    /// <summary>The device is full: empty the cache and retry, then collect what was dropped undisposed and retry.</summary>
+    private RawBuffer AllocateUnderPressure(long bytes)
+    {
+        FreeCachedDownTo(0);
         try
         {
             return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
         }
         catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
         {
-            Trim();
+            _gate.Exit();
+            try
+            {
+                Collect();
+            }
+            finally
+            {
+                _gate.Enter();
+            }
+            FreeCachedDownTo(0);
             try
             {
                 return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
@@ -169,8 +309,8 @@ public sealed class BufferPool
             catch (Exception again) when (again is OutOfMemoryException or AcceleratorException)
             {
                 throw new InvalidOperationException(
-                    $"{_device}: could not allocate {bytes} bytes ({LiveBytes} bytes live in {LiveBuffers} buffers)",
-                    again);
+                    $"{_device}: could not allocate {bytes} bytes ({LiveBytes} bytes live in {LiveBuffers} " +
+                    $"buffers, nothing cached; dispose tensors or use Tensor.Scope())", again);
             }
         }
     }

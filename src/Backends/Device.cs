@@ -143,9 +143,11 @@ public sealed partial class Device
         int colon = text.IndexOf(':', StringComparison.Ordinal);
         if (colon >= 0)
         {
-            if (!int.TryParse(text[(colon + 1)..], out index) || index < 0)
+            if (!int.TryParse(text[(colon + 1)..], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out index))
             {
-                throw new ArgumentException($"device '{spec}': the index after ':' must be a non-negative integer");
+                throw new ArgumentException($"device '{spec}': the index after ':' must be a non-negative integer " +
+                                            $"(available: {AvailableNames()})", nameof(spec));
             }
             text = text[..colon];
         }
@@ -232,7 +234,14 @@ public sealed partial class Device
         if (!string.IsNullOrWhiteSpace(requested))
         {
             reason = $"{EnvironmentVariable}={requested}";
-            return Parse(requested);
+            try
+            {
+                return Parse(requested);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                throw new ArgumentException($"{EnvironmentVariable}={requested}: {e.Message}", e);
+            }
         }
         var best = Best;
         reason = best.Kind == DeviceKind.Cpu

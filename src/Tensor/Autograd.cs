@@ -3,7 +3,7 @@ using MicrogradPlus.Backends;
 namespace MicrogradPlus;
 
 /// <summary>Reverse-mode automatic differentiation: grad mode, gradients of arbitrary outputs, gradient checking.</summary>
-public static class Autograd
+public static partial class Autograd
 {
     [ThreadStatic]
     private static int _noGradDepth;
@@ -166,6 +166,10 @@ public static class Autograd
                     continue;
                 }
                 var inputGrads = node.Apply(gradOutput);
+                if (IsAnomalyDetectionEnabled)
+                {
+                    CheckFinite(node, inputGrads);
+                }
                 for (int k = 0; k < node.Inputs.Length; k++)
                 {
                     var input = node.Inputs[k];

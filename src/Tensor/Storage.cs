@@ -11,6 +11,7 @@ namespace MicrogradPlus;
 internal sealed class Storage
 {
     private int _references = 1;
+    private int _version;
 
     public Storage(DeviceBuffer<float> buffer, bool constant = false)
     {
@@ -43,6 +44,15 @@ internal sealed class Storage
     public bool IsShared => Volatile.Read(ref _references) > 1;
 
     public void AddReference() => Interlocked.Increment(ref _references);
+
+    /// <summary>
+    /// How many in-place writes this memory has had (PyTorch's version counter): the graph notes it for every tensor
+    /// an op saves, and backward refuses to use a tensor whose memory was written since.
+    /// </summary>
+    public int Version => Volatile.Read(ref _version);
+
+    /// <summary>Counts an in-place write into this memory (every view of it sees the new version).</summary>
+    public void BumpVersion() => Interlocked.Increment(ref _version);
 
     /// <summary>
     /// Makes the memory go back to the pool if every tensor on it is dropped undisposed: for memory that no scope

@@ -72,7 +72,10 @@ public sealed partial class Tensor
         if (Autograd.IsGradEnabled && Array.Exists(inputs, t => t.RequiresGrad))
         {
             result._requiresGrad = true;
-            result.GradFn = new Node(op, inputs, backward);
+            result.GradFn = new Node(op, inputs, result, backward)
+            {
+                CreationSite = Autograd.IsAnomalyDetectionEnabled ? Autograd.CallerSite() : null,
+            };
         }
         return result;
     }
@@ -86,6 +89,15 @@ public sealed partial class Tensor
                 $"gradient of shape {Shapes.Format(other.ShapeRef)} cannot accumulate into {Shapes.Format(_shape)}");
         }
         CheckCompatible(this, other, "gradient accumulation");
-        ZipInto<AddOp>(this, other, this);
+        if (Overlaps(this, other))
+        {
+            using var copy = other.Clone();
+            ZipInto<AddOp>(this, copy, this);
+        }
+        else
+        {
+            ZipInto<AddOp>(this, other, this);
+        }
+        Storage.BumpVersion();
     }
 }

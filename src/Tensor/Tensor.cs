@@ -15,6 +15,7 @@ public sealed partial class Tensor : IDisposable
     private readonly int[] _shape;
     private Storage? _storage;
     private bool _requiresGrad;
+    private TensorScope? _ownerScope;
 
     internal Tensor(Storage storage, int[] shape, int[] strides, int offset)
     {
@@ -86,7 +87,8 @@ public sealed partial class Tensor : IDisposable
 
     internal Node? GradFn { get; set; }
 
-    internal TensorScope? OwnerScope { get; set; }
+    /// <summary>The scope that will dispose this tensor (null when none will).</summary>
+    internal TensorScope? OwnerScope => Volatile.Read(ref _ownerScope);
 
     internal Storage Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
         $"a tensor of shape {Shapes.Format(_shape)} was used after Dispose");
@@ -183,8 +185,7 @@ public sealed partial class Tensor : IDisposable
             return;
         }
         storage.Release();
-        OwnerScope?.Forget(this);
-        OwnerScope = null;
+        Volatile.Write(ref _ownerScope, null);
         Grad?.Dispose();
         Grad = null;
         GradFn = null;
@@ -232,6 +233,19 @@ public sealed partial class Tensor : IDisposable
     /// </summary>
     internal Tensor Materialize() =>
         IsContiguous ? View(_shape, Strides, Offset) : Empty(_shape, DType, Device).CopyFrom(this);
+
+    internal bool IsOwnedBy(TensorScope scope) => ReferenceEquals(Volatile.Read(ref _ownerScope), scope);
+
+    internal void EnterScope(TensorScope scope) => Volatile.Write(ref _ownerScope, scope);
+
+    /// <summary>Ends <paramref name="scope"/>'s ownership; true when it owned this tensor (only one caller wins).</summary>
+    internal bool LeaveScope(TensorScope scope) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref _ownerScope, null, scope), scope);
+
+    internal void LeaveAnyScope() => Volatile.Write(ref _ownerScope, null);
+
+    /// <summary>Dropped undisposed from now on, the memory goes back to the pool (nothing after Dispose).</summary>
+    internal void GuardStorage() => _storage?.Guard();
 
     /// <summary>Assigns the gradient of a leaf; the tensor is owned by the leaf from now on.</summary>
     internal void SetGrad(Tensor? grad)

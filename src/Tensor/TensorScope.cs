@@ -1,96 +1,163 @@
 namespace MicrogradPlus;
 
 /// <summary>
-/// Disposes, when it ends, every tensor created on this thread while it was the innermost scope — except tensors
-/// moved out (<see cref="MoveOut"/>, <see cref="Tensor.MoveToOuterScope"/>) and gradients, which belong to their leaf.
+/// Disposes, when it ends, every tensor created while it was the innermost scope — except tensors moved out
+/// (<see cref="MoveOut"/>, <see cref="Tensor.MoveToOuterScope"/>) and gradients, which belong to their leaf.
 /// GPU memory does not feel the .NET GC's pressure, so a training step runs in one:
 /// <code>using (Tensor.Scope()) { var loss = ...; loss.Backward(); optimizer.Step(); }</code>
 /// </summary>
+/// <remarks>
+/// <para>Scopes flow with the async context, like <see cref="AsyncLocal{T}"/> values: a scope opened before an
+/// <c>await</c> is still the innermost one after it, on whatever thread the method resumes, and may be disposed there;
+/// work started inside a scope (<c>Task.Run</c>, a new thread) creates its tensors in that scope too, and they are
+/// disposed with it. Leaving an async method restores its caller's scope.</para>
+/// <para>A scope may be disposed from any thread and in any order. Disposing it disposes the tensors it still owns;
+/// from then on the innermost scope of every context that had it open is its nearest enclosing scope not yet
+/// disposed, so nothing joins a dead scope. A tensor may be disposed on any thread, also while its scope ends on
+/// another: whichever comes first releases the memory, once.</para>
+/// </remarks>
 public sealed class TensorScope : IDisposable
 {
-    [ThreadStatic]
-    private static TensorScope? _current;
+    private static readonly AsyncLocal<TensorScope?> Innermost = new();
+
+    private const int FirstCompaction = 64;
 
     private readonly TensorScope? _parent;
-    private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
-    private bool _disposed;
+    private readonly Lock _gate = new();
+
+    // Append-only between compactions: a tensor in the list is still owned by this scope only while its OwnerScope
+    // is this scope (Tensor.Dispose, MoveOut and Disown clear or change that field instead of searching the list).
+    private List<Tensor> _owned = [];
+    private int _compactAt = FirstCompaction;
+    private volatile bool _disposed;
 
     internal TensorScope()
     {
-        _parent = _current;
-        _current = this;
+        _parent = Live(Innermost.Value);
+        Innermost.Value = this;
     }
 
     /// <summary>How many tensors the scope will dispose.</summary>
-    public int Count => _owned.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int count = 0;
+                foreach (var tensor in _owned)
+                {
+                    count += tensor.IsOwnedBy(this) ? 1 : 0;
+                }
+                return count;
+            }
+        }
+    }
 
-    /// <summary>Keeps <paramref name="tensor"/> alive past this scope: it moves to the enclosing scope, if any.</summary>
+    /// <summary>Whether the scope has ended (its tensors are disposed).</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>
+    /// Keeps <paramref name="tensor"/> alive past this scope: it moves to the nearest enclosing scope still open, if
+    /// any; with none, the caller owns it.
+    /// </summary>
     public Tensor MoveOut(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);
-        if (_owned.Remove(tensor))
+        if (tensor.LeaveScope(this))
         {
-            if (_parent is null)
+            for (var outer = _parent; outer is not null; outer = outer._parent)
             {
-                Disown(tensor);
+                if (outer.TryAdopt(tensor))
+                {
+                    return tensor;
+                }
             }
-            else
-            {
-                _parent.Adopt(tensor);
-            }
+            tensor.GuardStorage();
         }
         return tensor;
     }
 
-    /// <summary>Disposes every tensor the scope still owns and makes the enclosing scope current again.</summary>
+    /// <summary>
+    /// Disposes every tensor the scope still owns; the enclosing scope becomes the innermost again. Safe to call
+    /// twice, from any thread, in any order relative to other scopes.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        List<Tensor> owned;
+        lock (_gate)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            owned = _owned;
+            _owned = [];
         }
-        _disposed = true;
-        if (!ReferenceEquals(_current, this))
+        if (ReferenceEquals(Innermost.Value, this))
         {
-            throw new InvalidOperationException("tensor scopes must be disposed in reverse order of creation");
+            Innermost.Value = Live(_parent);
         }
-        _current = _parent;
-        foreach (var tensor in _owned)
+        foreach (var tensor in owned)
         {
-            tensor.OwnerScope = null;
-            tensor.Dispose();
+            if (tensor.LeaveScope(this))
+            {
+                tensor.Dispose();
+            }
         }
-        _owned.Clear();
     }
 
-    /// <summary>Hands a new tensor to the innermost scope; false when there is none.</summary>
+    /// <summary>Hands a new tensor to the innermost open scope; false when there is none.</summary>
     internal static bool Register(Tensor tensor)
     {
-        if (_current is null)
+        for (var scope = Innermost.Value; scope is not null; scope = scope._parent)
         {
-            return false;
+            if (scope.TryAdopt(tensor))
+            {
+                return true;
+            }
         }
-        _current.Adopt(tensor);
-        return true;
+        return false;
     }
 
-    internal void Forget(Tensor tensor) => _owned.Remove(tensor);
-
     /// <summary>
-    /// Takes <paramref name="tensor"/> out of scope ownership for good (a tensor moved out of the outermost scope, a
-    /// leaf's gradient): no scope will dispose it, so its memory is guarded — dropped undisposed, it goes back to the
-    /// pool.
+    /// Takes <paramref name="tensor"/> out of scope ownership for good (a leaf's gradient): no scope will dispose it,
+    /// so its memory is guarded — dropped undisposed, it goes back to the pool.
     /// </summary>
     internal static void Disown(Tensor tensor)
     {
-        tensor.OwnerScope?.Forget(tensor);
-        tensor.OwnerScope = null;
-        tensor.Storage.Guard();
+        tensor.LeaveAnyScope();
+        tensor.GuardStorage();
     }
 
-    private void Adopt(Tensor tensor)
+    private static TensorScope? Live(TensorScope? scope)
     {
-        _owned.Add(tensor);
-        tensor.OwnerScope = this;
+        while (scope is { _disposed: true })
+        {
+            scope = scope._parent;
+        }
+        return scope;
+    }
+
+    private bool TryAdopt(Tensor tensor)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return false;
+            }
+            if (_owned.Count >= _compactAt)
+            {
+                // Tensors disposed or moved out early still sit in the list: drop them, so a long-lived scope whose
+                // tensors are disposed by hand stays small. Amortized O(1) per tensor.
+                _owned.RemoveAll(t => !t.IsOwnedBy(this));
+                _compactAt = Math.Max(FirstCompaction, 2 * _owned.Count);
+            }
+            _owned.Add(tensor);
+            tensor.EnterScope(this);
+            return true;
+        }
     }
 }

@@ -53,6 +53,7 @@ public sealed class Linear : Module
     private static Tensor Uniform(int[] shape, float bound, ulong? seed, Device device)
     {
         using var unit = Tensor.Rand(shape, seed, device);
-        return unit * (2f * bound) - bound;
+        using var scaled = unit * (2f * bound);
+        return scaled - bound;
     }
 }

@@ -81,7 +81,11 @@ public abstract class Module : IDisposable
         }
         foreach (var (name, target) in own)
         {
-            if (state.TryGetValue(name, out var source) && !source.ShapeRef.AsSpan().SequenceEqual(target.ShapeRef))
+            if (state.TryGetValue(name, out var value) && value is null)
+            {
+                problems.Add($"'{name}' is null in the state dict");
+            }
+            else if (value is { } source && !source.ShapeRef.AsSpan().SequenceEqual(target.ShapeRef))
             {
                 problems.Add($"'{name}' has shape {Shapes.Format(source.ShapeRef)} in the state dict but " +
                              $"{Shapes.Format(target.ShapeRef)} in the module");

@@ -53,6 +53,20 @@ public static partial class Safetensors
 
     private static Header ParseHeader(byte[] json, long dataLength)
     {
+        try
+        {
+            return ParseHeaderJson(json, dataLength);
+        }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reads an escaped lone surrogate ("\ud800") as a string only when asked for it, and
+            // then throws InvalidOperationException: it is malformed data all the same.
+            throw Invalid($"the header holds a string that is not valid text (a lone surrogate escape?): {e.Message}");
+        }
+    }
+
+    private static Header ParseHeaderJson(byte[] json, long dataLength)
+    {
         JsonDocument document;
         try
         {
@@ -74,17 +88,18 @@ public static partial class Safetensors
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                if (!seen.Add(property.Name))
+                string name = property.Name; // each read of Name makes a new string: a 1 MB name costs 2 MB a read
+                if (!seen.Add(name))
                 {
-                    throw Invalid($"the header names '{property.Name}' twice");
+                    throw Invalid($"the header names '{Abbreviate(name)}' twice");
                 }
-                if (property.Name == MetadataKey)
+                if (name == MetadataKey)
                 {
                     ReadMetadata(property.Value, metadata);
                 }
                 else
                 {
-                    entries.Add(ReadEntry(property.Name, property.Value, dataLength));
+                    entries.Add(ReadEntry(name, property.Value, dataLength));
                 }
             }
             CheckLayout(entries, dataLength);
@@ -224,6 +239,9 @@ public static partial class Safetensors
         }
         return value;
     }
+
+    /// <summary>A name short enough for a message (a hostile file may hold megabyte-long names).</summary>
+    private static string Abbreviate(string name) => name.Length <= 200 ? name : name[..200] + "…";
 
     private static string Kind(JsonElement value) => value.ValueKind.ToString().ToLowerInvariant();
 

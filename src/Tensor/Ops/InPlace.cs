@@ -13,6 +13,10 @@ public sealed partial class Tensor
     /// <remarks>
     /// this[i] = source[i]. Writing into a tensor that requires grad is only allowed under
     /// <see cref="Autograd.NoGrad"/>, as in PyTorch: with grad mode on, the graph would silently see changed values.
+    /// A source that shares memory with this tensor (<c>x.Slice(0, 1, 6).CopyFrom(x.Slice(0, 0, 5))</c>,
+    /// <c>x.CopyFrom(x.T)</c>) is read whole into a temporary first, so the result is as if the copy were
+    /// instantaneous. The write raises the memory's version: backward through an op that saved this tensor (or any
+    /// view of its memory) before the write then throws, as in PyTorch.
     /// </remarks>
     public Tensor CopyFrom(Tensor source)
     {
@@ -42,7 +46,54 @@ public sealed partial class Tensor
         CheckCompatible(this, source, "CopyFrom");
         // Expand builds (and bounds-checks) a new view: only needed when the source broadcasts.
         bool sameShape = source._shape.AsSpan().SequenceEqual(_shape);
-        CopyInto(source, this, expand: !sameShape);
+        if (Overlaps(this, source))
+        {
+            if (!sameShape || source.Offset != Offset || !source.Strides.AsSpan().SequenceEqual(Strides))
+            {
+                // The kernel reads and writes in no set order: read every source element before any is overwritten.
+                using var temporary = Empty(source._shape, source.DType, source.Device).CopyFrom(source);
+                CopyInto(temporary, this, expand: !sameShape);
+            }
+        }
+        else
+        {
+            CopyInto(source, this, expand: !sameShape);
+        }
+        Storage.BumpVersion();
         return this;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="a"/> and <paramref name="b"/> may touch the same memory: one storage and intersecting
+    /// element ranges (conservative: interleaved views that never share an element count too).
+    /// </summary>
+    internal static bool Overlaps(Tensor a, Tensor b)
+    {
+        if (!ReferenceEquals(a.Storage, b.Storage) || a.Size == 0 || b.Size == 0)
+        {
+            return false;
+        }
+        var (aFirst, aLast) = a.ElementRange();
+        var (bFirst, bLast) = b.ElementRange();
+        return aFirst <= bLast && bFirst <= aLast;
+    }
+
+    /// <summary>The lowest and highest element index of the memory this (non-empty) view reaches.</summary>
+    private (long First, long Last) ElementRange()
+    {
+        long first = Offset, last = Offset;
+        for (int d = 0; d < Rank; d++)
+        {
+            long reach = (long)Strides[d] * (_shape[d] - 1);
+            if (reach < 0)
+            {
+                first += reach;
+            }
+            else
+            {
+                last += reach;
+            }
+        }
+        return (first, last);
     }
 }

@@ -11,6 +11,7 @@ namespace MicrogradPlus.Optim;
 public abstract class Optimizer : IDisposable
 {
     private readonly Tensor[] _parameters;
+    private bool _disposed;
 
     /// <summary>Optimizes <paramref name="parameters"/> (float32 tensors that require grad).</summary>
     private protected Optimizer(IEnumerable<Tensor> parameters, float learningRate)
@@ -61,9 +62,13 @@ public abstract class Optimizer : IDisposable
         }
     }
 
-    /// <summary>Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch).</summary>
+    /// <summary>
+    /// Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch). Throws
+    /// <see cref="ObjectDisposedException"/> after <see cref="Dispose()"/>.
+    /// </summary>
     public void Step()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         StepCount++;
         var pending = new List<ParameterUpdate>(_parameters.Length);
         for (int i = 0; i < _parameters.Length; i++)
@@ -85,12 +90,17 @@ public abstract class Optimizer : IDisposable
         if (pending.Count > 0)
         {
             Update(pending);
+            foreach (var update in pending)
+            {
+                _parameters[update.Index].Storage.BumpVersion(); // an in-place write, as CopyFrom
+            }
         }
     }
 
     /// <summary>Frees the optimizer state.</summary>
     public void Dispose()
     {
+        _disposed = true; // Step() after this would silently start over from zeroed state
         Dispose(true);
         GC.SuppressFinalize(this);
     }

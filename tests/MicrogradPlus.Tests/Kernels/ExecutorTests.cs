@@ -59,7 +59,8 @@ public class ExecutorTests
     public void The_public_surface_is_the_users_api_only()
     {
         Assert.Empty(typeof(AddOp).Assembly.GetExportedTypes());
-        Assert.Equal(["MicrogradPlus.BufferPool", "MicrogradPlus.Device", "MicrogradPlus.DeviceKind"],
+        Assert.Equal(["MicrogradPlus.BufferPool", "MicrogradPlus.Device", "MicrogradPlus.DeviceKind",
+                "MicrogradPlus.MemoryStats"],
             typeof(Device).Assembly.GetExportedTypes().Select(t => t.FullName!).Order());
         var library = typeof(MicrogradPlus.Tensor).Assembly.GetExportedTypes();
         Assert.DoesNotContain(library, t => t.Namespace is "MicrogradPlus.Backends" or "MicrogradPlus.Kernels");
