@@ -62,6 +62,16 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch).</summary>
+    /// <example>
+    /// The three lines of a training step, after the forward pass:
+    /// <code>
+    /// using var optimizer = new Adam(model.Parameters(), lr: 0.01f);
+    /// var loss = Functional.CrossEntropy(model.Forward(x), labels);
+    /// optimizer.ZeroGrad();
+    /// loss.Backward();
+    /// optimizer.Step();
+    /// </code>
+    /// </example>
     public void Step()
     {
         StepCount++;
@@ -99,6 +109,7 @@ public abstract class Optimizer : IDisposable
     private protected abstract void Update(IReadOnlyList<ParameterUpdate> parameters);
 
     /// <summary>Frees the optimizer state.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>, false from a finalizer.</param>
     protected abstract void Dispose(bool disposing);
 
     /// <summary>A state buffer shaped like a parameter, on its device; its contents are undefined.</summary>
