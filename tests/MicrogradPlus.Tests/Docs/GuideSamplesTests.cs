@@ -12,9 +12,15 @@ using Tensor = MicrogradPlus.Tensor;
 /// character for character once indentation is removed (<see cref="GuideBlocksTests"/> checks that every block of the
 /// guide is one of these regions); the asserts after a region check what the guide's text claims.
 /// </summary>
-public class GuideSamplesTests
+public sealed class GuideSamplesTests : IDisposable
 {
     private static readonly Device Cpu = Device.Cpu;
+    private readonly TextWriter _console = Console.Out;
+
+    /// <summary>The samples print for the reader; the test runner's output stays clean (classes run one at a time).</summary>
+    public GuideSamplesTests() => Console.SetOut(new StringWriter());
+
+    public void Dispose() => Console.SetOut(_console);
 
     [Fact]
     public void Scalars_as_in_micrograd()
