@@ -6,20 +6,6 @@ namespace MicrogradPlus.Train;
 /// <summary>Data loading, evaluation and the graph picture of the training sample.</summary>
 internal static class Experiment
 {
-    /// <summary>The training and test sets for the chosen dataset (features scaled to about unit range).</summary>
-    public static (Dataset Train, Dataset Test) LoadData(Options options)
-    {
-        int seed = options.Seed;
-        return options.Dataset switch
-        {
-            "moons" => (Datasets.Moons(200, 0.1, seed), Datasets.Moons(200, 0.1, seed + 1000)),
-            "circles" => (Datasets.Circles(200, 0.05, 0.5, seed), Datasets.Circles(200, 0.05, 0.5, seed + 1000)),
-            "spiral" => (Datasets.Spiral(300, 3, 0.2, seed), Datasets.Spiral(300, 3, 0.2, seed + 1000)),
-            "blobs" => (Datasets.Blobs(300, 3, 2, 1.0, seed), Datasets.Blobs(300, 3, 2, 1.0, seed + 1000)),
-            _ => Digits.Load().Scale(1f / Digits.MaxPixel).Split(0.2, seed, stratify: true),
-        };
-    }
-
     /// <summary>The hidden activation named on the command line.</summary>
     public static Activation ActivationOf(string name) => name switch
     {
@@ -64,17 +50,21 @@ internal static class Experiment
     }
 }
 
-/// <summary>Per-epoch metrics for the loss plot.</summary>
+/// <summary>Per-epoch metrics on the training and test sets, for the loss plot.</summary>
 internal sealed class History
 {
     public List<double> Epochs { get; } = [];
     public List<double> Loss { get; } = [];
     public List<double> Accuracy { get; } = [];
+    public List<double> TestLoss { get; } = [];
+    public List<double> TestAccuracy { get; } = [];
 
-    public void Add(int epoch, double loss, double accuracy)
+    public void Add(int epoch, (double Loss, double Accuracy) train, (double Loss, double Accuracy) test)
     {
         Epochs.Add(epoch);
-        Loss.Add(loss);
-        Accuracy.Add(accuracy);
+        Loss.Add(train.Loss);
+        Accuracy.Add(train.Accuracy);
+        TestLoss.Add(test.Loss);
+        TestAccuracy.Add(test.Accuracy);
     }
 }

@@ -7,27 +7,17 @@ using MicrogradPlus.Optim;
 using MicrogradPlus.Train;
 using Spectre.Console;
 
-Options options;
-try
+// Every user mistake and I/O failure ends here with one line on standard error and exit code 2 (1 for a failure
+// while training or writing), before any training where it can be known before.
+var options = Options.Parse(args, out int exitCode);
+if (options is null)
 {
-    options = Options.Parse(args);
+    return exitCode;
 }
-catch (ArgumentException e)
+if (Outputs.CheckWritable(options.Out) is { } notWritable)
 {
-    Console.Error.WriteLine($"error: {e.Message}\n");
-    Console.Error.WriteLine(Options.Usage);
+    Console.Error.WriteLine($"error: --out {options.Out}: {notWritable}");
     return 2;
-}
-if (options.Help)
-{
-    Console.WriteLine(Options.Usage);
-    return 0;
-}
-
-if (Console.IsOutputRedirected)
-{
-    // Logs (CI, files) keep each result on one line instead of Spectre's 80-column wrap.
-    AnsiConsole.Profile.Width = 200;
 }
 
 Device device;
@@ -39,22 +29,23 @@ try
 }
 catch (Exception e) when (e is InvalidOperationException or ArgumentException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine($"error: {e.Message.ReplaceLineEndings(" ")}");
     return 2;
 }
-AnsiConsole.MarkupLine($"device: [bold]{Markup.Escape(device.Describe())}[/]");
-AnsiConsole.MarkupLine($"        chosen by {Markup.Escape(why)}");
+// Plain lines (never wrapped by the library): a terminal wraps them at its width, a log keeps them whole.
+Console.WriteLine($"device: {device.Describe()}, chosen by {why}");
 
-var (train, test) = Experiment.LoadData(options);
-bool digits = options.Dataset == "digits";
-int epochs = options.Epochs ?? (digits ? 40 : 150);
-int batchSize = Math.Min(options.Batch ?? (digits ? 128 : 64), train.Count);
-float lr = options.LearningRate ?? (options.Optimizer == "sgd" ? 0.1f : 0.01f);
-AnsiConsole.MarkupLine(Markup.Escape(
-    $"data:   {train.Name}: {train.Count} train / {test.Count} test, {train.Features} features, {train.Classes} classes"));
+var row = DatasetTable.Get(options.Dataset);
+var (train, test) = row.Load(options.Seed);
+int[] hidden = options.Hidden ?? row.Hidden;
+int epochs = options.Epochs ?? row.Epochs;
+int batchSize = Math.Min(options.Batch ?? row.Batch, train.Count);
+float lr = options.LearningRate ?? (options.Optimizer == "sgd" ? 10 * row.LearningRate : row.LearningRate);
+Console.WriteLine($"data:   {train.Name}: {train.Count} train / {test.Count} test, {train.Features} features, " +
+    $"{train.Classes} classes");
 
 Tensor.ManualSeed((ulong)options.Seed);
-using var model = new Mlp(train.Features, options.Hidden, train.Classes, Experiment.ActivationOf(options.Activation),
+using var model = new Mlp(train.Features, hidden, train.Classes, Experiment.ActivationOf(options.Activation),
     device, seed: (ulong)options.Seed);
 using Optimizer optimizer = options.Optimizer switch
 {
@@ -63,8 +54,8 @@ using Optimizer optimizer = options.Optimizer switch
     _ => new Adam(model.Parameters(), lr),
 };
 var schedule = new CosineSchedule(optimizer, epochs, lr * 0.05f);
-AnsiConsole.MarkupLine(Markup.Escape(
-    $"model:  Mlp {train.Features}→{string.Join("→", options.Hidden)}→{train.Classes} ({options.Activation}), " +
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"model:  Mlp {train.Features}→{string.Join("→", hidden)}→{train.Classes} ({options.Activation}), " +
     $"{model.Parameters().Sum(p => p.Size)} parameters; {options.Optimizer} lr {lr}, cosine schedule, " +
     $"{epochs} epochs, batch {batchSize}"));
 
@@ -76,84 +67,104 @@ long steps = 0;
 long launches = 0, reads = 0, writes = 0; // device work inside the timed training steps
 var trainingTime = TimeSpan.Zero;
 var firstEpoch = TimeSpan.Zero;
-AnsiConsole.Progress()
-    .AutoClear(false)
-    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-    .Start(context =>
+void TrainEpochs(Action<int, string> report)
+{
+    for (int epoch = 1; epoch <= epochs; epoch++)
     {
-        var task = context.AddTask("training", maxValue: epochs);
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        bool timed = epoch > 1 || epochs == 1;
+        var epochClock = Stopwatch.StartNew();
+        var (launchesBefore, readsBefore, writesBefore) = (device.Launches, device.HostReads, device.HostWrites);
+        long epochSteps = 0;
+        foreach (var batch in loader)
         {
-            bool timed = epoch > 1 || epochs == 1;
-            var epochClock = Stopwatch.StartNew();
-            var (launchesBefore, readsBefore, writesBefore) = (device.Launches, device.HostReads, device.HostWrites);
-            long epochSteps = 0;
-            foreach (var batch in loader)
-            {
-                using var step = Tensor.Scope();
-                var x = batch.ToTensor(device);
-                var loss = Functional.CrossEntropy(model.Forward(x), batch.Y);
-                loss.Backward();
-                optimizer.Step();
-                optimizer.ZeroGrad();
-                epochSteps++;
-            }
-            device.Synchronize();
-            epochClock.Stop();
-            if (epoch == 1)
-            {
-                firstEpoch = epochClock.Elapsed;
-            }
-            if (timed)
-            {
-                trainingTime += epochClock.Elapsed;
-                steps += epochSteps;
-                launches += device.Launches - launchesBefore;
-                reads += device.HostReads - readsBefore;
-                writes += device.HostWrites - writesBefore;
-            }
-            schedule.Step();
-            var (trainLoss, trainAccuracy) = Experiment.Evaluate(model, train, device);
-            history.Add(epoch, trainLoss, trainAccuracy);
-            task.Description = string.Create(CultureInfo.InvariantCulture,
-                $"epoch {epoch,4}  loss {trainLoss:0.0000}  acc {trainAccuracy:P1}");
-            task.Increment(1);
+            using var step = Tensor.Scope();
+            var x = batch.ToTensor(device);
+            var loss = Functional.CrossEntropy(model.Forward(x), batch.Y);
+            loss.Backward();
+            optimizer.Step();
+            optimizer.ZeroGrad();
+            epochSteps++;
         }
-    });
+        device.Synchronize();
+        epochClock.Stop();
+        if (epoch == 1)
+        {
+            firstEpoch = epochClock.Elapsed;
+        }
+        if (timed)
+        {
+            trainingTime += epochClock.Elapsed;
+            steps += epochSteps;
+            launches += device.Launches - launchesBefore;
+            reads += device.HostReads - readsBefore;
+            writes += device.HostWrites - writesBefore;
+        }
+        schedule.Step();
+        var trainMetrics = Experiment.Evaluate(model, train, device);
+        var testMetrics = Experiment.Evaluate(model, test, device);
+        history.Add(epoch, trainMetrics, testMetrics);
+        report(epoch, string.Create(CultureInfo.InvariantCulture,
+            $"epoch {epoch,4}  loss {trainMetrics.Loss:0.0000}  acc {trainMetrics.Accuracy:P1}  " +
+            $"test acc {testMetrics.Accuracy:P1}"));
+    }
+}
+
+try
+{
+    if (Console.IsOutputRedirected)
+    {
+        // A log or a pipe: a plain line every tenth of the run instead of a live bar.
+        int every = Math.Max(1, epochs / 10);
+        TrainEpochs((epoch, line) =>
+        {
+            if (epoch % every == 0 || epoch == 1 || epoch == epochs)
+            {
+                Console.WriteLine(line);
+            }
+        });
+    }
+    else
+    {
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: epochs);
+                TrainEpochs((_, line) =>
+                {
+                    task.Description = line;
+                    task.Increment(1);
+                });
+            });
+    }
+}
+catch (Exception e) when (e is InvalidOperationException or OutOfMemoryException)
+{
+    Console.Error.WriteLine($"error: training failed on {device}: {e.Message.ReplaceLineEndings(" ")}");
+    return 1;
+}
 
 var (finalTrainLoss, finalTrainAccuracy) = Experiment.Evaluate(model, train, device);
 var (testLoss, testAccuracy) = Experiment.Evaluate(model, test, device);
 double stepsPerSecond = steps / trainingTime.TotalSeconds;
-AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"result: train accuracy {finalTrainAccuracy:P2} (loss {finalTrainLoss:0.0000}), test accuracy {testAccuracy:P2} " +
-    $"(loss {testLoss:0.0000})")));
-AnsiConsole.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+    $"(loss {testLoss:0.0000})"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"speed:  {steps} steps in {trainingTime.TotalSeconds:0.00} s = {stepsPerSecond:0} steps/s on {device}" +
     $"{(epochs > 1 ? $" after the first epoch ({firstEpoch.TotalSeconds:0.00} s, kernels compiled)" : "")}; per step " +
-    $"{(double)launches / steps:0.#} launches, {(double)writes / steps:0.#} uploads, {(double)reads / steps:0.#} reads")));
+    $"{(double)launches / steps:0.#} launches, {(double)writes / steps:0.#} uploads, {(double)reads / steps:0.#} reads"));
 
-Directory.CreateDirectory(options.Out);
-var written = new List<string>();
-string lossPng = Path.Combine(options.Out, "loss.png");
-Plots.LossCurves(history, train.Name, lossPng);
-written.Add(lossPng);
-if (train.Features == 2)
+try
 {
-    string boundaryPng = Path.Combine(options.Out, "decision_boundary.png");
-    Plots.DecisionBoundary(model, train, device, boundaryPng);
-    written.Add(boundaryPng);
+    var written = Outputs.Write(options, model, train, test, history, hidden, batchSize, device);
+    Console.WriteLine($"wrote:  {string.Join(", ", written)}");
 }
-string weights = Path.Combine(options.Out, "model.safetensors");
-Safetensors.Save(weights, model.StateDict(), new Dictionary<string, string>
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 {
-    ["format"] = "pt",
-    ["model"] = $"Mlp({train.Features}, [{string.Join(", ", options.Hidden)}], {train.Classes}, {options.Activation})",
-    ["dataset"] = train.Name,
-});
-written.Add(weights);
-string dot = Path.Combine(options.Out, "graph.dot");
-File.WriteAllText(dot, Experiment.OneStepGraph(model, train, Math.Min(batchSize, 8), device));
-written.Add(dot);
-AnsiConsole.MarkupLine(Markup.Escape($"wrote:  {string.Join(", ", written)}"));
+    Console.Error.WriteLine($"error: writing to {options.Out} failed: {e.Message.ReplaceLineEndings(" ")}");
+    return 1;
+}
 return 0;
-

@@ -101,9 +101,13 @@ public sealed partial class Device
     public static Device Cpu => Devices.Value.All[0];
 
     /// <summary>The CUDA GPU with this index; throws, listing what is available, when there is none.</summary>
+    /// <param name="index">The GPU's index among the CUDA devices, from 0.</param>
+    /// <returns>The device (one instance per device, for the process's lifetime).</returns>
     public static Device Cuda(int index = 0) => Find(DeviceKind.Cuda, index);
 
     /// <summary>The OpenCL device with this index; throws, listing what is available, when there is none.</summary>
+    /// <param name="index">The device's index among the usable OpenCL devices, from 0.</param>
+    /// <returns>The device (one instance per device, for the process's lifetime).</returns>
     public static Device OpenCL(int index = 0) => Find(DeviceKind.OpenCL, index);
 
     /// <summary>Every device this machine has: the CPU first, then OpenCL and CUDA devices.</summary>
@@ -126,15 +130,27 @@ public sealed partial class Device
     }
 
     /// <summary>Whether a device of this kind is present.</summary>
+    /// <param name="kind">The kind of device.</param>
+    /// <returns>True when <see cref="Available"/> holds one of that kind.</returns>
     public static bool IsAvailable(DeviceKind kind) => Devices.Value.All.Any(d => d.Kind == kind);
 
     /// <summary>Why no device of this kind is present (empty when one is).</summary>
+    /// <param name="kind">The kind of device.</param>
+    /// <returns>The reason in a few words (such as "no CUDA driver (libcuda.so.1 not found)"), or "".</returns>
     public static string WhyUnavailable(DeviceKind kind) =>
         IsAvailable(kind) ? "" : Devices.Value.Missing.GetValueOrDefault(kind, $"no {kind} device found");
 
     /// <summary>
     /// Parses "cpu", "cuda", "cuda:1", "opencl", "opencl:0" or "auto" (the best available) into a device.
     /// </summary>
+    /// <param name="spec">A device name, optionally with <c>:index</c>, in any case.</param>
+    /// <returns>The device.</returns>
+    /// <example>
+    /// <code>
+    /// var device = Device.Parse(args.Length > 0 ? args[0] : "auto"); // "cpu", "cuda:1", ...
+    /// var x = Tensor.Ones([3], device);
+    /// </code>
+    /// </example>
     public static Device Parse(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);

@@ -12,6 +12,15 @@ public static partial class Autograd
     public static bool IsGradEnabled => _noGradDepth == 0;
 
     /// <summary>Turns graph recording off until disposed (torch.no_grad()).</summary>
+    /// <returns>A handle that turns recording back on when disposed; scopes nest.</returns>
+    /// <example>
+    /// <code>
+    /// using (Autograd.NoGrad())
+    /// {
+    ///     var predicted = model.Forward(x).ArgMax(1); // no graph recorded, nothing saved for backward
+    /// }
+    /// </code>
+    /// </example>
     public static IDisposable NoGrad() => new GradMode();
 
     /// <summary>
@@ -19,6 +28,12 @@ public static partial class Autograd
     /// leaving every <see cref="Tensor.Grad"/> untouched. An input the output does not depend on gets zeros. With
     /// <paramref name="createGraph"/> the returned gradients are themselves differentiable.
     /// </summary>
+    /// <param name="output">The tensor to differentiate.</param>
+    /// <param name="inputs">The tensors to differentiate with respect to; each must require grad.</param>
+    /// <param name="gradOutput">∂L/∂output, needed when <paramref name="output"/> has more than one element.</param>
+    /// <param name="createGraph">Record the backward pass so the results can be differentiated again.</param>
+    /// <param name="retainGraph">Keep the graph for another backward pass.</param>
+    /// <returns>One gradient per input, in the inputs' order and shapes.</returns>
     public static Tensor[] Grad(Tensor output, Tensor[] inputs, Tensor? gradOutput = null, bool createGraph = false,
         bool retainGraph = false)
     {
@@ -50,6 +65,13 @@ public static partial class Autograd
     /// element is perturbed by ±<paramref name="eps"/>. Passes when |analytic − numeric| ≤ atol + rtol·|numeric| for
     /// every element; otherwise throws (or returns false) naming the worst element.
     /// </summary>
+    /// <param name="function">The function to check, built from tensor ops.</param>
+    /// <param name="inputs">The point to check at; copied to float64.</param>
+    /// <param name="eps">The finite-difference step.</param>
+    /// <param name="atol">The absolute tolerance.</param>
+    /// <param name="rtol">The relative tolerance.</param>
+    /// <param name="raiseException">Throw on a mismatch instead of returning false.</param>
+    /// <returns>True when every element agrees within the tolerances.</returns>
     public static bool GradCheck(Func<Tensor[], Tensor> function, Tensor[] inputs, double eps = 1e-6,
         double atol = 1e-5, double rtol = 1e-3, bool raiseException = true)
     {

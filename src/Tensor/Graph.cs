@@ -19,6 +19,10 @@ public static class Graph
     /// The graph as Graphviz DOT. <paramref name="names"/> labels chosen tensors (compared by reference);
     /// <paramref name="values"/> adds up to six values of each tensor (copies them to the host).
     /// </summary>
+    /// <param name="root">The tensor whose graph to draw, usually a loss.</param>
+    /// <param name="names">Labels for chosen tensors, or null.</param>
+    /// <param name="values">Show up to six values of each tensor.</param>
+    /// <returns>A <c>digraph</c> for Graphviz (<c>dot -Tpng</c>).</returns>
     public static string ToDot(Tensor root, IReadOnlyDictionary<Tensor, string>? names = null, bool values = false)
     {
         var walk = Walk(root);
@@ -42,6 +46,10 @@ public static class Graph
     }
 
     /// <summary>The graph as a Mermaid flowchart (same nodes, edges and options as <see cref="ToDot"/>).</summary>
+    /// <param name="root">The tensor whose graph to draw, usually a loss.</param>
+    /// <param name="names">Labels for chosen tensors, or null.</param>
+    /// <param name="values">Show up to six values of each tensor.</param>
+    /// <returns>A Mermaid <c>flowchart</c>.</returns>
     public static string ToMermaid(Tensor root, IReadOnlyDictionary<Tensor, string>? names = null, bool values = false)
     {
         var walk = Walk(root);

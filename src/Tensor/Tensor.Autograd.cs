@@ -11,6 +11,19 @@ public sealed partial class Tensor
     /// <paramref name="retainGraph"/>; <paramref name="createGraph"/> records the backward pass so the gradients
     /// can be differentiated again.
     /// </summary>
+    /// <param name="gradient">∂L/∂this for some scalar L, of this tensor's shape; null means 1, allowed only for a one-element tensor.</param>
+    /// <param name="retainGraph">Keep what the ops saved for backward, so that backward may run through the graph again.</param>
+    /// <param name="createGraph">Record the backward pass itself, for higher-order gradients (implies <paramref name="retainGraph"/>).</param>
+    /// <exception cref="InvalidOperationException">No <paramref name="gradient"/> for a tensor of more than one element, or the graph was already freed.</exception>
+    /// <example>
+    /// <code>
+    /// var w = Tensor.FromArray([0.5f, -1f], [2], Device.Cpu, requiresGrad: true);
+    /// var loss = (w * w).Sum();
+    /// loss.Backward();                      // w.Grad = 2w = [1, -2]
+    /// var v = w * 3f;                       // two elements: say how much each counts
+    /// v.Backward(Tensor.Ones([2], Device.Cpu)); // w.Grad += 3 → [4, 1]
+    /// </code>
+    /// </example>
     public void Backward(Tensor? gradient = null, bool retainGraph = false, bool createGraph = false)
     {
         var grads = Autograd.Run(this, gradient, createGraph, retainGraph || createGraph);
@@ -45,6 +58,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Backward with an explicit gradient for a tensor of any shape.</summary>
+    /// <param name="gradient">∂L/∂this for some scalar L, of this tensor's shape.</param>
     public void Backward(Tensor gradient) => Backward(gradient, false, false);
 
     /// <summary>

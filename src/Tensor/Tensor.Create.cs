@@ -8,6 +8,21 @@ public sealed partial class Tensor
     private static long _draws;
 
     /// <summary>A tensor holding a copy of <paramref name="data"/> (row-major) with the given shape.</summary>
+    /// <param name="data">The elements in row-major order; copied, so the array may change afterwards.</param>
+    /// <param name="shape">The sizes of the axes; their product must equal <c>data.Length</c> (<c>[]</c> for a scalar).</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="requiresGrad">Whether <see cref="Backward(Tensor?, bool, bool)"/> computes a gradient for it (a leaf).</param>
+    /// <returns>A new float32 tensor.</returns>
+    /// <exception cref="ArgumentException">The shape does not match the data's length, or has a negative size.</exception>
+    /// <example>
+    /// A 2 × 3 matrix that takes part in autograd, and its gradient:
+    /// <code>
+    /// var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], [2, 3], Device.Cpu, requiresGrad: true);
+    /// var y = (x * x).Sum();
+    /// y.Backward();
+    /// float[] grad = x.Grad!.ToArray(); // 2x: [2, 4, 6, 8, 10, 12]
+    /// </code>
+    /// </example>
     public static Tensor FromArray(float[] data, int[] shape, Device? device = null, bool requiresGrad = false)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -18,6 +33,11 @@ public sealed partial class Tensor
     }
 
     /// <summary>A float64 tensor holding a copy of <paramref name="data"/> (row-major) with the given shape.</summary>
+    /// <param name="data">The elements in row-major order; copied.</param>
+    /// <param name="shape">The sizes of the axes; their product must equal <c>data.Length</c>.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new float64 tensor (for gradient checks and references).</returns>
     public static Tensor FromArray(double[] data, int[] shape, Device? device = null, bool requiresGrad = false)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -28,13 +48,24 @@ public sealed partial class Tensor
     }
 
     /// <summary>A zero-dimensional tensor holding <paramref name="value"/>.</summary>
+    /// <param name="value">The one element.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor of shape <c>[]</c>.</returns>
     public static Tensor Scalar(float value, Device? device = null, bool requiresGrad = false) =>
         FromArray([value], [], device, requiresGrad);
 
     /// <summary>Zeros of the given shape on the default device.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <returns>A new float32 tensor of zeros.</returns>
     public static Tensor Zeros(params int[] shape) => Full(shape, 0f);
 
     /// <summary>Zeros of the given shape.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor of zeros.</returns>
     public static Tensor Zeros(int[] shape, Device? device, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full(shape, 0f, device, dtype, requiresGrad);
 
@@ -42,17 +73,34 @@ public sealed partial class Tensor
     /// A tensor of the given shape whose contents are undefined (pooled memory, as <c>torch.empty</c>): for outputs
     /// that will be overwritten. Costs no kernel launch.
     /// </summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>A new tensor whose elements are whatever the pooled buffer held.</returns>
     public static Tensor Uninitialized(int[] shape, Device? device = null, DType dtype = DType.Float32) =>
         Empty(CheckShape(shape), dtype, device ?? Device.Default);
 
     /// <summary>Ones of the given shape on the default device.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <returns>A new float32 tensor of ones.</returns>
     public static Tensor Ones(params int[] shape) => Full(shape, 1f);
 
     /// <summary>Ones of the given shape.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor of ones.</returns>
     public static Tensor Ones(int[] shape, Device? device, DType dtype = DType.Float32, bool requiresGrad = false) =>
         Full(shape, 1f, device, dtype, requiresGrad);
 
     /// <summary>A tensor of the given shape with every element <paramref name="value"/>.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="value">Every element's value.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor.</returns>
     public static Tensor Full(int[] shape, float value, Device? device = null, DType dtype = DType.Float32,
         bool requiresGrad = false)
     {
@@ -70,9 +118,17 @@ public sealed partial class Tensor
     }
 
     /// <summary>0, 1, …, end−1 (torch.arange(end)).</summary>
+    /// <param name="end">The bound, excluded.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new 1-D float32 tensor.</returns>
     public static Tensor Arange(float end, Device? device = null) => Arange(0f, end, 1f, device);
 
     /// <summary>start, start+step, … while below end (above, for a negative step), like torch.arange.</summary>
+    /// <param name="start">The first element.</param>
+    /// <param name="end">The bound, excluded.</param>
+    /// <param name="step">The difference between neighbours; not zero.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new 1-D float32 tensor.</returns>
     public static Tensor Arange(float start, float end, float step, Device? device = null)
     {
         if (step == 0f || float.IsNaN(step))
@@ -86,6 +142,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>Sets the seed that <see cref="Rand"/> and <see cref="Randn"/> draw from when given none.</summary>
+    /// <param name="seed">The generator's new seed.</param>
     public static void ManualSeed(ulong seed)
     {
         _seed = seed;
@@ -96,11 +153,23 @@ public sealed partial class Tensor
     /// Uniform numbers in [0, 1). With a seed, the same numbers on every device; without one, the next draw from the
     /// generator that <see cref="ManualSeed"/> resets.
     /// </summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="seed">A seed for these numbers alone, or null to draw from the shared generator.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor of uniform numbers.</returns>
     public static Tensor Rand(int[] shape, ulong? seed = null, Device? device = null, DType dtype = DType.Float32,
         bool requiresGrad = false) =>
         Random(shape, seed, device, dtype, requiresGrad, normal: false);
 
     /// <summary>Standard normal numbers; seeding as for <see cref="Rand"/>.</summary>
+    /// <param name="shape">The sizes of the axes.</param>
+    /// <param name="seed">A seed for these numbers alone, or null to draw from the shared generator.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
+    /// <returns>A new tensor of normal numbers.</returns>
     public static Tensor Randn(int[] shape, ulong? seed = null, Device? device = null, DType dtype = DType.Float32,
         bool requiresGrad = false) =>
         Random(shape, seed, device, dtype, requiresGrad, normal: true);

@@ -116,6 +116,19 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>Opens a scope that disposes the tensors created inside it (see <see cref="TensorScope"/>).</summary>
+    /// <returns>The new innermost scope of this thread; dispose it (<c>using</c>) to free what was made inside it.</returns>
+    /// <example>
+    /// A training step that leaves nothing behind but the parameters' new values and gradients:
+    /// <code>
+    /// using (Tensor.Scope())
+    /// {
+    ///     var loss = Functional.CrossEntropy(model.Forward(x), labels);
+    ///     optimizer.ZeroGrad();
+    ///     loss.Backward();
+    ///     optimizer.Step();
+    /// }
+    /// </code>
+    /// </example>
     public static TensorScope Scope() => new();
 
     /// <summary>Keeps this tensor alive past the innermost scope it was created in.</summary>

@@ -61,6 +61,8 @@ public sealed class TensorScope : IDisposable
     /// Keeps <paramref name="tensor"/> alive past this scope: it moves to the nearest enclosing scope still open, if
     /// any; with none, the caller owns it.
     /// </summary>
+    /// <param name="tensor">A tensor this scope owns (or any tensor: one it does not own is returned as it is).</param>
+    /// <returns><paramref name="tensor"/>, for chaining: <c>var kept = scope.MoveOut(a + b);</c></returns>
     public Tensor MoveOut(Tensor tensor)
     {
         ArgumentNullException.ThrowIfNull(tensor);

@@ -14,6 +14,18 @@ public sealed class Value
     private Action _backward = () => { };
 
     /// <summary>A leaf holding <paramref name="data"/>, optionally named for printing.</summary>
+    /// <param name="data">The value.</param>
+    /// <param name="label">A name shown by <see cref="ToString"/>, or null.</param>
+    /// <example>
+    /// micrograd's first example: d = a·(a + b), so ∂d/∂a = 2a + b.
+    /// <code>
+    /// var a = new Value(2);
+    /// var b = new Value(3);
+    /// var d = a * (a + b);
+    /// d.Backward();
+    /// // d.Data = 10, a.Grad = 7, b.Grad = 2
+    /// </code>
+    /// </example>
     public Value(double data, string? label = null)
         : this(data, [], "")
     {
@@ -122,6 +134,13 @@ public sealed class Value
     /// Sets this node's gradient to 1 and adds ∂this/∂v to <see cref="Grad"/> of every node v it depends on.
     /// Gradients accumulate (a node used twice gets both contributions; so do repeated calls).
     /// </summary>
+    /// <example>
+    /// <code>
+    /// var x = new Value(3);
+    /// var y = x * x + x;     // y = x² + x
+    /// y.Backward();          // x.Grad = 2x + 1 = 7
+    /// </code>
+    /// </example>
     public void Backward()
     {
         // Topological order: a node comes after all of its children (micrograd's build_topo, with an explicit

@@ -31,6 +31,22 @@ public sealed class DataLoader : IEnumerable<Batch>
     private int _epoch;
 
     /// <summary>A loader over <paramref name="dataset"/> in batches of <paramref name="batchSize"/>.</summary>
+    /// <param name="dataset">The samples.</param>
+    /// <param name="batchSize">Samples per batch; the last batch may be smaller.</param>
+    /// <param name="shuffle">Shuffle the order anew each epoch (seeded by <paramref name="seed"/> and the epoch).</param>
+    /// <param name="dropLast">Drop a last batch smaller than <paramref name="batchSize"/>.</param>
+    /// <param name="seed">The shuffle's seed.</param>
+    /// <example>
+    /// <code>
+    /// var loader = new DataLoader(train, batchSize: 64, seed: 1);
+    /// foreach (var batch in loader) // one epoch
+    /// {
+    ///     using var step = Tensor.Scope();
+    ///     var loss = Functional.CrossEntropy(model.Forward(batch.ToTensor(device)), batch.Y);
+    ///     // ZeroGrad, Backward, Step
+    /// }
+    /// </code>
+    /// </example>
     public DataLoader(Dataset dataset, int batchSize, bool shuffle = true, bool dropLast = false, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(dataset);

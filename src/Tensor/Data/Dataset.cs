@@ -92,6 +92,10 @@ public sealed record Dataset
     /// ⌈testFraction · Count⌉ samples. With <paramref name="stratify"/>, each class is split in the same proportion
     /// (⌈testFraction · class count⌉ of it goes to the test set).
     /// </summary>
+    /// <param name="testFraction">The share of samples that go to the test set, strictly between 0 and 1.</param>
+    /// <param name="seed">The shuffle's seed.</param>
+    /// <param name="stratify">Split each class in the same proportion.</param>
+    /// <returns>The two sets, named after this one with <c>/train</c> and <c>/test</c>.</returns>
     public (Dataset Train, Dataset Test) Split(double testFraction, int seed, bool stratify = false)
     {
         if (!(testFraction > 0 && testFraction < 1))
@@ -137,6 +141,8 @@ public sealed record Dataset
     }
 
     /// <summary>A copy with every feature times <paramref name="factor"/> (e.g. 1/16 for digits' pixels).</summary>
+    /// <param name="factor">The multiplier.</param>
+    /// <returns>A new dataset; this one is unchanged.</returns>
     public Dataset Scale(float factor) =>
         new(Name, Array.ConvertAll(Data, v => v * factor), (int[])Labels.Clone(), Features, Classes);
 
@@ -145,6 +151,8 @@ public sealed record Dataset
     /// statistics (this set's own when null) — pass the training set when standardising a test set. Constant
     /// features are only centred.
     /// </summary>
+    /// <param name="reference">The set whose means and deviations to use, or null for this one.</param>
+    /// <returns>A new dataset; this one is unchanged.</returns>
     public Dataset Standardize(Dataset? reference = null)
     {
         var source = reference ?? this;

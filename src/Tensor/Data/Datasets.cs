@@ -12,6 +12,10 @@ public static class Datasets
     /// (cos t, sin t), t ∈ [0, π], and the rest of class 1 on the lower arc (1 − cos t, 0.5 − sin t), plus
     /// Gaussian noise of standard deviation <paramref name="noise"/> on both coordinates.
     /// </summary>
+    /// <param name="n">How many points, both classes together.</param>
+    /// <param name="noise">The noise's standard deviation (0 for none).</param>
+    /// <param name="seed">The seed; the same seed gives the same points everywhere.</param>
+    /// <returns>A shuffled two-class dataset with 2 features.</returns>
     public static Dataset Moons(int n, double noise = 0.1, int seed = 0)
     {
         CheckCount(n, 2);
@@ -36,6 +40,11 @@ public static class Datasets
     /// 2πk/⌊n/2⌋ on the unit circle, the rest likewise on the circle of radius <paramref name="factor"/>, plus
     /// Gaussian noise of standard deviation <paramref name="noise"/>.
     /// </summary>
+    /// <param name="n">How many points, both classes together.</param>
+    /// <param name="noise">The noise's standard deviation (0 for none).</param>
+    /// <param name="factor">The inner circle's radius, in (0, 1).</param>
+    /// <param name="seed">The seed; the same seed gives the same points everywhere.</param>
+    /// <returns>A shuffled two-class dataset with 2 features.</returns>
     public static Dataset Circles(int n, double noise = 0.05, double factor = 0.5, int seed = 0)
     {
         CheckCount(n, 2);
@@ -66,6 +75,11 @@ public static class Datasets
     /// spaced) and angle t = 4j + 4r + ε, ε ~ N(0, <paramref name="noise"/>²), at (r sin t, r cos t). The
     /// <paramref name="n"/> points are shared out as evenly as possible (the first n mod classes arms get one more).
     /// </summary>
+    /// <param name="n">How many points, all arms together.</param>
+    /// <param name="classes">How many arms (classes).</param>
+    /// <param name="noise">The angle noise's standard deviation.</param>
+    /// <param name="seed">The seed; the same seed gives the same points everywhere.</param>
+    /// <returns>A shuffled dataset with 2 features and <paramref name="classes"/> classes.</returns>
     public static Dataset Spiral(int n, int classes = 3, double noise = 0.2, int seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
@@ -95,6 +109,12 @@ public static class Datasets
     /// [−10, 10]^<paramref name="features"/>, and around centre c, n/centers points (the first n mod centers centres
     /// get one more) drawn from N(c, <paramref name="std"/>² I), labelled c.
     /// </summary>
+    /// <param name="n">How many points, all blobs together.</param>
+    /// <param name="centers">How many blobs (classes).</param>
+    /// <param name="features">The dimension of the points.</param>
+    /// <param name="std">Each blob's standard deviation.</param>
+    /// <param name="seed">The seed of the centres and the points: draw one set and split it (<see cref="Dataset.Split"/>) for train and test sets from the same blobs.</param>
+    /// <returns>A shuffled dataset with <paramref name="features"/> features and <paramref name="centers"/> classes.</returns>
     public static Dataset Blobs(int n, int centers = 3, int features = 2, double std = 1.0, int seed = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(centers, 1);

@@ -5,8 +5,8 @@ namespace MicrogradPlus.Data;
 
 /// <summary>
 /// The UCI handwritten digits (scikit-learn's <c>load_digits</c>): 1797 images of 8×8 integer pixels 0–16 as 64
-/// features, row by row, with labels 0–9. The repository ships the file as <c>data/digits.csv.gz</c> (CC BY 4.0,
-/// see data/README.md); an application that runs outside the repository copies it next to its binaries.
+/// features, row by row, with labels 0–9. The file (<c>data/digits.csv.gz</c> in the repository; CC BY 4.0, see
+/// data/README.md) is embedded in the MicrogradPlus assembly, so <see cref="Load"/> needs no file.
 /// </summary>
 public static class Digits
 {
@@ -23,26 +23,39 @@ public static class Digits
     public const float MaxPixel = 16f;
 
     /// <summary>
-    /// Loads the digits from <paramref name="path"/>, or when null from the first of: the application's folder
-    /// (<see cref="AppContext.BaseDirectory"/>) and its <c>data/</c> subfolder, then <c>data/</c> in the folder holding
-    /// MicrogradPlus.sln found by walking up from the application's folder or from the current directory.
-    /// Throws <see cref="FileNotFoundException"/> listing every place it looked, and <see cref="InvalidDataException"/>
-    /// naming the line when the file is malformed. Pixels stay 0–16 (see <see cref="Dataset.Scale"/>).
+    /// Loads the digits: from the copy embedded in the MicrogradPlus assembly when <paramref name="path"/> is null (so
+    /// it works wherever the library is installed), else from the gzip-compressed CSV file at <paramref name="path"/>.
+    /// Pixels stay 0–16 (see <see cref="Dataset.Scale"/>).
     /// </summary>
+    /// <param name="path">A <c>digits.csv.gz</c> file to read instead of the embedded copy, or null.</param>
+    /// <returns>The 1797 samples, 64 features each, labels 0–9, in the file's order.</returns>
+    /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">A malformed line, named with its number.</exception>
     public static Dataset Load(string? path = null)
     {
-        var candidates = path is null ? Candidates() : [Path.GetFullPath(path)];
-        string? found = candidates.FirstOrDefault(File.Exists);
-        if (found is null)
+        if (path is null)
         {
-            throw new FileNotFoundException(
-                $"{FileName} not found; looked in: {string.Join(", ", candidates)}. The repository has it in data/; " +
-                "copy it next to the application or pass its path to Digits.Load", path ?? FileName);
+            using var resource = typeof(Digits).Assembly.GetManifestResourceStream(ResourceName)
+                ?? throw new InvalidOperationException($"the MicrogradPlus assembly lacks its resource {ResourceName}");
+            return Read(resource, $"{FileName} (embedded)");
         }
-        using var file = File.OpenRead(found);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"{FileName} not found at {full}; Digits.Load() without a path reads the " +
+                "copy embedded in the library", full);
+        }
+        using var file = File.OpenRead(full);
+        return Read(file, full);
+    }
+
+    private const string ResourceName = "MicrogradPlus.Data." + FileName;
+
+    private static Dataset Read(Stream compressed, string source)
+    {
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);
-        return Parse(reader, found);
+        return Parse(reader, source);
     }
 
     /// <summary>
@@ -94,36 +107,5 @@ public static class Digits
             throw new InvalidDataException($"{source} holds no samples");
         }
         return new Dataset("digits", [.. data], [.. labels], Features, Classes);
-    }
-
-    private static List<string> Candidates()
-    {
-        string appFolder = AppContext.BaseDirectory;
-        var candidates = new List<string>
-        {
-            Path.Combine(appFolder, FileName),
-            Path.Combine(appFolder, "data", FileName),
-        };
-        foreach (string start in new[] { appFolder, Environment.CurrentDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "MicrogradPlus.sln")))
-                {
-                    string candidate = Path.Combine(dir.FullName, "data", FileName);
-                    if (!candidates.Contains(candidate))
-                    {
-                        candidates.Add(candidate);
-                    }
-                    break;
-                }
-            }
-        }
-        if (candidates.Count == 2)
-        {
-            candidates.Add(
-                $"(no folder holding MicrogradPlus.sln above {appFolder} or {Environment.CurrentDirectory})");
-        }
-        return candidates;
     }
 }

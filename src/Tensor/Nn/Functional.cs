@@ -15,6 +15,9 @@ public static class Functional
     /// fused kernel — two launches forward, one backward — for up to 64 classes on GPUs and any number on the CPU.
     /// Every target is checked to lie in [0, C).
     /// </summary>
+    /// <param name="logits">Unnormalised scores, [N, C].</param>
+    /// <param name="targets">The class of each row, N integers in [0, C).</param>
+    /// <returns>The mean loss, a one-element tensor (call <see cref="Tensor.Backward(Tensor?, bool, bool)"/> on it).</returns>
     public static Tensor CrossEntropy(Tensor logits, int[] targets)
     {
         ArgumentNullException.ThrowIfNull(logits);
@@ -45,6 +48,9 @@ public static class Functional
     /// Mean squared error: (1/N)·Σ (prediction − target)², by a fused op (src/Tensor/Ops/Mse.cs) — two launches
     /// forward, one backward; NaN for empty inputs, as in PyTorch. Shapes must match exactly; any strides.
     /// </summary>
+    /// <param name="prediction">The model's output.</param>
+    /// <param name="target">The wanted output, of the same shape.</param>
+    /// <returns>The mean loss, a one-element tensor.</returns>
     public static Tensor Mse(Tensor prediction, Tensor target)
     {
         RequireSameShape(prediction, target, "Mse");

@@ -7,6 +7,11 @@ public sealed class Linear : Module
     /// A layer initialised like PyTorch's default: weight and bias uniform in ±1/√inFeatures (kaiming-uniform with
     /// a = √5 reduces to that), from <paramref name="seed"/> when given, else from the global generator.
     /// </summary>
+    /// <param name="inFeatures">Features per input row.</param>
+    /// <param name="outFeatures">Features per output row.</param>
+    /// <param name="bias">Whether the layer adds a learned bias b.</param>
+    /// <param name="device">Where the parameters live; null for <see cref="Device.Default"/>.</param>
+    /// <param name="seed">The initialisation's seed, or null to draw from the global generator.</param>
     public Linear(int inFeatures, int outFeatures, bool bias = true, Device? device = null, ulong? seed = null)
     {
         if (inFeatures <= 0 || outFeatures <= 0)

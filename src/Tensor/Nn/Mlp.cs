@@ -26,6 +26,19 @@ public sealed class Mlp : Module
     private readonly Sequential _layers;
 
     /// <summary>An MLP inFeatures → hidden[0] → … → outFeatures, seeded per layer from <paramref name="seed"/>.</summary>
+    /// <param name="inFeatures">Features per input row.</param>
+    /// <param name="hidden">The hidden layers' widths, first to last (empty: one Linear layer).</param>
+    /// <param name="outFeatures">Outputs per row (classes, for a classifier).</param>
+    /// <param name="activation">The activation after every hidden layer.</param>
+    /// <param name="device">Where the parameters live; null for <see cref="Device.Default"/>.</param>
+    /// <param name="seed">The seed of the first layer's initialisation (each later layer adds 1000 to it).</param>
+    /// <example>
+    /// A 2 → 16 → 16 → 2 ReLU network and one forward pass:
+    /// <code>
+    /// using var model = new Mlp(2, [16, 16], 2, device: Device.Cpu);
+    /// var logits = model.Forward(Tensor.FromArray([0.5f, -1f], [1, 2], Device.Cpu)); // shape [1, 2]
+    /// </code>
+    /// </example>
     public Mlp(int inFeatures, int[] hidden, int outFeatures, Activation activation = Activation.Relu,
         Device? device = null, ulong seed = 1)
     {

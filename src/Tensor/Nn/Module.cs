@@ -15,12 +15,23 @@ public abstract class Module : IDisposable
     public bool Training { get; private set; } = true;
 
     /// <summary>The module's output for <paramref name="input"/>.</summary>
+    /// <param name="input">A batch, rows first (for <see cref="Linear"/>: [batch, inFeatures] or any leading axes).</param>
+    /// <returns>The output, recorded for autograd when grad mode is on and a parameter requires grad.</returns>
     public abstract Tensor Forward(Tensor input);
 
     /// <summary>Every parameter of this module and its submodules, in registration order.</summary>
+    /// <returns>The parameter tensors themselves (not copies): give them to an optimizer.</returns>
+    /// <example>
+    /// <code>
+    /// using var model = new Mlp(2, [16, 16], 2, device: Device.Cpu);
+    /// using var optimizer = new Adam(model.Parameters(), lr: 0.01f);
+    /// int count = model.Parameters().Sum(p => p.Size); // 2·16 + 16 + 16·16 + 16 + 16·2 + 2 = 354
+    /// </code>
+    /// </example>
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Value);
 
     /// <summary>Every parameter with its dotted name.</summary>
+    /// <returns>Pairs of a dotted name ("0.weight") and the parameter, in registration order.</returns>
     public IEnumerable<(string Name, Tensor Value)> NamedParameters()
     {
         foreach (var parameter in _parameters)
@@ -37,6 +48,7 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>The direct submodules with their names.</summary>
+    /// <returns>The direct submodules with their names, in registration order.</returns>
     public IEnumerable<(string Name, Module Value)> NamedChildren() => _modules;
 
     /// <summary>Drops every parameter's gradient.</summary>
@@ -49,6 +61,8 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Sets training mode on this module and every submodule.</summary>
+    /// <param name="training">True for training mode, false for evaluation.</param>
+    /// <returns>This module, for chaining.</returns>
     public Module Train(bool training = true)
     {
         Training = training;
@@ -60,15 +74,19 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Evaluation mode: <c>Train(false)</c>.</summary>
+    /// <returns>This module, for chaining.</returns>
     public Module Eval() => Train(false);
 
     /// <summary>The parameters by dotted name (the tensors themselves, not copies).</summary>
+    /// <returns>A new dictionary from dotted names to the parameter tensors; <see cref="Safetensors"/> writes and reads it.</returns>
     public Dictionary<string, Tensor> StateDict() => NamedParameters().ToDictionary(p => p.Name, p => p.Value);
 
     /// <summary>
     /// Copies values into the parameters by name. With <paramref name="strict"/>, missing and unexpected keys are
     /// errors; a shape mismatch always is. The message lists every offending key.
     /// </summary>
+    /// <param name="state">Tensors by dotted name, as <see cref="StateDict"/> or <see cref="Safetensors"/> give them.</param>
+    /// <param name="strict">Whether a missing or unexpected key is an error.</param>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -117,6 +135,7 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Disposes the parameters and submodules.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>, false from a finalizer.</param>
     protected virtual void Dispose(bool disposing)
     {
         if (!disposing)
@@ -134,6 +153,9 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Registers a parameter: it requires grad and outlives any tensor scope it was created in.</summary>
+    /// <param name="name">The parameter's name within this module (no dots).</param>
+    /// <param name="value">The tensor, now owned by the module.</param>
+    /// <returns><paramref name="value"/>, for assignment to a field.</returns>
     protected Tensor RegisterParameter(string name, Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -145,6 +167,10 @@ public abstract class Module : IDisposable
     }
 
     /// <summary>Registers a submodule under <paramref name="name"/>.</summary>
+    /// <typeparam name="T">The submodule's type.</typeparam>
+    /// <param name="name">The submodule's name within this module (no dots).</param>
+    /// <param name="module">The submodule, now owned by this module.</param>
+    /// <returns><paramref name="module"/>, for assignment to a field.</returns>
     protected T RegisterModule<T>(string name, T module) where T : Module
     {
         ArgumentNullException.ThrowIfNull(module);

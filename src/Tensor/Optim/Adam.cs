@@ -15,12 +15,31 @@ public class Adam : Optimizer
     private readonly bool _decoupled;
 
     /// <summary>Adam over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to update, usually <see cref="Nn.Module.Parameters"/>; all on one device.</param>
+    /// <param name="lr">The learning rate η.</param>
+    /// <param name="beta1">β₁, the decay of the gradient's running mean m.</param>
+    /// <param name="beta2">β₂, the decay of the squared gradient's running mean v.</param>
+    /// <param name="eps">ε, added to √v.</param>
+    /// <param name="weightDecay">λ, the L2 penalty added to the gradient.</param>
+    /// <example>
+    /// <code>
+    /// using var model = new Mlp(2, [16, 16], 2, device: Device.Cpu);
+    /// using var optimizer = new Adam(model.Parameters(), lr: 0.02f);
+    /// </code>
+    /// </example>
     public Adam(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
         float eps = 1e-8f, float weightDecay = 0f) : this(parameters, lr, beta1, beta2, eps, weightDecay, false)
     {
     }
 
     /// <summary>Adam or, with <paramref name="decoupled"/>, AdamW.</summary>
+    /// <param name="parameters">The tensors to update; all on one device.</param>
+    /// <param name="lr">The learning rate η.</param>
+    /// <param name="beta1">β₁, the decay of the gradient's running mean.</param>
+    /// <param name="beta2">β₂, the decay of the squared gradient's running mean.</param>
+    /// <param name="eps">ε, added to √v.</param>
+    /// <param name="weightDecay">λ: added to the gradient as λ·p (Adam), or decoupled as p·(1 − η·λ) (AdamW).</param>
+    /// <param name="decoupled">AdamW's decoupled weight decay.</param>
     protected Adam(IEnumerable<Tensor> parameters, float lr, float beta1, float beta2, float eps, float weightDecay,
         bool decoupled) : base(parameters, lr)
     {
@@ -82,6 +101,7 @@ public class Adam : Optimizer
     }
 
     /// <inheritdoc/>
+    /// <param name="disposing">True from <see cref="Optimizer.Dispose()"/>, false from a finalizer.</param>
     protected override void Dispose(bool disposing)
     {
         for (int i = 0; i < _m.Length; i++)
@@ -100,6 +120,12 @@ public class Adam : Optimizer
 public sealed class AdamW : Adam
 {
     /// <summary>AdamW over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to update, usually <see cref="Nn.Module.Parameters"/>; all on one device.</param>
+    /// <param name="lr">The learning rate η.</param>
+    /// <param name="beta1">β₁, the decay of the gradient's running mean.</param>
+    /// <param name="beta2">β₂, the decay of the squared gradient's running mean.</param>
+    /// <param name="eps">ε, added to √v.</param>
+    /// <param name="weightDecay">λ, the decoupled weight decay.</param>
     public AdamW(IEnumerable<Tensor> parameters, float lr = 1e-3f, float beta1 = 0.9f, float beta2 = 0.999f,
         float eps = 1e-8f, float weightDecay = 0.01f) : base(parameters, lr, beta1, beta2, eps, weightDecay, true)
     {

@@ -66,6 +66,16 @@ public abstract class Optimizer : IDisposable
     /// Updates every parameter that has a gradient (parameters without one are skipped, as in PyTorch). Throws
     /// <see cref="ObjectDisposedException"/> after <see cref="Dispose()"/>.
     /// </summary>
+    /// <example>
+    /// The three lines of a training step, after the forward pass:
+    /// <code>
+    /// using var optimizer = new Adam(model.Parameters(), lr: 0.01f);
+    /// var loss = Functional.CrossEntropy(model.Forward(x), labels);
+    /// optimizer.ZeroGrad();
+    /// loss.Backward();
+    /// optimizer.Step();
+    /// </code>
+    /// </example>
     public void Step()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -109,6 +119,7 @@ public abstract class Optimizer : IDisposable
     private protected abstract void Update(IReadOnlyList<ParameterUpdate> parameters);
 
     /// <summary>Frees the optimizer state.</summary>
+    /// <param name="disposing">True from <see cref="Dispose()"/>, false from a finalizer.</param>
     protected abstract void Dispose(bool disposing);
 
     /// <summary>A state buffer shaped like a parameter, on its device; its contents are undefined.</summary>

@@ -12,6 +12,17 @@ public sealed class Sgd : Optimizer
     private readonly DeviceBuffer<float>?[] _momentum;
 
     /// <summary>SGD over <paramref name="parameters"/>.</summary>
+    /// <param name="parameters">The tensors to update, usually <see cref="Nn.Module.Parameters"/>; all on one device.</param>
+    /// <param name="lr">The learning rate η.</param>
+    /// <param name="momentum">μ; 0 for plain SGD.</param>
+    /// <param name="weightDecay">λ, the L2 penalty added to the gradient.</param>
+    /// <param name="dampening">τ, the damping of the gradient in the momentum buffer.</param>
+    /// <param name="nesterov">Nesterov momentum (needs μ &gt; 0 and τ = 0).</param>
+    /// <example>
+    /// <code>
+    /// using var optimizer = new Sgd(model.Parameters(), lr: 0.1f, momentum: 0.9f);
+    /// </code>
+    /// </example>
     public Sgd(IEnumerable<Tensor> parameters, float lr, float momentum = 0f, float weightDecay = 0f,
         float dampening = 0f, bool nesterov = false) : base(parameters, lr)
     {
@@ -71,6 +82,7 @@ public sealed class Sgd : Optimizer
     }
 
     /// <inheritdoc/>
+    /// <param name="disposing">True from <see cref="Optimizer.Dispose()"/>, false from a finalizer.</param>
     protected override void Dispose(bool disposing)
     {
         for (int i = 0; i < _momentum.Length; i++)
