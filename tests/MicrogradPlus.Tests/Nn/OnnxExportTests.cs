@@ -57,7 +57,7 @@ public class OnnxExportTests
             Assert.Equal("batch", session.InputMetadata["input"].SymbolicDimensions[0]);
             foreach (int batch in new[] { 1, 7 })
             {
-                var x = Tensor.Randn([batch, 5], seed: (ulong)(100 + batch), device: Device.Cpu);
+                var x = Tensor.Randn([batch, 5], seed: (ulong)(100 + batch), device: DeviceOf(model));
                 Compare(name, batch, Forward(model, x), Run(session, x.ToArray(), [batch, 5]));
             }
         }
@@ -79,7 +79,7 @@ public class OnnxExportTests
             using var session = new InferenceSession(path);
             foreach (int batch in new[] { 1, 7 })
             {
-                var x = Tensor.Randn([batch, 3, 5], seed: 7, device: Device.Cpu);
+                var x = Tensor.Randn([batch, 3, 5], seed: 7, device: DeviceOf(model));
                 Compare("rank 3", batch, Forward(model, x), Run(session, x.ToArray(), [batch, 3, 5]));
             }
         }
@@ -130,7 +130,7 @@ public class OnnxExportTests
             float[] logits = results[0].AsEnumerable<float>().ToArray();
             int digit = Array.IndexOf(logits, logits.Max());
 
-            var ours = Forward(model, Tensor.FromArray(features, [1, 64], Device.Cpu));
+            var ours = Forward(model, Tensor.FromArray(features, [1, 64], DeviceOf(model)));
             Compare("readme", 1, ours, logits);
             Assert.Equal(Array.IndexOf(ours, ours.Max()), digit);
         }
@@ -139,6 +139,9 @@ public class OnnxExportTests
             File.Delete(path);
         }
     }
+
+    // Models are built on Device.Default (the OpenCL device in the PoCL chroot): export reads them from there.
+    private static Device DeviceOf(Module model) => model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
 
     private static Sequential Block(Module activation) =>
         new(new Linear(5, 6, seed: 31), activation, new Linear(6, 3, seed: 32));
