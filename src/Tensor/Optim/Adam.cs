@@ -60,16 +60,16 @@ public class Adam : Optimizer
     }
 
     /// <summary>β₁.</summary>
-    public float Beta1 { get; }
+    public float Beta1 { get; private set; }
 
     /// <summary>β₂.</summary>
-    public float Beta2 { get; }
+    public float Beta2 { get; private set; }
 
     /// <summary>ε.</summary>
-    public float Epsilon { get; }
+    public float Epsilon { get; private set; }
 
     /// <summary>λ.</summary>
-    public float WeightDecay { get; }
+    public float WeightDecay { get; private set; }
 
     /// <inheritdoc/>
     private protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
@@ -98,6 +98,56 @@ public class Adam : Optimizer
             updates[k] = new AdamUpdate(parameter, grad, m, v, settings);
         }
         Primitives.AdamSteps(updates);
+    }
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<(string Name, double[] Values)> HyperParameters() =>
+        [("betas", [Beta1, Beta2]), ("eps", [Epsilon]), ("weight_decay", [WeightDecay])];
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<string> CheckHyperParameters(IReadOnlyDictionary<string, double[]> values)
+    {
+        double beta1 = values["betas"][0], beta2 = values["betas"][1];
+        double eps = values["eps"][0], weightDecay = values["weight_decay"][0];
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps >= 0) || !(weightDecay >= 0))
+        {
+            yield return $"Adam needs 0 ≤ β₁, β₂ < 1 and ε, weight decay ≥ 0; got β₁={beta1}, β₂={beta2}, ε={eps}, " +
+                         $"λ={weightDecay}";
+        }
+    }
+
+    /// <inheritdoc/>
+    private protected override void SetHyperParameters(IReadOnlyDictionary<string, double[]> values)
+    {
+        Beta1 = (float)values["betas"][0];
+        Beta2 = (float)values["betas"][1];
+        Epsilon = (float)values["eps"][0];
+        WeightDecay = (float)values["weight_decay"][0];
+    }
+
+    /// <inheritdoc/>
+    private protected override IReadOnlyList<string> SlotNames { get; } = ["exp_avg", "exp_avg_sq", StepSlot];
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<(string Slot, float[] Values)> SlotsOf(int index) =>
+        _m[index] is { } m && _v[index] is { } v
+            ? [("exp_avg", m.ToArray()), ("exp_avg_sq", v.ToArray()), (StepSlot, [_steps[index]])]
+            : [];
+
+    /// <inheritdoc/>
+    private protected override void LoadSlots(int index, IReadOnlyDictionary<string, float[]>? slots)
+    {
+        if (slots is null)
+        {
+            _m[index]?.Dispose();
+            _v[index]?.Dispose();
+            _m[index] = _v[index] = null;
+            _steps[index] = 0;
+            return;
+        }
+        _m[index] = StateFrom(index, _m[index], slots["exp_avg"]);
+        _v[index] = StateFrom(index, _v[index], slots["exp_avg_sq"]);
+        _steps[index] = (int)slots[StepSlot][0];
     }
 
     /// <inheritdoc/>

@@ -8,7 +8,7 @@ namespace MicrogradPlus.Optim;
 /// no host round trip. The update works on device buffers, which are the library's plumbing, so the optimizers are
 /// derived inside the library only.
 /// </summary>
-public abstract class Optimizer : IDisposable
+public abstract partial class Optimizer : IDisposable
 {
     private readonly Tensor[] _parameters;
     private bool _disposed;

@@ -1,6 +1,11 @@
 namespace MicrogradPlus.Optim;
 
-/// <summary>A learning-rate schedule: call <see cref="Step"/> once per epoch (or step), after the optimizer's.</summary>
+/// <summary>
+/// A learning-rate schedule: call <see cref="Step"/> once per epoch (or step), after the optimizer's. As in PyTorch,
+/// the first schedule built over an optimizer records its rate as the initial rate (torch's <c>initial_lr</c>), which
+/// every later schedule over that optimizer starts from, and a schedule whose rate at epoch 0 is not that rate
+/// (<see cref="LinearLR"/>, <see cref="OneCycleLR"/>, …) sets it when built.
+/// </summary>
 public abstract class LearningRateSchedule
 {
     private readonly Optimizer _optimizer;
@@ -10,7 +15,7 @@ public abstract class LearningRateSchedule
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         _optimizer = optimizer;
-        BaseLearningRate = optimizer.LearningRate;
+        BaseLearningRate = optimizer.InitialLearningRate ??= optimizer.LearningRate;
     }
 
     /// <summary>The learning rate at step 0.</summary>
@@ -28,6 +33,12 @@ public abstract class LearningRateSchedule
 
     /// <summary>The learning rate after <paramref name="epoch"/> steps.</summary>
     public abstract double RateAt(int epoch);
+
+    /// <summary>The optimizer whose rate this schedule sets.</summary>
+    public Optimizer Optimizer => _optimizer;
+
+    /// <summary>Sets the optimizer's rate to <c>RateAt(Epoch)</c> (constructors call it once their fields are set).</summary>
+    protected void ApplyRate() => _optimizer.LearningRate = (float)RateAt(Epoch);
 }
 
 /// <summary>torch.optim.lr_scheduler.StepLR: η·γ^⌊epoch/stepSize⌋.</summary>

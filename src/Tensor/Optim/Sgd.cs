@@ -43,16 +43,16 @@ public sealed class Sgd : Optimizer
     }
 
     /// <summary>μ.</summary>
-    public float Momentum { get; }
+    public float Momentum { get; private set; }
 
     /// <summary>λ (L2 penalty added to the gradient).</summary>
-    public float WeightDecay { get; }
+    public float WeightDecay { get; private set; }
 
     /// <summary>τ.</summary>
-    public float Dampening { get; }
+    public float Dampening { get; private set; }
 
     /// <summary>Whether Nesterov momentum is used.</summary>
-    public bool Nesterov { get; }
+    public bool Nesterov { get; private set; }
 
     /// <inheritdoc/>
     private protected override void Update(IReadOnlyList<ParameterUpdate> parameters)
@@ -79,6 +79,57 @@ public sealed class Sgd : Optimizer
             updates[k] = new SgdUpdate(parameter, grad, buffer, settings);
         }
         Primitives.SgdSteps(updates);
+    }
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<(string Name, double[] Values)> HyperParameters() =>
+    [
+        ("momentum", [Momentum]), ("dampening", [Dampening]), ("weight_decay", [WeightDecay]),
+        ("nesterov", [Nesterov ? 1 : 0]),
+    ];
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<string> CheckHyperParameters(IReadOnlyDictionary<string, double[]> values)
+    {
+        double momentum = values["momentum"][0], weightDecay = values["weight_decay"][0];
+        bool nesterov = values["nesterov"][0] != 0;
+        if (!(momentum >= 0) || !(weightDecay >= 0))
+        {
+            yield return $"momentum ({momentum}) and weight decay ({weightDecay}) must be ≥ 0";
+        }
+        if (nesterov && (momentum <= 0 || values["dampening"][0] != 0))
+        {
+            yield return "Nesterov momentum requires momentum > 0 and zero dampening";
+        }
+    }
+
+    /// <inheritdoc/>
+    private protected override void SetHyperParameters(IReadOnlyDictionary<string, double[]> values)
+    {
+        Momentum = (float)values["momentum"][0];
+        Dampening = (float)values["dampening"][0];
+        WeightDecay = (float)values["weight_decay"][0];
+        Nesterov = values["nesterov"][0] != 0;
+    }
+
+    /// <inheritdoc/>
+    private protected override IReadOnlyList<string> SlotNames { get; } = ["momentum_buffer"];
+
+    /// <inheritdoc/>
+    private protected override IEnumerable<(string Slot, float[] Values)> SlotsOf(int index) =>
+        _momentum[index] is { } buffer ? [("momentum_buffer", buffer.ToArray())] : [];
+
+    /// <inheritdoc/>
+    private protected override void LoadSlots(int index, IReadOnlyDictionary<string, float[]>? slots)
+    {
+        if (slots is null || Momentum == 0f)
+        {
+            // Without momentum the buffer is never read (PyTorch keeps None there).
+            _momentum[index]?.Dispose();
+            _momentum[index] = null;
+            return;
+        }
+        _momentum[index] = StateFrom(index, _momentum[index], slots["momentum_buffer"]);
     }
 
     /// <inheritdoc/>

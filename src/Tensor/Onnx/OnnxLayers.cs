@@ -1,0 +1,78 @@
+namespace MicrogradPlus.Nn;
+
+/// <summary>
+/// How each layer type becomes ONNX nodes: one entry per type, given the layer, its dotted path in the model (the
+/// prefix of its state-dict names, used for its initializers), the graph being built and the name of its input
+/// value; it returns the name of its output value. Supporting a new layer is one entry here and one row in the ONNX
+/// tests. Everything is exported as in evaluation mode.
+/// </summary>
+internal static class OnnxLayers
+{
+    /// <summary>One layer's export: (layer, path, graph, input value) → output value.</summary>
+    public delegate string Exporter(Module layer, string path, OnnxGraphBuilder graph, string input);
+
+    /// <summary>The exported layer types.</summary>
+    public static IReadOnlyDictionary<Type, Exporter> Table { get; } = new Dictionary<Type, Exporter>
+    {
+        [typeof(Sequential)] = Children,
+        [typeof(Mlp)] = Children,
+        [typeof(Linear)] = Linear,
+        [typeof(Relu)] = (_, _, g, x) => g.Node("Relu", [x]),
+        [typeof(Tanh)] = (_, _, g, x) => g.Node("Tanh", [x]),
+        [typeof(Sigmoid)] = (_, _, g, x) => g.Node("Sigmoid", [x]),
+        [typeof(LeakyRelu)] = (m, _, g, x) =>
+            g.Node("LeakyRelu", [x], OnnxGraphBuilder.Attribute("alpha", ((LeakyRelu)m).NegativeSlope)),
+        // x·σ(x): opset 17 has no SiLU operator.
+        [typeof(Silu)] = (_, _, g, x) => g.Node("Mul", [x, g.Node("Sigmoid", [x])]),
+        // x·Φ(x) = x·(1 + erf(x/√2))/2: the Gelu operator only arrived with opset 20.
+        [typeof(Gelu)] = (_, _, g, x) =>
+        {
+            var erf = g.Node("Erf", [g.Node("Div", [x, g.Constant(MathF.Sqrt(2f))])]);
+            return g.Node("Mul", [g.Node("Mul", [x, g.Node("Add", [erf, g.Constant(1f)])]), g.Constant(0.5f)]);
+        },
+        // Dropout is the identity in evaluation mode.
+        [typeof(Dropout)] = (_, _, _, x) => x,
+    };
+
+    /// <summary>Chains the children in registration order (the Forward of Sequential and Mlp).</summary>
+    public static string Children(Module container, string path, OnnxGraphBuilder graph, string input)
+    {
+        string x = input;
+        foreach (var (name, child) in container.NamedChildren())
+        {
+            x = Export(child, path.Length == 0 ? name : $"{path}.{name}", graph, x);
+        }
+        return x;
+    }
+
+    /// <summary>Exports <paramref name="layer"/> with its table entry.</summary>
+    public static string Export(Module layer, string path, OnnxGraphBuilder graph, string input)
+    {
+        if (!Table.TryGetValue(layer.GetType(), out var exporter))
+        {
+            throw new NotSupportedException(
+                $"ONNX export has no rule for {layer.GetType().Name} (at '{path}'); exported layers: " +
+                string.Join(", ", Table.Keys.Select(t => t.Name).Order(StringComparer.Ordinal)));
+        }
+        return exporter(layer, path, graph, input);
+    }
+
+    // y = x·Wᵀ + b: Gemm for a batch of vectors (as torch.onnx exports nn.Linear), MatMul against Wᵀ otherwise.
+    private static string Linear(Module module, string path, OnnxGraphBuilder graph, string input)
+    {
+        var layer = (Linear)module;
+        string prefix = path.Length == 0 ? "" : path + ".";
+        if (graph.Rank == 2)
+        {
+            string weight = graph.Initializer(prefix + "weight", layer.Weight);
+            return layer.Bias is { } bias
+                ? graph.Node("Gemm", [input, weight, graph.Initializer(prefix + "bias", bias)],
+                    OnnxGraphBuilder.Attribute("transB", 1L))
+                : graph.Node("Gemm", [input, weight], OnnxGraphBuilder.Attribute("transB", 1L));
+        }
+        using var detached = layer.Weight.Detach();
+        using var transposed = detached.Transpose(0, 1);
+        string product = graph.Node("MatMul", [input, graph.Initializer(prefix + "weight_t", transposed)]);
+        return layer.Bias is { } b ? graph.Node("Add", [product, graph.Initializer(prefix + "bias", b)]) : product;
+    }
+}
