@@ -25,14 +25,18 @@ public sealed class Mlp : Module
 {
     private readonly Sequential _layers;
 
-    /// <summary>An MLP inFeatures → hidden[0] → … → outFeatures, seeded per layer from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// An MLP inFeatures → hidden[0] → … → outFeatures. With a <paramref name="seed"/>, each layer is seeded from it
+    /// (the same weights on every device and every run); without one, the layers draw from the global generator, as
+    /// torch's do: <see cref="Tensor.ManualSeed"/> makes a run reproducible, and two models get different weights.
+    /// </summary>
     public Mlp(int inFeatures, int[] hidden, int outFeatures, Activation activation = Activation.Relu,
-        Device? device = null, ulong seed = 1)
+        Device? device = null, ulong? seed = null)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var layers = new List<Module>();
         int width = inFeatures;
-        ulong layerSeed = seed;
+        ulong? layerSeed = seed;
         foreach (int h in hidden)
         {
             layers.Add(new Linear(width, h, device: device, seed: layerSeed));
@@ -57,9 +61,6 @@ public sealed class Mlp : Module
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => _layers.Forward(input);
-
-    /// <inheritdoc/>
-    public override string ToString() => "Mlp" + _layers.ToString()["Sequential".Length..];
 
     private static Module Create(Activation activation) => activation switch
     {
