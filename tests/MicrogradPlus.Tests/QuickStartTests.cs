@@ -30,6 +30,7 @@ public class QuickStartTests
         // A 2 → 16 → 16 → 2 ReLU network learning two interleaving half moons with Adam.
         var moons = Datasets.Moons(200, noise: 0.1, seed: 1);
         var x = moons.ToTensor(device);
+        Tensor.ManualSeed(0); // the weights below are drawn from it, as after torch.manual_seed(0)
         using var model = new Mlp(2, [16, 16], 2, device: device);
         using var optimizer = new Adam(model.Parameters(), lr: 0.02f);
         var losses = new List<float>();

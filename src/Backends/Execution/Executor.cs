@@ -72,6 +72,24 @@ internal abstract class Executor(Device device)
         where TMath : struct, ILossMath<T>;
 
     /// <summary>
+    /// Layer normalization of <paramref name="rows"/> contiguous rows of <paramref name="count"/> into y, with each
+    /// row's (mean, 1/std) into stats; <paramref name="affine"/>: times weight plus bias (each of the row's length).
+    /// </summary>
+    public abstract void LayerNorm<T, TMath>(ArrayView<T> x, ArrayView<T> weight, ArrayView<T> bias, ArrayView<T> y,
+        ArrayView<T> stats, int rows, int count, T eps, bool affine)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>;
+
+    /// <summary>
+    /// The backward of <see cref="LayerNorm{T, TMath}"/>: dx, and with <paramref name="affine"/> g·x̂ (whose column
+    /// sums are the weight's gradient) into <paramref name="gradXHat"/>.
+    /// </summary>
+    public abstract void LayerNormBackward<T, TMath>(ArrayView<T> x, ArrayView<T> stats, ArrayView<T> g,
+        ArrayView<T> weight, ArrayView<T> dx, ArrayView<T> gradXHat, int rows, int count, bool affine)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>;
+
+    /// <summary>
     /// Whether the fused row routines (<see cref="Softmax{T, TMath}"/>, <see cref="CrossEntropyRows{T, TMath}"/>)
     /// suit <paramref name="rows"/> rows of <paramref name="length"/>, or plain ops would spread them better.
     /// </summary>

@@ -49,8 +49,9 @@ public sealed class Linear : Module
         return Functional.Linear(input, Weight, Bias);
     }
 
-    /// <summary>"Linear(in=2, out=16, bias=True)".</summary>
-    public override string ToString() => $"Linear(in={InFeatures}, out={OutFeatures}, bias={Bias is not null})";
+    /// <summary>"in_features=2, out_features=16, bias=True", as torch prints a Linear.</summary>
+    protected override string ExtraRepr() =>
+        $"in_features={InFeatures}, out_features={OutFeatures}, bias={PythonBool(Bias is not null)}";
 
     // Bias draws come from a stream far from any weight seed, so Linear(seed: s + 1) never reuses seed s's bias.
     private const ulong BiasStream = 0xB1A5_0000_0000_0000UL;

@@ -25,13 +25,20 @@ public sealed class Mlp : Module
 {
     private readonly Sequential _layers;
 
-    /// <summary>An MLP inFeatures → hidden[0] → … → outFeatures, seeded per layer from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// An MLP inFeatures → hidden[0] → … → outFeatures. With a <paramref name="seed"/>, each layer is seeded from it
+    /// (the same weights on every device and every run); without one, the layers draw from the global generator, as
+    /// torch's do: <see cref="Tensor.ManualSeed"/> makes a run reproducible, and two models get different weights.
+    /// </summary>
     /// <param name="inFeatures">Features per input row.</param>
     /// <param name="hidden">The hidden layers' widths, first to last (empty: one Linear layer).</param>
     /// <param name="outFeatures">Outputs per row (classes, for a classifier).</param>
     /// <param name="activation">The activation after every hidden layer.</param>
     /// <param name="device">Where the parameters live; null for <see cref="Device.Default"/>.</param>
-    /// <param name="seed">The seed of the first layer's initialisation (each later layer adds 1000 to it).</param>
+    /// <param name="seed">
+    /// The seed of the first layer's initialisation (each later layer adds 1000 to it); null draws from the global
+    /// generator.
+    /// </param>
     /// <example>
     /// A 2 → 16 → 16 → 2 ReLU network and one forward pass:
     /// <code>
@@ -40,12 +47,12 @@ public sealed class Mlp : Module
     /// </code>
     /// </example>
     public Mlp(int inFeatures, int[] hidden, int outFeatures, Activation activation = Activation.Relu,
-        Device? device = null, ulong seed = 1)
+        Device? device = null, ulong? seed = null)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var layers = new List<Module>();
         int width = inFeatures;
-        ulong layerSeed = seed;
+        ulong? layerSeed = seed;
         foreach (int h in hidden)
         {
             layers.Add(new Linear(width, h, device: device, seed: layerSeed));
@@ -70,9 +77,6 @@ public sealed class Mlp : Module
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => _layers.Forward(input);
-
-    /// <inheritdoc/>
-    public override string ToString() => "Mlp" + _layers.ToString()["Sequential".Length..];
 
     private static Module Create(Activation activation) => activation switch
     {

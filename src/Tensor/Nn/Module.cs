@@ -3,12 +3,14 @@ using MicrogradPlus.Backends;
 namespace MicrogradPlus.Nn;
 
 /// <summary>
-/// The base of every layer, as torch.nn.Module: registered parameters and submodules, a train/eval flag, and state
-/// dicts keyed by dotted names ("0.weight"). A module owns its parameters and disposes them with itself.
+/// The base of every layer, as torch.nn.Module: registered parameters, buffers (non-trainable state such as running
+/// statistics) and submodules, a train/eval flag, and state dicts keyed by dotted names ("0.weight"). A module owns
+/// its parameters and buffers and disposes them with itself.
 /// </summary>
-public abstract class Module : IDisposable
+public abstract partial class Module : IDisposable
 {
     private readonly List<(string Name, Tensor Value)> _parameters = [];
+    private readonly List<(string Name, Tensor Value)> _buffers = [];
     private readonly List<(string Name, Module Value)> _modules = [];
 
     /// <summary>Whether the module is in training mode (affects Dropout).</summary>
@@ -77,12 +79,15 @@ public abstract class Module : IDisposable
     /// <returns>This module, for chaining.</returns>
     public Module Eval() => Train(false);
 
-    /// <summary>The parameters by dotted name (the tensors themselves, not copies).</summary>
-    /// <returns>A new dictionary from dotted names to the parameter tensors; <see cref="Safetensors"/> writes and reads it.</returns>
-    public Dictionary<string, Tensor> StateDict() => NamedParameters().ToDictionary(p => p.Name, p => p.Value);
+    /// <summary>
+    /// The parameters and buffers by dotted name (the tensors themselves, not copies), in torch's order: a module's
+    /// parameters, then its buffers, then each submodule's state.
+    /// </summary>
+    /// <returns>A new dictionary from dotted names to the tensors; <see cref="Safetensors"/> writes and reads it.</returns>
+    public Dictionary<string, Tensor> StateDict() => NamedState().ToDictionary(p => p.Name, p => p.Value);
 
     /// <summary>
-    /// Copies values into the parameters by name. With <paramref name="strict"/>, missing and unexpected keys are
+    /// Copies values into the parameters and buffers by name. With <paramref name="strict"/>, missing and unexpected keys are
     /// errors; a shape mismatch always is. The message lists every offending key.
     /// </summary>
     /// <param name="state">Tensors by dotted name, as <see cref="StateDict"/> or <see cref="Safetensors"/> give them.</param>
@@ -134,7 +139,7 @@ public abstract class Module : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Disposes the parameters and submodules.</summary>
+    /// <summary>Disposes the parameters, buffers and submodules.</summary>
     /// <param name="disposing">True from <see cref="Dispose()"/>, false from a finalizer.</param>
     protected virtual void Dispose(bool disposing)
     {
@@ -145,6 +150,10 @@ public abstract class Module : IDisposable
         foreach (var (_, parameter) in _parameters)
         {
             parameter.Dispose();
+        }
+        foreach (var (_, buffer) in _buffers)
+        {
+            buffer.Dispose();
         }
         foreach (var (_, module) in _modules)
         {
@@ -163,6 +172,20 @@ public abstract class Module : IDisposable
         value.MoveToOuterScope();
         value.RequiresGrad = true;
         _parameters.Add((name, value));
+        return value;
+    }
+
+    /// <summary>
+    /// Registers a buffer: state that is saved in the state dict and moved by <see cref="To"/> but not trained (no
+    /// gradient), such as BatchNorm's running statistics. It outlives any tensor scope it was created in.
+    /// </summary>
+    protected Tensor RegisterBuffer(string name, Tensor value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        CheckName(name);
+        value.MoveToOuterScope();
+        value.RequiresGrad = false;
+        _buffers.Add((name, value));
         return value;
     }
 
@@ -185,7 +208,8 @@ public abstract class Module : IDisposable
         {
             throw new ArgumentException($"'{name}' is not a valid parameter or module name (non-empty, no dots)");
         }
-        if (_parameters.Any(p => p.Name == name) || _modules.Any(m => m.Name == name))
+        if (_parameters.Any(p => p.Name == name) || _buffers.Any(b => b.Name == name) ||
+            _modules.Any(m => m.Name == name))
         {
             throw new ArgumentException($"{GetType().Name} already has a member named '{name}'");
         }

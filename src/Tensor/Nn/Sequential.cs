@@ -29,8 +29,4 @@ public sealed class Sequential : Module
         }
         return x;
     }
-
-    /// <summary>The layers, one per line.</summary>
-    public override string ToString() =>
-        "Sequential(\n" + string.Join("\n", _layers.Select((l, i) => $"  ({i}): {l}")) + "\n)";
 }

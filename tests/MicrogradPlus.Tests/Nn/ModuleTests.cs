@@ -82,7 +82,7 @@ public sealed class ModuleTests : IDisposable
             }
         }
         Assert.Equal([2, 3], layer.Forward(Tensor.Ones([2, 5], scope.Device)).Shape);
-        Assert.Equal("Linear(in=5, out=3, bias=True)", layer.ToString());
+        Assert.Equal("Linear(in_features=5, out_features=3, bias=True)", layer.ToString());
     }
 
     /// <summary>
