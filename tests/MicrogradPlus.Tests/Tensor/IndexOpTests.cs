@@ -124,6 +124,30 @@ public class IndexOpTests
 
     [Theory]
     [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Strided_views_give_what_their_contiguous_copies_give(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var device = scope.Device;
+        var view = Wavy([4, 3, 2], 5, device).Permute(2, 0, 1).Slice(1, 0, 4, 2); // (2, 2, 3), no unit stride
+        var dense = view.Clone();
+        Assert.False(view.IsContiguous);
+        var index = Tensor.FromArray([2, 0, 1, 1, 0, 2, 2, 2, 0, 1, 0, 0], [2, 2, 3], device).Transpose(1, 2)
+            .Slice(1, 0, 2);
+        Assert.Equal(dense.Gather(2, index.Clone()).ToDoubleArray(), view.Gather(2, index).ToDoubleArray());
+        Assert.Equal(dense.Sort(-1).Values.ToDoubleArray(), view.Sort(-1).Values.ToDoubleArray());
+        Assert.Equal(dense.Sort(0, true).Indices.ToInt32Array(), view.Sort(0, true).Indices.ToInt32Array());
+        Assert.Equal(dense.CumSum(1).ToDoubleArray(), view.CumSum(1).ToDoubleArray());
+        Assert.Equal(dense.Flip(0, 2).ToDoubleArray(), view.Flip(0, 2).ToDoubleArray());
+        Assert.Equal(dense.Tril(-1).ToDoubleArray(), view.Tril(-1).ToDoubleArray());
+        Assert.Equal(dense.ArgMax(1).ToInt32Array(), view.ArgMax(1).ToInt32Array());
+        var src = Wavy([2, 2, 3], 6, device).Transpose(0, 1);
+        Assert.Equal(dense.ScatterAdd(2, index.Transpose(0, 1).Clone(), src.Clone()).ToDoubleArray(),
+            view.ScatterAdd(2, index.Transpose(0, 1), src).ToDoubleArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
     public void Shape_ops_handle_empty_and_size_one_dimensions(string deviceName)
     {
         using var scope = TestDevices.Use(deviceName);
