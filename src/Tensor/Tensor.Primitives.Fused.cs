@@ -4,9 +4,9 @@ using MicrogradPlus.Kernels;
 namespace MicrogradPlus;
 
 /// <summary>
-/// The rest of the bridge to backend primitives (see Tensor.Primitives.cs): the fused routines, conversions and
-/// copies, each choosing the primitive's instantiation by the tensor's element type — the only place besides
-/// Tensor.Primitives.cs where a dtype picks code.
+/// More of the bridge to backend primitives (see Tensor.Primitives.cs): the fused routines and copies, each choosing
+/// the primitive's instantiation by the tensor's element type, as Tensor.Primitives.cs and Tensor.Primitives.Index.cs
+/// (index ops and conversions) do.
 /// </summary>
 public sealed partial class Tensor
 {
