@@ -56,7 +56,7 @@ int[] predicted;
 using (Tensor.Scope())
 using (Autograd.NoGrad())
 {
-    predicted = model.Forward(moons.ToTensor(device)).ArgMax(1);
+    predicted = model.Forward(moons.ToTensor(device)).ArgMaxIndices(1);
 }
 double accuracy = predicted.Zip(moons.Labels).Count(p => p.First == p.Second) / (double)moons.Count;
 Console.WriteLine($"4. mlp: loss {loss:0.0000}, training accuracy {accuracy:P1}");

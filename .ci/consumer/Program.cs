@@ -26,7 +26,7 @@ int[] predicted;
 using (Tensor.Scope())
 using (Autograd.NoGrad())
 {
-    predicted = model.Forward(test.ToTensor(device)).ArgMax(1);
+    predicted = model.Forward(test.ToTensor(device)).ArgMaxIndices(1);
 }
 double accuracy = predicted.Zip(test.Labels).Count(p => p.First == p.Second) / (double)test.Count;
 string version = typeof(Tensor).Assembly

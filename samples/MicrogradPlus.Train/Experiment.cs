@@ -24,7 +24,7 @@ internal static class Experiment
         using var noGrad = Autograd.NoGrad();
         var logits = model.Forward(data.ToTensor(device));
         double loss = Functional.CrossEntropy(logits, data.Labels).Item();
-        int[] predicted = logits.ArgMax(1);
+        int[] predicted = logits.ArgMaxIndices(1);
         int correct = 0;
         for (int i = 0; i < predicted.Length; i++)
         {

@@ -82,7 +82,7 @@ internal static class Plots
         using (Tensor.Scope())
         using (Autograd.NoGrad())
         {
-            predicted = model.Forward(Tensor.FromArray(points, [grid * grid, 2], device)).ArgMax(1);
+            predicted = model.Forward(Tensor.FromArray(points, [grid * grid, 2], device)).ArgMaxIndices(1);
         }
         var classes = new double[grid, grid];
         for (int r = 0; r < grid; r++)

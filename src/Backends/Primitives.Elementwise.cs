@@ -152,63 +152,6 @@ internal static partial class Primitives
         y.Device.Executor.Run(new NormalBody(y.View, seed, mean, std), checked((int)y.Length));
     }
 
-    /// <summary>
-    /// torch.gather along <paramref name="axis"/>: y[i][j][k] = x[i][index[i][j][k]][k] (for axis 1). The index has
-    /// x's rank and, off the axis, sizes no larger than x's; every index is checked before anything is launched.
-    /// </summary>
-    public static void Gather<T>(StridedView<T> x, int axis, int[] indices, int[] indexShape, DeviceBuffer<T> y)
-        where T : unmanaged
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(indices);
-        ArgumentNullException.ThrowIfNull(indexShape);
-        int a = Shapes.NormalizeAxis(axis, x.Rank);
-        if (indexShape.Length != x.Rank)
-        {
-            throw new ArgumentException($"gather index of shape {Shapes.Format(indexShape)} must have the rank of " +
-                                        $"the input {Shapes.Format(x.Shape)}");
-        }
-        for (int d = 0; d < x.Rank; d++)
-        {
-            if (d != a && indexShape[d] > x.Shape[d])
-            {
-                throw new ArgumentException($"gather index of shape {Shapes.Format(indexShape)} is larger than the " +
-                                            $"input {Shapes.Format(x.Shape)} in dimension {d}");
-            }
-        }
-        int size = Shapes.Size(indexShape);
-        if (indices.Length != size)
-        {
-            throw new ArgumentException($"gather got {indices.Length} indices for index shape " +
-                                        $"{Shapes.Format(indexShape)} ({size})");
-        }
-        int limit = x.Rank == 0 ? 1 : x.Shape[a];
-        for (int i = 0; i < indices.Length; i++)
-        {
-            if (indices[i] < 0 || indices[i] >= limit)
-            {
-                throw new ArgumentOutOfRangeException(nameof(indices),
-                    $"gather index {indices[i]} at position {i} is out of range for axis {axis} of size {limit} " +
-                    $"(input shape {Shapes.Format(x.Shape)})");
-            }
-        }
-        RequireOutput(y, size, indexShape, x.Device, "gather");
-        if (size == 0)
-        {
-            return;
-        }
-        var strides = (int[])x.Strides.Clone();
-        int axisStride = x.Rank == 0 ? 0 : strides[a];
-        if (x.Rank > 0)
-        {
-            strides[a] = 0;
-        }
-        using var deviceIndices = x.Device.Pool.Rent<int>(size, guarded: false);
-        deviceIndices.CopyFrom(indices);
-        x.Device.Executor.Run(new GatherBody<T>(x.Buffer.View, Layout.Create(indexShape, strides, x.Offset), axisStride,
-            deviceIndices.View, y.View), size);
-    }
-
     /// <summary>Concatenates <paramref name="inputs"/> along <paramref name="axis"/> into contiguous y.</summary>
     public static void Concat<T>(IReadOnlyList<StridedView<T>> inputs, int axis, DeviceBuffer<T> y) where T : unmanaged
     {

@@ -149,24 +149,6 @@ internal struct ArangeBody(ArrayView<float> y, float start, float step) : IEleme
     public readonly void Execute(int index) => _y[index] = _start + index * _step;
 }
 
-/// <summary>
-/// torch.gather: y[i] = x[xLayout(i) + index[i]·axisStride]. <c>xLayout</c> walks the output shape with x's strides
-/// and stride 0 on the gathered axis; <c>index</c> is contiguous in the output shape.
-/// </summary>
-internal struct GatherBody<T>(ArrayView<T> x, Layout xLayout, int axisStride, ArrayView<int> indices, ArrayView<T> y)
-    : IElementBody
-    where T : unmanaged
-{
-    private readonly ArrayView<T> _x = x, _y = y;
-    private readonly ArrayView<int> _indices = indices;
-    private readonly Layout _xLayout = xLayout;
-    private readonly int _axisStride = axisStride;
-
-    /// <inheritdoc/>
-    public readonly void Execute(int index) =>
-        _y[index] = _x[_xLayout.OffsetOf(index) + _indices[index] * _axisStride];
-}
-
 /// <summary>y[i] = (double)x[i]: float32 → float64.</summary>
 internal struct WidenBody(ArrayView<float> x, ArrayView<double> y) : IElementBody
 {

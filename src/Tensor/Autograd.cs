@@ -17,7 +17,7 @@ public static partial class Autograd
     /// <code>
     /// using (Autograd.NoGrad())
     /// {
-    ///     var predicted = model.Forward(x).ArgMax(1); // no graph recorded, nothing saved for backward
+    ///     var predicted = model.Forward(x).ArgMaxIndices(1); // no graph recorded, nothing saved for backward
     /// }
     /// </code>
     /// </example>

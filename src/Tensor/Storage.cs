@@ -25,15 +25,22 @@ internal sealed class Storage
         IsConstant = constant;
     }
 
+    public Storage(DeviceBuffer<int> buffer)
+    {
+        Int32 = buffer;
+    }
+
     public DeviceBuffer<float>? Float32 { get; }
 
     public DeviceBuffer<double>? Float64 { get; }
 
-    public DType DType => Float32 is null ? DType.Float64 : DType.Float32;
+    public DeviceBuffer<int>? Int32 { get; }
 
-    public Device Device => Float32?.Device ?? Float64!.Device;
+    public DType DType => Float32 is not null ? DType.Float32 : Float64 is not null ? DType.Float64 : DType.Int32;
 
-    public long Length => Float32?.Length ?? Float64!.Length;
+    public Device Device => Float32?.Device ?? Float64?.Device ?? Int32!.Device;
+
+    public long Length => Float32?.Length ?? Float64?.Length ?? Int32!.Length;
 
     /// <summary>Whether the device owns this memory (see the class summary): to read, never write or keep.</summary>
     public bool IsConstant { get; }
@@ -66,6 +73,7 @@ internal sealed class Storage
         }
         Float32?.Guard();
         Float64?.Guard();
+        Int32?.Guard();
     }
 
     public void Release()
@@ -74,6 +82,7 @@ internal sealed class Storage
         {
             Float32?.Dispose();
             Float64?.Dispose();
+            Int32?.Dispose();
         }
     }
 }

@@ -83,7 +83,8 @@ public sealed partial class Tensor
     /// </remarks>
     internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
     {
-        if (Autograd.IsGradEnabled && Array.Exists(inputs, t => t.RequiresGrad))
+        // An integer result (indices) is never differentiable, whatever produced it.
+        if (Autograd.IsGradEnabled && result.DType != DType.Int32 && Array.Exists(inputs, t => t.RequiresGrad))
         {
             result._requiresGrad = true;
             result.GradFn = new Node(op, inputs, result, backward)

@@ -47,6 +47,18 @@ public sealed partial class Tensor
         return result;
     }
 
+    /// <summary>
+    /// An Int32 tensor (indices: class labels, gather and embedding indices) holding a copy of <paramref name="data"/>
+    /// (row-major) with the given shape. Integer tensors never require grad.
+    /// </summary>
+    public static Tensor FromArray(int[] data, int[] shape, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var result = Empty(CheckData(data.Length, shape), DType.Int32, device ?? Device.Default);
+        result.Storage.Int32!.CopyFrom(data);
+        return result;
+    }
+
     /// <summary>A zero-dimensional tensor holding <paramref name="value"/>.</summary>
     /// <param name="value">The one element.</param>
     /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
@@ -109,9 +121,13 @@ public sealed partial class Tensor
         {
             Primitives.Fill(result.Storage.Float32!, value);
         }
-        else
+        else if (dtype == DType.Float64)
         {
             Primitives.Fill(result.Storage.Float64!, (double)value);
+        }
+        else
+        {
+            Primitives.Fill(result.Storage.Int32!, (int)value);
         }
         result.RequiresGrad = requiresGrad;
         return result;
@@ -179,9 +195,12 @@ public sealed partial class Tensor
     {
         int size = Shapes.Size(shape);
         // Unguarded: the constructor guards the lease when no scope takes the tensor.
-        var storage = dtype == DType.Float32
-            ? new Storage(device.Pool.Rent<float>(size, guarded: false))
-            : new Storage(device.Pool.Rent<double>(size, guarded: false));
+        var storage = dtype switch
+        {
+            DType.Float32 => new Storage(device.Pool.Rent<float>(size, guarded: false)),
+            DType.Float64 => new Storage(device.Pool.Rent<double>(size, guarded: false)),
+            _ => new Storage(device.Pool.Rent<int>(size, guarded: false)),
+        };
         return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0);
     }
 

@@ -4,9 +4,9 @@ using MicrogradPlus.Kernels;
 namespace MicrogradPlus;
 
 /// <summary>
-/// The rest of the bridge to backend primitives (see Tensor.Primitives.cs): the fused routines, conversions and
-/// copies, each choosing the primitive's instantiation by the tensor's element type — the only place besides
-/// Tensor.Primitives.cs where a dtype picks code.
+/// More of the bridge to backend primitives (see Tensor.Primitives.cs): the fused routines and copies, each choosing
+/// the primitive's instantiation by the tensor's element type, as Tensor.Primitives.cs and Tensor.Primitives.Index.cs
+/// (index ops and conversions) do.
 /// </summary>
 public sealed partial class Tensor
 {
@@ -91,19 +91,6 @@ public sealed partial class Tensor
         ? FromArray(Array.ConvertAll(values, v => (float)v), shape, device)
         : FromArray(Array.ConvertAll(values, v => (double)v), shape, device);
 
-    /// <summary>The contiguous <paramref name="dense"/> converted into <paramref name="result"/>'s element type.</summary>
-    internal static void Convert(Tensor dense, Tensor result)
-    {
-        if (result.DType == DType.Float64)
-        {
-            Primitives.Widen(dense.F32, result.Storage.Float64!);
-        }
-        else
-        {
-            Primitives.Narrow(dense.F64, result.Storage.Float32!);
-        }
-    }
-
     /// <summary>Every element of <paramref name="source"/> (broadcast when <paramref name="expand"/>) into
     /// <paramref name="destination"/>'s memory.</summary>
     internal static void CopyInto(Tensor source, Tensor destination, bool expand)
@@ -112,27 +99,14 @@ public sealed partial class Tensor
         {
             Primitives.Copy(expand ? source.F32.Expand(destination._shape) : source.F32, destination.F32);
         }
+        else if (destination.DType == DType.Int32)
+        {
+            Primitives.Copy(expand ? source.I32.Expand(destination._shape) : source.I32, destination.I32);
+        }
         else
         {
             Primitives.Copy(expand ? source.F64.Expand(destination._shape) : source.F64, destination.F64);
         }
-    }
-
-    /// <summary>The index of the largest (or smallest) value along <paramref name="axis"/>, read back.</summary>
-    private int[] ArgReduce(int axis, bool max)
-    {
-        int a = Shapes.NormalizeAxis(axis, Rank);
-        int size = Shapes.Size(Shapes.Reduced(_shape, Rank == 0 ? [] : [a], keepDim: false));
-        using var indices = Device.Pool.Rent<int>(size, guarded: false);
-        if (DType == DType.Float32)
-        {
-            Primitives.ArgReduce(F32, axis, indices, max);
-        }
-        else
-        {
-            Primitives.ArgReduce(F64, axis, indices, max);
-        }
-        return indices.ToArray();
     }
 
     /// <summary>The tensors, checked to fit, concatenated along <paramref name="axis"/> into result.</summary>
@@ -141,6 +115,10 @@ public sealed partial class Tensor
         if (result.DType == DType.Float32)
         {
             Primitives.Concat(Array.ConvertAll(tensors, t => t.F32), axis, result.Storage.Float32!);
+        }
+        else if (result.DType == DType.Int32)
+        {
+            Primitives.Concat(Array.ConvertAll(tensors, t => t.I32), axis, result.Storage.Int32!);
         }
         else
         {

@@ -7,7 +7,7 @@ namespace MicrogradPlus;
 /// The bridge from tensors to backend primitives: each helper checks devices and dtypes, computes the result's shape
 /// (which checks the operands' shapes), allocates it from the pool and hands the primitive what it checked, so the
 /// primitive only forwards; the tensor's element type picks the instantiation here, and only here and in
-/// Tensor.Primitives.Fused.cs. Ops call these; they never touch ILGPU.
+/// Tensor.Primitives.Fused.cs and Tensor.Primitives.Index.cs. Ops call these; they never touch ILGPU.
 /// </summary>
 public sealed partial class Tensor
 {

@@ -54,6 +54,12 @@ public sealed partial class Tensor : IDisposable
         get => _requiresGrad;
         set
         {
+            if (value && DType == DType.Int32)
+            {
+                throw new InvalidOperationException(
+                    $"an Int32 tensor of shape {Shapes.Format(_shape)} cannot require grad: only floating-point " +
+                    "tensors have gradients; convert with To(DType.Float32) first");
+            }
             if (!value && GradFn is not null)
             {
                 throw new InvalidOperationException(
@@ -96,13 +102,15 @@ public sealed partial class Tensor : IDisposable
     // How the kernels see this tensor, made (and bounds-checked) once: shape, strides and offset never change.
     private StridedView<float>? _f32;
     private StridedView<double>? _f64;
+    private StridedView<int>? _i32;
 
     internal StridedView<float> F32
     {
         get
         {
             var storage = Storage; // throws after Dispose, cached view or not
-            return _f32 ??= new(storage.Float32 ?? throw DTypeError(DType.Float32), _shape, Strides, Offset);
+            return _f32 ??= new(storage.Float32 ?? throw DTypeError(DType.Float32, storage.DType), _shape, Strides,
+                Offset);
         }
     }
 
@@ -111,7 +119,17 @@ public sealed partial class Tensor : IDisposable
         get
         {
             var storage = Storage;
-            return _f64 ??= new(storage.Float64 ?? throw DTypeError(DType.Float64), _shape, Strides, Offset);
+            return _f64 ??= new(storage.Float64 ?? throw DTypeError(DType.Float64, storage.DType), _shape, Strides,
+                Offset);
+        }
+    }
+
+    internal StridedView<int> I32
+    {
+        get
+        {
+            var storage = Storage;
+            return _i32 ??= new(storage.Int32 ?? throw DTypeError(DType.Int32, storage.DType), _shape, Strides, Offset);
         }
     }
 
@@ -145,12 +163,16 @@ public sealed partial class Tensor : IDisposable
         Grad = null;
     }
 
-    /// <summary>The data as a row-major float array (float64 data is rounded).</summary>
+    /// <summary>The data as a row-major float array (float64 data is rounded, Int32 data converted).</summary>
     public float[] ToArray()
     {
         if (DType == DType.Float64)
         {
             return Array.ConvertAll(ToDoubleArray(), d => (float)d);
+        }
+        if (DType == DType.Int32)
+        {
+            return Array.ConvertAll(ToInt32Array(), i => (float)i);
         }
         using var dense = Materialize();
         var values = new float[Size];
@@ -165,9 +187,29 @@ public sealed partial class Tensor : IDisposable
         {
             return Array.ConvertAll(ToArray(), f => (double)f);
         }
+        if (DType == DType.Int32)
+        {
+            return Array.ConvertAll(ToInt32Array(), i => (double)i);
+        }
         using var dense = Materialize();
         var values = new double[Size];
         dense.Storage.Float64!.CopyTo(dense.Offset, values);
+        return values;
+    }
+
+    /// <summary>The data of an Int32 tensor as a row-major int array (waits for the device).</summary>
+    /// <exception cref="InvalidOperationException">The tensor is not Int32 (convert with To(DType.Int32)).</exception>
+    public int[] ToInt32Array()
+    {
+        if (DType != DType.Int32)
+        {
+            throw new InvalidOperationException(
+                $"ToInt32Array needs an Int32 tensor, this one is {DType} of shape {Shapes.Format(_shape)}; " +
+                "convert with To(DType.Int32) (which truncates toward zero) or read it with ToArray()");
+        }
+        using var dense = Materialize();
+        var values = new int[Size];
+        dense.Storage.Int32!.CopyTo(dense.Offset, values);
         return values;
     }
 
@@ -211,13 +253,13 @@ public sealed partial class Tensor : IDisposable
         {
             return $"tensor(<disposed>, shape={Shapes.Format(_shape)})";
         }
-        var values = DType == DType.Float32 ? Array.ConvertAll(ToArray(), f => (double)f) : ToDoubleArray();
+        var values = ToDoubleArray();
         var text = new StringBuilder("tensor(");
         AppendValues(text, values, 0, 0);
         text.Append(CultureInfo.InvariantCulture, $", shape={Shapes.Format(_shape)}, device={Device}");
-        if (DType == DType.Float64)
+        if (DType != DType.Float32)
         {
-            text.Append(", dtype=float64");
+            text.Append(DType == DType.Float64 ? ", dtype=float64" : ", dtype=int32");
         }
         if (GradFn is not null)
         {
@@ -230,8 +272,11 @@ public sealed partial class Tensor : IDisposable
         return text.Append(')').ToString();
     }
 
-    internal static Exception DTypeError(DType expected) =>
-        new InvalidOperationException($"internal: expected {expected} storage");
+    internal static Exception DTypeError(DType expected, DType actual) => actual == DType.Int32 || expected == DType.Int32
+        ? new InvalidOperationException(expected == DType.Int32
+            ? $"expected an Int32 (index) tensor, got {actual}; convert with To(DType.Int32)"
+            : $"this op needs a floating-point tensor, got an Int32 tensor; convert with To(DType.{expected})")
+        : new InvalidOperationException($"internal: expected {expected} storage");
 
     /// <summary>A new tensor of another shape/strides over the same memory (a view).</summary>
     internal Tensor View(int[] shape, int[] strides, int offset)
@@ -274,7 +319,7 @@ public sealed partial class Tensor : IDisposable
     {
         if (Rank == 0)
         {
-            text.Append(FormatValue(values[0]));
+            text.Append(FormatValue(values[0], DType));
             return;
         }
         int count = _shape[dim];
@@ -293,7 +338,7 @@ public sealed partial class Tensor : IDisposable
             }
             if (dim == Rank - 1)
             {
-                text.Append(FormatValue(values[start + i]));
+                text.Append(FormatValue(values[start + i], DType));
             }
             else
             {
@@ -307,5 +352,6 @@ public sealed partial class Tensor : IDisposable
         text.Append(']');
     }
 
-    private static string FormatValue(double v) => v.ToString("0.0000", CultureInfo.InvariantCulture);
+    private static string FormatValue(double v, DType dtype) =>
+        v.ToString(dtype == DType.Int32 ? "0" : "0.0000", CultureInfo.InvariantCulture);
 }

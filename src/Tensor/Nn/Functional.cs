@@ -7,7 +7,7 @@ namespace MicrogradPlus.Nn;
 /// and mean squared error, which are fused ops (src/Tensor/Ops/CrossEntropy.cs, Mse.cs) as in PyTorch — and the
 /// functional form of the linear layer.
 /// </summary>
-public static class Functional
+public static partial class Functional
 {
     /// <summary>
     /// Mean cross-entropy of <paramref name="logits"/> [N, C] against class indices:

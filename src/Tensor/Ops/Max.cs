@@ -22,13 +22,6 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">A reduced axis is empty (a maximum of nothing is undefined).</exception>
     public Tensor Max(int[] axes, bool keepDim = false) => Extreme<MaxReduce>(axes, keepDim, "max");
 
-    /// <summary>
-    /// The index of the largest value along <paramref name="axis"/> for every position of the other axes, as a host
-    /// array in row-major order over them (torch.argmax(x, axis).tolist(), flattened): the first index on ties, a NaN
-    /// counting as the largest. Not differentiable; meant for metrics such as accuracy. Waits for the device.
-    /// </summary>
-    /// <exception cref="ArgumentException">The axis is empty.</exception>
-    public int[] ArgMax(int axis) => ArgReduce(axis, max: true);
 
     /// <summary>
     /// amax/amin over normalized axes with the tie-splitting backward; <see cref="Min(int[], bool)"/> shares it.

@@ -20,12 +20,4 @@ public sealed partial class Tensor
     /// </remarks>
     /// <exception cref="ArgumentException">A reduced axis is empty (a minimum of nothing is undefined).</exception>
     public Tensor Min(int[] axes, bool keepDim = false) => Extreme<MinReduce>(axes, keepDim, "min");
-
-    /// <summary>
-    /// The index of the smallest value along <paramref name="axis"/> for every position of the other axes, as a host
-    /// array in row-major order over them (torch.argmin(x, axis).tolist(), flattened): the first index on ties, a NaN
-    /// counting as the smallest. Not differentiable; meant for metrics. Waits for the device.
-    /// </summary>
-    /// <exception cref="ArgumentException">The axis is empty.</exception>
-    public int[] ArgMin(int axis) => ArgReduce(axis, max: false);
 }

@@ -40,6 +40,63 @@ public sealed partial class Tensor
         return Record(result, "slice", [this], g => [SliceBackward(g, original, a, from, to)]);
     }
 
+    /// <summary>
+    /// A view of every <paramref name="step"/>-th element from <paramref name="start"/> up to (not including)
+    /// <paramref name="end"/> along <paramref name="axis"/>, like Python's <c>x[..., start:end:step]</c>; bounds as in
+    /// <see cref="Slice(int, int, int)"/>. No data is copied: the view's stride is the axis's stride times the step.
+    /// </summary>
+    /// <remarks>
+    /// y[j] = x[start + j·step], j &lt; ⌈(end − start) / step⌉. The gradient puts ∂L/∂y back at those positions and
+    /// zeros between them: ∂L/∂y is interleaved with step − 1 zeros (a Cat and a Reshape), trimmed and placed as for
+    /// the unit-step slice — differentiable again.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The axis is outside −rank..rank−1, or <paramref name="step"/> is not positive (PyTorch has no negative steps:
+    /// use <see cref="Flip"/>).
+    /// </exception>
+    public Tensor Slice(int axis, int start, int end, int step)
+    {
+        if (step == 1)
+        {
+            return Slice(axis, start, end);
+        }
+        if (step <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step),
+                $"slice step must be positive, got {step}; flip the tensor for a reversed order");
+        }
+        if (Rank == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(axis),
+                $"slice along axis {axis}: a tensor of rank 0 has no axes to slice");
+        }
+        int a = Shapes.NormalizeAxis(axis, Rank);
+        int size = _shape[a];
+        int from = ClampSliceBound(start, size);
+        int to = Math.Max(from, ClampSliceBound(end, size));
+        int count = (to - from + step - 1) / step;
+        var shape = (int[])_shape.Clone();
+        shape[a] = count;
+        var strides = (int[])Strides.Clone();
+        strides[a] *= step;
+        var result = View(shape, strides, Offset + (count == 0 ? 0 : from * Strides[a]));
+        int[] original = _shape;
+        return Record(result, "slice", [this], g =>
+        {
+            if (count == 0)
+            {
+                return [Zeros(original, g.Device, g.DType)];
+            }
+            int[] withGap = [.. shape[..(a + 1)], step - 1, .. shape[(a + 1)..]];
+            var spread = (int[])shape.Clone();
+            spread[a] = count * step;
+            using var gap = Zeros(withGap, g.Device, g.DType);
+            var interleaved = Cat([g.Unsqueeze(a + 1), gap], a + 1).Reshape(spread);
+            int length = (count - 1) * step + 1;
+            return [SliceBackward(interleaved.Slice(a, 0, length), original, a, from, from + length)];
+        });
+    }
+
     private static int ClampSliceBound(int bound, int size)
     {
         long b = bound < 0 ? (long)bound + size : bound;

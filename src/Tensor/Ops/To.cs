@@ -15,13 +15,20 @@ public sealed partial class Tensor
             return this;
         }
         var source = Device;
-        var result = DType == DType.Float32
-            ? FromArray(ToArray(), _shape, device)
-            : FromArray(ToDoubleArray(), _shape, device);
+        var result = DType switch
+        {
+            DType.Float32 => FromArray(ToArray(), _shape, device),
+            DType.Float64 => FromArray(ToDoubleArray(), _shape, device),
+            _ => FromArray(ToInt32Array(), _shape, device),
+        };
         return Record(result, "to", [this], g => [g.To(source)]);
     }
 
-    /// <summary>This tensor converted to another element type (itself when already that type). Differentiable.</summary>
+    /// <summary>
+    /// This tensor converted to another element type (itself when already that type). Differentiable between float
+    /// types; to Int32, values are truncated toward zero (NaN and out-of-range values are undefined, as in PyTorch)
+    /// and the result has no gradient.
+    /// </summary>
     public Tensor To(DType dtype)
     {
         if (dtype == DType)

@@ -212,7 +212,7 @@ public sealed class GuideSamplesTests : IDisposable
         using (Tensor.Scope())
         using (Autograd.NoGrad())
         {
-            predicted = model.Forward(test.ToTensor(device)).ArgMax(1);
+            predicted = model.Forward(test.ToTensor(device)).ArgMaxIndices(1);
         }
         double accuracy = predicted.Zip(test.Labels).Count(p => p.First == p.Second) / (double)test.Count;
         Console.WriteLine($"test accuracy {accuracy:P1}"); // about 96 %

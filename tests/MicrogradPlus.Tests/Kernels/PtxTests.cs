@@ -116,6 +116,28 @@ public class PtxTests
     }
 
     /// <summary>
+    /// The index kernels (gather, scatter-add, one-hot, triangles, running sums, sort indices, conversions) compile
+    /// for CUDA in float and double and keep their state in registers.
+    /// </summary>
+    [Fact]
+    public void Index_kernels_compile_for_cuda()
+    {
+        foreach (var body in new[]
+                 {
+                     typeof(GatherBody<float>), typeof(GatherBody<double>),
+                     typeof(ScatterAddBody<float>), typeof(ScatterAddBody<double>),
+                     typeof(OneHotBody<float>), typeof(OneHotBody<int>), typeof(TriangleBody<double>),
+                     typeof(CumSumBody<float>), typeof(SortIndexBody<float>), typeof(SortIndexBody<double>),
+                     typeof(ConvertBody<int, float, IntToFloat>), typeof(ConvertBody<double, int, DoubleToInt>),
+                 })
+        {
+            string ptx = Ptx.Compile(GridStrideOf(body), 256);
+            Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
+            Assert.DoesNotContain("st.local", ptx, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
     /// The fused softmax kernels (and cross-entropy's group per row) compile for CUDA in float and double, a thread per
     /// row and a group per row; in float they keep their state in registers and shared memory (ILGPU's software
     /// double exp reads a table from local memory), and the group kernels meet at the tree's barriers.

@@ -334,7 +334,7 @@ public sealed class ModuleTests : IDisposable
             optimizer.ZeroGrad();
             loss.Backward();
             optimizer.Step();
-            int[] predicted = logits.ArgMax(1);
+            int[] predicted = logits.ArgMaxIndices(1);
             accuracy = predicted.Zip(data.Labels).Count(pair => pair.First == pair.Second) / (double)data.Count;
         }
         Assert.True(accuracy >= 0.97, $"train accuracy {accuracy:P1} after {step - 1} steps");

@@ -122,7 +122,7 @@ public class ReductionOpTests
         // Reducing the non-empty axis of an empty tensor is fine: nothing to reduce into.
         Assert.Equal([0], empty.Max(1).Shape);
         Assert.Equal([0, 1], empty.Min(-1, keepDim: true).Shape);
-        Assert.Empty(empty.ArgMin(1));
+        Assert.Empty(empty.ArgMinIndices(1));
         Assert.True(float.IsNaN(empty.Mean().Item()));
         Assert.Equal(float.NegativeInfinity, empty.LogSumExp().Item());
         Assert.Equal([0f, 0f, 0f], empty.Sum(0).ToArray());
@@ -441,13 +441,13 @@ public class ReductionOpTests
                     (worst[group[i]], argMin[group[i]]) = (host[i], position);
                 }
             }
-            Assert.Equal(argMax, x.ArgMax(axis));
-            Assert.Equal(argMin, x.ArgMin(axis));
+            Assert.Equal(argMax, x.ArgMaxIndices(axis));
+            Assert.Equal(argMin, x.ArgMinIndices(axis));
         }
         var ties = Tensor.FromArray([1f, 3f, 3f, 2f, 2f, 0f], [2, 3], scope.Device);
-        Assert.Equal([1, 0], ties.ArgMax(1));
-        Assert.Equal([0, 2], ties.ArgMin(-1));
-        Assert.Equal([1, 0, 0], ties.ArgMax(0));
+        Assert.Equal([1, 0], ties.ArgMaxIndices(1));
+        Assert.Equal([0, 2], ties.ArgMinIndices(-1));
+        Assert.Equal([1, 0, 0], ties.ArgMaxIndices(0));
     }
 
     internal static double HostLogSumExp(double[] values)
