@@ -29,11 +29,11 @@ internal struct CosOp : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => Math.Cos(x);
 }
 
-/// <summary>log₂ x</summary>
+/// <summary>log₂ x = ln x / ln 2 (ILGPU's OpenCL backend emits no compilable log2)</summary>
 internal struct Log2Op : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
-    public readonly float Apply(float x) => MathF.Log2(x);
-    public readonly double Apply(double x) => Math.Log2(x);
+    public readonly float Apply(float x) => MathF.Log(x) * 1.44269504088896341f;
+    public readonly double Apply(double x) => Math.Log(x) * 1.4426950408889634;
     public readonly Vector<float> Apply(Vector<float> x) => Vector.Log2(x);
     public readonly Vector<double> Apply(Vector<double> x) => Vector.Log2(x);
 }
