@@ -4,7 +4,7 @@ namespace MicrogradPlus.Kernels;
 /// Float functions written from exp/log/sqrt so every accelerator computes them the same way. CUDA without libdevice
 /// compiles tanh to tanh.approx (about 1e-3 relative error), and .NET has no erf at all.
 /// </summary>
-internal static class DeviceMath
+internal static partial class DeviceMath
 {
     /// <summary>tanh(x) = 1 − 2/(e^{2x}+1); below |x| = 0.125 a Taylor series avoids the cancellation near 0.</summary>
     public static float Tanh(float x)
@@ -69,8 +69,9 @@ internal static class DeviceMath
     }
 
     /// <summary>
-    /// a^b with C's pow semantics for negative bases and integer exponents (PyTorch's as well): integer exponents up to
-    /// 64 by repeated squaring, otherwise exp(b·ln a).
+    /// a^b with C's pow semantics (PyTorch's as well) for negative bases, integer exponents and the special values
+    /// (pow(1, y) = 1, pow(±1, ±∞) = 1, pow(−∞, y) = +∞ or +0): integer exponents up to 64 by repeated squaring,
+    /// otherwise exp(b·ln a).
     /// </summary>
     public static float Pow(float a, float b)
     {
@@ -78,12 +79,26 @@ internal static class DeviceMath
         {
             return 1f;
         }
+        if (a == 1f)
+        {
+            // C: pow(1, y) = 1 for every y, NaN and ±∞ included.
+            return 1f;
+        }
         if (float.IsNaN(b))
         {
-            // C: pow(1, NaN) = 1, otherwise NaN (below, a NaN exponent would reach 0^b = ∞).
-            return a == 1f ? 1f : b;
+            return b;
         }
-        if (b == 0.5f)
+        if (Math.Abs(b) == float.PositiveInfinity)
+        {
+            // C: |a| = 1 gives 1; otherwise 0 or ∞ by whether |a| < 1 and the sign of b (NaN stays NaN).
+            float aa = Math.Abs(a);
+            if (float.IsNaN(a) || aa == 1f)
+            {
+                return float.IsNaN(a) ? a : 1f;
+            }
+            return (aa < 1f) == (b > 0f) ? 0f : float.PositiveInfinity;
+        }
+        if (b == 0.5f && a != float.NegativeInfinity)
         {
             return MathF.Sqrt(a);
         }
@@ -109,7 +124,8 @@ internal static class DeviceMath
             // Past 64 an integer exponent still takes a negative base (C's pow): |a|^b, negative for odd b.
             if (b != MathF.Floor(b))
             {
-                return float.NaN;
+                // C: pow(−∞, y) for a y that is no odd integer is +∞ for y > 0, +0 for y < 0.
+                return a == float.NegativeInfinity ? (b > 0f ? float.PositiveInfinity : 0f) : float.NaN;
             }
             float magnitude = MathF.Exp(b * MathF.Log(-a));
             return MathF.Floor(0.5f * b) == 0.5f * b ? magnitude : -magnitude;
@@ -175,9 +191,22 @@ internal static class DeviceMath
         {
             return 1d;
         }
+        if (a == 1d)
+        {
+            return 1d;
+        }
         if (double.IsNaN(b))
         {
-            return a == 1d ? 1d : b;
+            return b;
+        }
+        if (Math.Abs(b) == double.PositiveInfinity)
+        {
+            double aa = Math.Abs(a);
+            if (double.IsNaN(a) || aa == 1d)
+            {
+                return double.IsNaN(a) ? a : 1d;
+            }
+            return (aa < 1d) == (b > 0d) ? 0d : double.PositiveInfinity;
         }
         double ab = Math.Abs(b);
         if (ab <= 64d && ab == Math.Floor(ab))
@@ -200,7 +229,7 @@ internal static class DeviceMath
         {
             if (b != Math.Floor(b))
             {
-                return double.NaN;
+                return a == double.NegativeInfinity ? (b > 0d ? double.PositiveInfinity : 0d) : double.NaN;
             }
             double magnitude = Math.Exp(b * Math.Log(-a));
             return Math.Floor(0.5d * b) == 0.5d * b ? magnitude : -magnitude;

@@ -105,6 +105,21 @@ internal struct MinReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
     public readonly float Finish(Running<float> run) => run.Value;
     public readonly double Finish(Running<double> run) => run.Value;
 }
+
+/// <summary>Π, identity 1.</summary>
+internal struct ProdReduce : IReduceOp<float>, IReduceOp<double>, IVectorized
+{
+    readonly float IReduceOp<float>.Identity => 1f;
+    readonly double IReduceOp<double>.Identity => 1d;
+    public readonly float Combine(float a, float b) => a * b;
+    public readonly double Combine(double a, double b) => a * b;
+    public readonly Vector<float> Combine(Vector<float> a, Vector<float> b) => a * b;
+    public readonly Vector<double> Combine(Vector<double> a, Vector<double> b) => a * b;
+    public readonly Running<float> Fold(Running<float> run, float x) => new(run.Value * x, 0f);
+    public readonly Running<double> Fold(Running<double> run, double x) => new(run.Value * x, 0d);
+    public readonly float Finish(Running<float> run) => run.Value;
+    public readonly double Finish(Running<double> run) => run.Value;
+}
 #pragma warning restore CS1591
 
 /// <summary>

@@ -138,11 +138,11 @@ internal struct GeluOp : IUnaryOp<float>, IUnaryOp<double>
     public readonly double Apply(double x) => DeviceMath.Gelu(x);
 }
 
-/// <summary>sign(x); 0 and NaN pass through</summary>
+/// <summary>sign(x): 1, −1, or 0 for ±0 and NaN, as torch.sign</summary>
 internal struct SignOp : IUnaryOp<float>, IUnaryOp<double>
 {
-    public readonly float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : x;
-    public readonly double Apply(double x) => x > 0d ? 1d : x < 0d ? -1d : x;
+    public readonly float Apply(float x) => x > 0f ? 1f : x < 0f ? -1f : 0f;
+    public readonly double Apply(double x) => x > 0d ? 1d : x < 0d ? -1d : 0d;
 }
 
 /// <summary>1/x</summary>
@@ -194,12 +194,16 @@ internal struct LeakyReluMaskOp(double alpha) : IUnaryOp<float>, IUnaryOp<double
         VectorForm.WherePositive(x, Vector<double>.One, new Vector<double>(Alpha));
 }
 
-/// <summary>xᵖ for a scalar exponent p</summary>
+/// <summary>
+/// xᵖ for a scalar exponent p; p = ±½ are √x and 1/√x, as torch.pow's scalar form (so (−∞)^½ is NaN there)
+/// </summary>
 internal struct PowScalarOp(double exponent) : IUnaryOp<float>, IUnaryOp<double>
 {
     public double Exponent = exponent;
-    public readonly float Apply(float x) => DeviceMath.Pow(x, (float)Exponent);
-    public readonly double Apply(double x) => DeviceMath.Pow(x, Exponent);
+    public readonly float Apply(float x) =>
+        Exponent == 0.5d ? MathF.Sqrt(x) : Exponent == -0.5d ? 1f / MathF.Sqrt(x) : DeviceMath.Pow(x, (float)Exponent);
+    public readonly double Apply(double x) =>
+        Exponent == 0.5d ? Math.Sqrt(x) : Exponent == -0.5d ? 1d / Math.Sqrt(x) : DeviceMath.Pow(x, Exponent);
 }
 
 /// <summary>x + c</summary>

@@ -151,6 +151,11 @@ public sealed partial class Tensor
         {
             throw new ArgumentException($"arange step must be non-zero, got {step}", nameof(step));
         }
+        if (!float.IsFinite(start) || !float.IsFinite(end) || float.IsInfinity(step))
+        {
+            throw new ArgumentException(
+                $"arange: start, end and step must be finite, got start {start}, end {end}, step {step}");
+        }
         int count = (int)Math.Max(0, Math.Ceiling((end - (double)start) / step));
         var result = Empty([count], DType.Float32, device ?? Device.Default);
         Primitives.Arange(result.Storage.Float32!, start, step);

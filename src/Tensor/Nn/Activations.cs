@@ -30,14 +30,32 @@ public sealed class Sigmoid : Module
     public override string ToString() => "Sigmoid()";
 }
 
-/// <summary>x·Φ(x) (exact erf form).</summary>
+/// <summary>
+/// x·Φ(x) (exact erf form), or with <c>approximate: "tanh"</c> ½x·(1 + tanh(√(2/π)·(x + 0.044715x³))), as nn.GELU.
+/// </summary>
 public sealed class Gelu : Module
 {
-    /// <inheritdoc/>
-    public override Tensor Forward(Tensor input) => input.Gelu();
+    /// <summary>The exact form ("none") or the tanh approximation ("tanh").</summary>
+    /// <exception cref="ArgumentException"><paramref name="approximate"/> is neither "none" nor "tanh".</exception>
+    public Gelu(string approximate = "none")
+    {
+        ArgumentNullException.ThrowIfNull(approximate);
+        if (approximate is not ("none" or "tanh"))
+        {
+            throw new ArgumentException(
+                $"Gelu: approximate must be \"none\" or \"tanh\", got \"{approximate}\"", nameof(approximate));
+        }
+        Approximate = approximate;
+    }
+
+    /// <summary>"none" (exact) or "tanh".</summary>
+    public string Approximate { get; }
 
     /// <inheritdoc/>
-    public override string ToString() => "GELU()";
+    public override Tensor Forward(Tensor input) => Approximate == "none" ? input.Gelu() : input.Gelu(Approximate);
+
+    /// <inheritdoc/>
+    public override string ToString() => Approximate == "none" ? "GELU()" : $"GELU(approximate='{Approximate}')";
 }
 
 /// <summary>x·σ(x).</summary>
@@ -103,4 +121,119 @@ public sealed class Dropout : Module
 
     /// <inheritdoc/>
     public override string ToString() => $"Dropout(p={P})";
+}
+
+/// <summary>(1/β)·log(1 + e^(βx)), and x where βx &gt; threshold.</summary>
+public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
+{
+    /// <summary>β, the sharpness.</summary>
+    public float Beta { get; } = beta;
+
+    /// <summary>Above βx = threshold the function is taken as x.</summary>
+    public float Threshold { get; } = threshold;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Softplus(Beta, Threshold);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Softplus(beta={Beta}, threshold={Threshold})";
+}
+
+/// <summary>x for x &gt; 0, else α·(eˣ − 1).</summary>
+public sealed class Elu(float alpha = 1f) : Module
+{
+    /// <summary>α, the value approached for large negative x (as −α).</summary>
+    public float Alpha { get; } = alpha;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Elu(Alpha);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"ELU(alpha={Alpha})";
+}
+
+/// <summary>λ·elu(x, α) with α ≈ 1.6733, λ ≈ 1.0507.</summary>
+public sealed class Selu : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Selu();
+
+    /// <inheritdoc/>
+    public override string ToString() => "SELU()";
+}
+
+/// <summary>x·relu6(x + 3)/6.</summary>
+public sealed class Hardswish : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Hardswish();
+
+    /// <inheritdoc/>
+    public override string ToString() => "Hardswish()";
+}
+
+/// <summary>relu6(x + 3)/6.</summary>
+public sealed class Hardsigmoid : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Hardsigmoid();
+
+    /// <inheritdoc/>
+    public override string ToString() => "Hardsigmoid()";
+}
+
+/// <summary>min(max(x, minValue), maxValue).</summary>
+public sealed class Hardtanh(float minValue = -1f, float maxValue = 1f) : Module
+{
+    /// <summary>The lower bound.</summary>
+    public float MinValue { get; } = minValue;
+
+    /// <summary>The upper bound.</summary>
+    public float MaxValue { get; } = maxValue;
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Hardtanh(MinValue, MaxValue);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Hardtanh(min_val={MinValue}, max_val={MaxValue})";
+}
+
+/// <summary>min(max(x, 0), 6).</summary>
+public sealed class Relu6 : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Relu6();
+
+    /// <inheritdoc/>
+    public override string ToString() => "ReLU6()";
+}
+
+/// <summary>x·tanh(softplus(x)).</summary>
+public sealed class Mish : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Mish();
+
+    /// <inheritdoc/>
+    public override string ToString() => "Mish()";
+}
+
+/// <summary>log σ(x).</summary>
+public sealed class LogSigmoid : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.LogSigmoid();
+
+    /// <inheritdoc/>
+    public override string ToString() => "LogSigmoid()";
+}
+
+/// <summary>x/(1 + |x|).</summary>
+public sealed class Softsign : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Softsign();
+
+    /// <inheritdoc/>
+    public override string ToString() => "Softsign()";
 }

@@ -58,22 +58,6 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// Mean binary cross-entropy on logits x with targets t ∈ [0, 1], in the stable form
-    /// max(x, 0) − x·t + log(1 + e^{−|x|}).
-    /// </summary>
-    /// <remarks>
-    /// max(x, 0) is written (x + |x|)/2 so that the gradient at x = 0 is σ(0) − t = ½ − t, as PyTorch's: there
-    /// |x|' = sign(0) = 0 cancels in both terms, where relu'(0) = 0 with |x|' = 0 would give −t.
-    /// </remarks>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets)
-    {
-        RequireSameShape(logits, targets, "BinaryCrossEntropyWithLogits");
-        var absolute = logits.Abs();
-        var loss = (logits + absolute) * 0.5f - logits * targets + ((-absolute).Exp() + 1f).Log();
-        return loss.Mean();
-    }
-
-    /// <summary>
     /// micrograd's max-margin loss: mean(relu(1 − y·s)) for scores s and labels y ∈ {−1, +1} of the same shape.
     /// </summary>
     public static Tensor Hinge(Tensor scores, Tensor labels)

@@ -70,8 +70,9 @@ public sealed partial class Tensor
     /// The element-wise larger of this and <paramref name="other"/>, with broadcasting (torch.maximum).
     /// </summary>
     /// <remarks>
-    /// yᵢ = max(aᵢ, bᵢ), NaN if either is NaN. ∂y/∂a = [a &gt; b] + ½[a = b], ∂y/∂b = [b &gt; a] + ½[a = b]: on a tie
-    /// the gradient is split equally, as in PyTorch. Each gradient is summed back to its input's shape.
+    /// yᵢ = max(aᵢ, bᵢ), NaN if either is NaN. ∂y/∂a = 1 − [a &lt; b] − ½[a = b], ∂y/∂b = 1 − [b &lt; a] − ½[a = b]:
+    /// on a tie the gradient is split equally, and where either is NaN both get all of it, as in PyTorch. Each
+    /// gradient is summed back to its input's shape.
     /// </remarks>
     public Tensor Maximum(Tensor other)
     {
@@ -88,8 +89,9 @@ public sealed partial class Tensor
     /// The element-wise smaller of this and <paramref name="other"/>, with broadcasting (torch.minimum).
     /// </summary>
     /// <remarks>
-    /// yᵢ = min(aᵢ, bᵢ), NaN if either is NaN. ∂y/∂a = [a &lt; b] + ½[a = b], ∂y/∂b = [b &lt; a] + ½[a = b]: on a tie
-    /// the gradient is split equally, as in PyTorch. Each gradient is summed back to its input's shape.
+    /// yᵢ = min(aᵢ, bᵢ), NaN if either is NaN. ∂y/∂a = 1 − [a &gt; b] − ½[a = b], ∂y/∂b = 1 − [b &gt; a] − ½[a = b]:
+    /// on a tie the gradient is split equally, and where either is NaN both get all of it, as in PyTorch. Each
+    /// gradient is summed back to its input's shape.
     /// </remarks>
     public Tensor Minimum(Tensor other)
     {
@@ -118,13 +120,15 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// [x &gt; other] + ½[x = other] (with &lt; when not <paramref name="greater"/>): a constant mask.
+    /// 1 − [x &lt; other] − ½[x = other] (with &gt; when not <paramref name="greater"/>): a constant mask, PyTorch's
+    /// rule, under which both sides get the whole gradient where either is NaN (NaN neither loses nor ties).
     /// </summary>
     private static Tensor TieSplitMask(Tensor x, Tensor other, bool greater)
     {
-        using var wins = greater ? x.Gt(other) : x.Lt(other);
+        using var loses = greater ? x.Lt(other) : x.Gt(other);
         using var ties = x.Eq(other);
         using var half = ties * 0.5f;
-        return wins + half;
+        using var lost = loses + half;
+        return 1f - lost;
     }
 }

@@ -17,11 +17,13 @@ public sealed partial class Tensor
         ]);
     }
 
-    /// <summary>a / s for a scalar s: a · (1/s), the reciprocal taken in double.</summary>
+    /// <summary>a / s for a scalar s: a true division, as in PyTorch (1/s overflows for |s| below 2.9e-39).</summary>
+    /// <remarks>d/da (a/s) = 1/s, applied as g/s.</remarks>
     public static Tensor operator /(Tensor a, float s)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return a.Scale(1d / s);
+        var result = Map(a, new DivScalarOp(s));
+        return Record(result, "div", [a], g => [g / s]);
     }
 
     /// <summary>s / a for a scalar s.</summary>

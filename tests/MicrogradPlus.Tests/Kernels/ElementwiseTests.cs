@@ -52,6 +52,12 @@ public class ElementwiseTests
         new(name, typeof(TOp), reference, a, b, specials, transcendental, inDoubleSubset,
             (x, y, z) => Primitives.Zip<float, TOp>(x, y, z), (x, y, z) => Primitives.Zip<double, TOp>(x, y, z));
 
+    private static BinaryCase Binary<TOp>(string name, TOp op, Func<double, double, double> reference, Domain a,
+        Domain b, (double, double)[] specials, bool transcendental = false, bool inDoubleSubset = false)
+        where TOp : struct, IBinaryOp<float>, IBinaryOp<double> =>
+        new(name, typeof(TOp), reference, a, b, specials, transcendental, inDoubleSubset,
+            (x, y, z) => Primitives.Zip(x, y, z, op), (x, y, z) => Primitives.Zip(x, y, z, op));
+
     private static readonly Domain Symmetric = new(-5, 5);
     private static readonly double[] PassThrough = [0, -0.0, Inf, -Inf, NaN, 1e30, -1e-30];
 
@@ -74,7 +80,7 @@ public class ElementwiseTests
         Unary("ReluOp", default(ReluOp), x => double.IsNaN(x) || x > 0 ? x : 0, Symmetric, [0, -0.0, Inf, -Inf, NaN]),
         Unary("GeluOp", default(GeluOp), HostMath.Gelu, new(-8, 8), [0, 1e-3, -1e-3, -0.5, Inf, NaN], true, true,
             GeluDouble),
-        Unary("SignOp", default(SignOp), x => x > 0 ? 1 : x < 0 ? -1 : x, Symmetric, PassThrough),
+        Unary("SignOp", default(SignOp), x => x > 0 ? 1 : x < 0 ? -1 : 0, Symmetric, PassThrough),
         Unary("ReciprocalOp", default(ReciprocalOp), x => 1 / x, new(-10, 10), [0, -0.0, Inf, NaN, 1e-3]),
         Unary("SquareOp", default(SquareOp), x => x * x, Symmetric, [-0.0, Inf, -Inf, NaN]),
         Unary("GeluGradOp", default(GeluGradOp), HostMath.GeluGrad, new(-8, 8), [0, -0.7517916, -3, NaN], true, true,
@@ -100,7 +106,62 @@ public class ElementwiseTests
         Unary("FiniteOrZeroOp", default(FiniteOrZeroOp), x => double.IsInfinity(x) ? 0 : x, Symmetric, PassThrough),
         Unary("SiluOp", default(SiluOp), HostMath.Silu, new(-20, 20), [0, -0.0, Inf, -Inf, NaN, -100, 100, -1.2785],
             true, true),
+        Unary("RsqrtOp", default(RsqrtOp), x => 1 / Math.Sqrt(x), new(0.01, 100), [0, Inf, -1, NaN, 1e-30], true, true),
+        Unary("SinOp", default(SinOp), Math.Sin, new(-10, 10), [0, -0.0, Inf, NaN, 1e-20], true, true),
+        Unary("CosOp", default(CosOp), Math.Cos, new(-10, 10), [0, Inf, NaN], true, true),
+        Unary("Log2Op", default(Log2Op), Math.Log2, new(1e-3, 100), [0, 1, 8, 0.125, Inf, -1, NaN], true, true),
+        Unary("Exp2Op", default(Exp2Op), x => Math.Pow(2, x), new(-20, 20), [0, 3, -3, 10.5, Inf, -Inf, NaN], true,
+            true),
+        Unary("Log1pOp", default(Log1pOp), Log1p, new(-0.9, 10), [0, 1e-10, -1e-10, 1e-5, -1, -2, Inf, NaN], true, true),
+        Unary("Expm1Op", default(Expm1Op), Expm1, new(-10, 10), [0, 1e-10, -1e-10, 1e-5, -Inf, Inf, NaN, -100], true,
+            true),
+        Unary("FloorOp", default(FloorOp), Math.Floor, Symmetric, PassThrough, false, true),
+        Unary("CeilOp", default(CeilOp), Math.Ceiling, Symmetric, PassThrough, false, true),
+        Unary("RoundOp", default(RoundOp), Math.Round, Symmetric,
+            [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999997, 8388609, 0, -0.0, Inf, -Inf, NaN, 1e30, -0.4], false, true),
+        Unary("TruncOp", default(TruncOp), Math.Truncate, Symmetric, [.. PassThrough, -0.5, 2.7, -2.7], false, true),
+        Unary("ErfOp", default(ErfOp), HostMath.Erf, new(-4, 4), [0, 1e-6, -0.2, 0.26, 2.49, 2.51, Inf, -Inf, NaN],
+            true, true, new Tolerance(1e-10, 1e-12)),
+        Unary("IsNanOp", default(IsNanOp), x => double.IsNaN(x) ? 1 : 0, Symmetric, PassThrough),
+        Unary("IsInfOp", default(IsInfOp), x => double.IsInfinity(x) ? 1 : 0, Symmetric, PassThrough),
+        Unary("IsFiniteOp", default(IsFiniteOp), x => double.IsFinite(x) ? 1 : 0, Symmetric, PassThrough),
+        Unary("DivScalarOp(-0.25)", new DivScalarOp(-0.25), x => x / -0.25, Symmetric, [Inf, NaN, 0], false, true),
+        Unary("DivScalarOp(3)", new DivScalarOp(3), x => x / 3, Symmetric, [Inf, NaN, 0]),
+        Unary("ClampOp(-1, 2)", new ClampOp(-1, 2), x => Math.Min(Math.Max(x, -1), 2), Symmetric,
+            [-1, 2, NaN, Inf, -Inf], false, true),
+        Unary("ClampOp(2, -1)", new ClampOp(2, -1), x => Math.Min(Math.Max(x, 2), -1), Symmetric, [NaN, 2, -1]),
+        Unary("SoftplusOp(1, 20)", new SoftplusOp(1, 20), x => x > 20 ? x : Log1p(Math.Exp(x)), new(-30, 30),
+            [0, 20, 20.5, -100, 100, Inf, -Inf, NaN], true, true),
+        Unary("SoftplusOp(2, 5)", new SoftplusOp(2, 5), x => 2 * x > 5 ? x : Log1p(Math.Exp(2 * x)) / 2, new(-10, 10),
+            [2.5, 2.6, 0], true),
+        Unary("EluOp(1, 1)", new EluOp(1, 1), x => x > 0 ? x : Expm1(x), Symmetric, [0, -0.0, Inf, -Inf, NaN, -100],
+            true, true),
+        Unary("EluOp(selu)", new EluOp(1.6732632423543772, 1.0507009873554805),
+            x => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * Expm1(x)), Symmetric, [0, -Inf, NaN], true),
+        Unary("GeluTanhOp", default(GeluTanhOp), GeluTanh, new(-8, 8), [0, -0.0, 1e-3, Inf, -Inf, NaN], true, true),
+        Unary("HardswishOp", default(HardswishOp), x => x * Math.Min(Math.Max(x + 3, 0), 6) / 6, Symmetric,
+            [-3, 3, 0, NaN, Inf, -Inf], false, true),
+        Unary("HardsigmoidOp", default(HardsigmoidOp), x => Math.Min(Math.Max(x + 3, 0), 6) / 6, Symmetric,
+            [-3, 3, 0, NaN, Inf, -Inf], false, true),
+        Unary("MishOp", default(MishOp), x => x * Math.Tanh(Log1p(Math.Exp(x))), new(-20, 20),
+            [0, NaN, Inf, -Inf, -100, 100], true, true),
+        Unary("LogSigmoidOp", default(LogSigmoidOp), x => Math.Min(x, 0) - Log1p(Math.Exp(-Math.Abs(x))), new(-30, 30),
+            [0, -100, 100, Inf, -Inf, NaN], true, true),
+        Unary("SoftsignOp", default(SoftsignOp), x => x / (1 + Math.Abs(x)), Symmetric, [0, -0.0, NaN, 1e30, -1e30],
+            false, true),
     ];
+
+    /// <summary>ln(1 + x) in double, with its series where 1 + x would round.</summary>
+    private static double Log1p(double x) =>
+        Math.Abs(x) < 1e-3 ? x * (1 - x * (1.0 / 2 - x * (1.0 / 3 - x * (1.0 / 4 - x / 5)))) : Math.Log(1 + x);
+
+    /// <summary>eˣ − 1 in double, with its series where eˣ − 1 would cancel.</summary>
+    private static double Expm1(double x) =>
+        Math.Abs(x) < 1e-3 ? x * (1 + x * (1.0 / 2 + x * (1.0 / 6 + x * (1.0 / 24 + x / 120)))) : Math.Exp(x) - 1;
+
+    /// <summary>gelu's tanh approximation in double.</summary>
+    private static double GeluTanh(double x) =>
+        0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 
     private static readonly Domain Comparable = new(-2, 2, Integers: true);
     private static readonly (double, double)[] ComparisonSpecials =
@@ -133,7 +194,22 @@ public class ElementwiseTests
         Binary<LessEqualOp>("LessEqualOp", (a, b) => a <= b ? 1 : 0, Comparable, Comparable, ComparisonSpecials),
         Binary<EqualOp>("EqualOp", (a, b) => a == b ? 1 : 0, Comparable, Comparable, ComparisonSpecials),
         Binary<NotEqualOp>("NotEqualOp", (a, b) => a != b ? 1 : 0, Comparable, Comparable, ComparisonSpecials),
+        Binary<LogAddExpOp>("LogAddExpOp", LogAddExp, Symmetric, Symmetric,
+            [(-Inf, -Inf), (Inf, Inf), (Inf, -Inf), (-Inf, 2), (NaN, 1), (1, NaN), (30, -30), (2, 2)], true, true),
+        Binary("LerpOp(0.75)", new LerpOp(0.75), (a, b) => b - (b - a) * 0.25, Symmetric, Symmetric,
+            [(Inf, 1), (1, Inf), (NaN, 1), (2, 2)], false, true),
+        Binary<KeepWhereOp>("KeepWhereOp", (c, x) => c != 0 ? x : 0, Comparable, Symmetric,
+            [(NaN, 2), (0, Inf), (-0.0, 3), (1, NaN), (0, NaN), (1, -Inf)], false, true),
+        Binary<KeepWhereNotOp>("KeepWhereNotOp", (c, x) => c == 0 ? x : 0, Comparable, Symmetric,
+            [(NaN, 2), (0, Inf), (-0.0, 3), (1, NaN), (0, NaN), (1, -Inf)], false, true),
     ];
+
+    /// <summary>log(eᵃ + eᵇ) in double; equal infinities give themselves.</summary>
+    private static double LogAddExp(double a, double b)
+    {
+        double m = Math.Max(a, b);
+        return double.IsInfinity(m) && a == b ? a : m + Log1p(Math.Exp(-Math.Abs(a - b)));
+    }
 
     /// <summary>Inputs for map: contiguous (with and without offset), strided, broadcast, rank 0, sizes 1 and 0.
     /// </summary>

@@ -178,6 +178,37 @@ public class PtxTests
         Assert.True(Ptx.Count(crossEntropy, "bar.sync") >= 2, "cross-entropy groups: expected the tree's barriers");
     }
 
+    /// <summary>
+    /// The element-wise math, activation, select and clamp operators and the product reduction compile for CUDA in
+    /// float and double (their special functions are written from exp, log, floor and ceiling, which ILGPU maps).
+    /// </summary>
+    [Fact]
+    public void Extended_operators_compile_for_cuda()
+    {
+        Type[] unary =
+        [
+            typeof(RsqrtOp), typeof(SinOp), typeof(CosOp), typeof(Log2Op), typeof(Exp2Op), typeof(Log1pOp),
+            typeof(Expm1Op), typeof(FloorOp), typeof(CeilOp), typeof(RoundOp), typeof(TruncOp), typeof(ErfOp),
+            typeof(IsNanOp), typeof(IsInfOp), typeof(IsFiniteOp), typeof(DivScalarOp), typeof(ClampOp),
+            typeof(SoftplusOp), typeof(EluOp), typeof(GeluTanhOp), typeof(HardswishOp), typeof(HardsigmoidOp),
+            typeof(MishOp), typeof(LogSigmoidOp), typeof(SoftsignOp),
+        ];
+        Type[] binary = [typeof(LogAddExpOp), typeof(LerpOp), typeof(KeepWhereOp), typeof(KeepWhereNotOp)];
+        foreach (var type in new[] { typeof(float), typeof(double) })
+        {
+            foreach (var op in unary)
+            {
+                Assert.NotEmpty(Ptx.Compile(GridStrideOf(typeof(MapContiguousBody<,>).MakeGenericType(type, op)), 256));
+            }
+            foreach (var op in binary)
+            {
+                Assert.NotEmpty(Ptx.Compile(GridStrideOf(typeof(ZipContiguousBody<,>).MakeGenericType(type, op)), 256));
+            }
+            Assert.NotEmpty(Ptx.Compile(GridStrideOf(typeof(ReduceRowsBody<,>).MakeGenericType(type,
+                typeof(ProdReduce))), 256));
+        }
+    }
+
     private static System.Reflection.MethodInfo GridStrideOf(Type body) =>
         typeof(GridStride).GetMethod(nameof(GridStride.Run))!.MakeGenericMethod(body);
 }

@@ -1,0 +1,30 @@
+using MicrogradPlus.Kernels;
+
+namespace MicrogradPlus;
+
+public sealed partial class Tensor
+{
+    /// <summary>1/√x element-wise (torch.rsqrt): ∞ at 0, NaN below.</summary>
+    /// <remarks>d/dx x^(−½) = −½·x^(−3/2) = −½·y³: the backward reuses the output y.</remarks>
+    public Tensor Rsqrt()
+    {
+        var result = Map<RsqrtOp>(this);
+        return Record(result, "rsqrt", [this], g => [g * result * result * result * -0.5f]);
+    }
+
+    /// <summary>1/x element-wise (torch.reciprocal).</summary>
+    /// <remarks>d/dx x⁻¹ = −x⁻² = −y²: the backward reuses the output y.</remarks>
+    public Tensor Reciprocal()
+    {
+        var result = Map<ReciprocalOp>(this);
+        return Record(result, "reciprocal", [this], g => [-g * result * result]);
+    }
+
+    /// <summary>x² element-wise (torch.square).</summary>
+    /// <remarks>d/dx x² = 2x.</remarks>
+    public Tensor Square()
+    {
+        var result = Map<SquareOp>(this);
+        return Record(result, "square", [this], g => [g * this * 2f]);
+    }
+}
