@@ -48,7 +48,7 @@ internal sealed record Options
         var output = Parsed<string?>("--out", "output folder (default out)", "a folder name",
             text => text.Length > 0 ? text : null);
         var root = new RootCommand("Trains a small MLP with MicrogradPlus and writes loss.png, decision_boundary.png " +
-            "(2-D datasets), model.safetensors and graph.dot to --out.")
+            "(2-D datasets), model.safetensors, model.onnx and graph.dot to --out.")
         {
             dataset, device, hidden, activation, epochs, batch, lr, optimizer, seed, output,
         };

@@ -31,7 +31,7 @@ internal static class Outputs
         }
     }
 
-    /// <summary>Writes loss.png, decision_boundary.png (2-D data), model.safetensors and graph.dot.</summary>
+    /// <summary>Writes loss.png, decision_boundary.png (2-D data), model.safetensors, model.onnx and graph.dot.</summary>
     public static List<string> Write(Options options, Mlp model, Dataset train, Dataset test, History history,
         int[] hidden, int batchSize, Device device)
     {
@@ -53,6 +53,9 @@ internal static class Outputs
             ["dataset"] = train.Name,
         });
         written.Add(weights);
+        string onnx = Path.Combine(options.Out, "model.onnx");
+        Onnx.Export(model, [1, train.Features], onnx); // batch dimension dynamic: serve it with ONNX Runtime
+        written.Add(onnx);
         string dot = Path.Combine(options.Out, "graph.dot");
         File.WriteAllText(dot, Experiment.OneStepGraph(model, train, Math.Min(batchSize, 8), device));
         written.Add(dot);
