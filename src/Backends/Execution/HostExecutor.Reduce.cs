@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using ILGPU;
 using MicrogradPlus.Kernels;
 
@@ -149,7 +150,11 @@ internal sealed partial class HostExecutor
         }
     }
 
-    /// <summary>acc = op over rows [first, first + count) in order (the identity for none).</summary>
+    /// <summary>
+    /// acc = op over rows [first, first + count) in order (the identity for none). Column strips of four vectors are
+    /// folded down all the leaf's rows in registers and stored once, so each element is read once and acc written once
+    /// per leaf, not loaded and stored for every row.
+    /// </summary>
     private static void Leaf<T, TOp>(Span<T> xs, int start, Layout inner, int first, int count, Span<T> acc, TOp op)
         where T : unmanaged
         where TOp : struct, IReduceOp<T>
@@ -159,10 +164,59 @@ internal sealed partial class HostExecutor
             acc.Fill(op.Identity);
             return;
         }
-        xs.Slice(start + inner.OffsetOf(first), acc.Length).CopyTo(acc);
-        for (int r = first + 1; r < first + count; r++)
+        Span<int> rows = stackalloc int[count];
+        for (int r = 0; r < count; r++)
         {
-            SpanDrivers.Accumulate(acc, xs.Slice(start + inner.OffsetOf(r), acc.Length), op);
+            rows[r] = start + inner.OffsetOf(first + r);
+            // The loads below are unchecked: every row must lie inside the buffer, as a slice of it would.
+            if ((uint)rows[r] > (uint)(xs.Length - acc.Length))
+            {
+                throw new ArgumentOutOfRangeException(nameof(inner), $"row {first + r} of the reduction leaves the buffer");
+            }
+        }
+        int width = acc.Length, j = 0;
+        if (VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated)
+        {
+            int n = Vector<T>.Count;
+            ref T x = ref MemoryMarshal.GetReference(xs);
+            ref T a = ref MemoryMarshal.GetReference(acc);
+            for (; j <= width - 4 * n; j += 4 * n)
+            {
+                nuint at = (nuint)(rows[0] + j);
+                Vector<T> v0 = Vector.LoadUnsafe(ref x, at), v1 = Vector.LoadUnsafe(ref x, at + (nuint)n);
+                Vector<T> v2 = Vector.LoadUnsafe(ref x, at + (nuint)(2 * n));
+                Vector<T> v3 = Vector.LoadUnsafe(ref x, at + (nuint)(3 * n));
+                for (int r = 1; r < count; r++)
+                {
+                    at = (nuint)(rows[r] + j);
+                    v0 = op.Combine(v0, Vector.LoadUnsafe(ref x, at));
+                    v1 = op.Combine(v1, Vector.LoadUnsafe(ref x, at + (nuint)n));
+                    v2 = op.Combine(v2, Vector.LoadUnsafe(ref x, at + (nuint)(2 * n)));
+                    v3 = op.Combine(v3, Vector.LoadUnsafe(ref x, at + (nuint)(3 * n)));
+                }
+                v0.StoreUnsafe(ref a, (nuint)j);
+                v1.StoreUnsafe(ref a, (nuint)(j + n));
+                v2.StoreUnsafe(ref a, (nuint)(j + 2 * n));
+                v3.StoreUnsafe(ref a, (nuint)(j + 3 * n));
+            }
+            for (; j <= width - n; j += n)
+            {
+                Vector<T> v = Vector.LoadUnsafe(ref x, (nuint)(rows[0] + j));
+                for (int r = 1; r < count; r++)
+                {
+                    v = op.Combine(v, Vector.LoadUnsafe(ref x, (nuint)(rows[r] + j)));
+                }
+                v.StoreUnsafe(ref a, (nuint)j);
+            }
+        }
+        for (; j < width; j++)
+        {
+            T v = xs[rows[0] + j];
+            for (int r = 1; r < count; r++)
+            {
+                v = op.Combine(v, xs[rows[r] + j]);
+            }
+            acc[j] = v;
         }
     }
 
