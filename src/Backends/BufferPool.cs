@@ -159,6 +159,7 @@ public sealed class BufferPool
     }
 
     /// <summary>A one-line summary of the counters.</summary>
+    /// <returns>The counters on one line.</returns>
     public override string ToString() =>
         $"{_device}: {LiveBuffers} live ({LiveBytes} B, peak {PeakLiveBytes} B), {CachedBuffers} cached " +
         $"({CachedBytes} B of {MaxCachedBytes} B), {DeviceAllocations} allocations, {Reuses} reuses, " +

@@ -6,6 +6,7 @@ public sealed partial class Device
     /// The memory counters of this device's pool at this moment, like <c>torch.cuda.memory_stats</c>: live, cached and
     /// peak bytes and buffers, allocations, frees, reuses, the cache bound and the collections the pool ran.
     /// </summary>
+    /// <returns>A snapshot of the counters; it does not change afterwards.</returns>
     public MemoryStats MemoryStats()
     {
         var pool = Pool;

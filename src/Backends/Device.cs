@@ -188,6 +188,7 @@ public sealed partial class Device
     public void Synchronize() => Accelerator.Synchronize();
 
     /// <summary>"cpu", "cuda:0", "opencl:0".</summary>
+    /// <returns>The device's short name, e.g. "cpu" or "cuda:0".</returns>
     public override string ToString() => Kind switch
     {
         DeviceKind.Cpu => "cpu",
@@ -196,6 +197,7 @@ public sealed partial class Device
     };
 
     /// <summary>A one-line description for logs and benchmarks: name, memory, warp size, multiprocessors.</summary>
+    /// <returns>The description on one line.</returns>
     public string Describe() =>
         $"{this} ({Name}; {(Kind == DeviceKind.Cpu ? "host memory" : $"{MemoryBytes / (1024.0 * 1024 * 1024):0.0} GiB")}; " +
         $"warp {WarpSize}; " +

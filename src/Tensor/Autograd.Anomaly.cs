@@ -17,6 +17,7 @@ public static partial class Autograd
     /// at the first one holding NaN or ±∞ — naming the op, the input and where that op was called. Slow (each gradient
     /// is read back to the host): for debugging.
     /// </summary>
+    /// <returns>A handle that turns anomaly detection off again when disposed.</returns>
     public static IDisposable DetectAnomaly() => new AnomalyMode();
 
     /// <summary>The first frame outside this library that led here: where the user called the op.</summary>

@@ -37,6 +37,8 @@ internal sealed class Node
     public string? CreationSite { get; init; }
 
     /// <summary>The gradients for each input (null where an input needs none).</summary>
+    /// <param name="gradOutput">The gradient of the loss with respect to this node's output.</param>
+    /// <returns>One gradient per input, in the order of <see cref="Inputs"/>.</returns>
     public Tensor?[] Apply(Tensor gradOutput)
     {
         var rule = _backward ?? throw new InvalidOperationException(

@@ -51,6 +51,10 @@ public sealed partial class Tensor
     /// An Int32 tensor (indices: class labels, gather and embedding indices) holding a copy of <paramref name="data"/>
     /// (row-major) with the given shape. Integer tensors never require grad.
     /// </summary>
+    /// <param name="data">The values, row-major (copied).</param>
+    /// <param name="shape">The sizes of the axes; their product must equal <c>data.Length</c>.</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new Int32 tensor of <paramref name="shape"/>.</returns>
     public static Tensor FromArray(int[] data, int[] shape, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -150,6 +150,7 @@ public sealed partial class Tensor : IDisposable
     public static TensorScope Scope() => new();
 
     /// <summary>Keeps this tensor alive past the innermost scope it was created in.</summary>
+    /// <returns>This tensor, for chaining.</returns>
     public Tensor MoveToOuterScope()
     {
         OwnerScope?.MoveOut(this);
@@ -164,6 +165,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>The data as a row-major float array (float64 data is rounded, Int32 data converted).</summary>
+    /// <returns>A new host array of <see cref="Size"/> elements.</returns>
     public float[] ToArray()
     {
         if (DType == DType.Float64)
@@ -181,6 +183,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>The data as a row-major double array.</summary>
+    /// <returns>A new host array of <see cref="Size"/> elements.</returns>
     public double[] ToDoubleArray()
     {
         if (DType == DType.Float32)
@@ -198,6 +201,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>The data of an Int32 tensor as a row-major int array (waits for the device).</summary>
+    /// <returns>A new host array of <see cref="Size"/> elements.</returns>
     /// <exception cref="InvalidOperationException">The tensor is not Int32 (convert with To(DType.Int32)).</exception>
     public int[] ToInt32Array()
     {
@@ -214,6 +218,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>The value of a one-element tensor.</summary>
+    /// <returns>The single element as a float.</returns>
     public float Item()
     {
         if (Size != 1)
@@ -225,6 +230,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A tensor sharing this one's data, outside the autograd graph.</summary>
+    /// <returns>A new tensor of this shape and dtype that does not require grad.</returns>
     public Tensor Detach()
     {
         Storage.AddReference();
@@ -247,6 +253,7 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>PyTorch-like: the values (abbreviated past 6 per dimension), then device, dtype and grad info.</summary>
+    /// <returns>The tensor as text, over several lines for two or more dimensions.</returns>
     public override string ToString()
     {
         if (IsDisposed)

@@ -56,6 +56,9 @@ public sealed class Value
 
     /// <summary>a + b.</summary>
     /// <remarks>∂/∂a = 1, ∂/∂b = 1.</remarks>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>A new value whose parents are <paramref name="a"/> and <paramref name="b"/>.</returns>
     public static Value operator +(Value a, Value b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -71,6 +74,9 @@ public sealed class Value
 
     /// <summary>a · b.</summary>
     /// <remarks>∂/∂a = b, ∂/∂b = a.</remarks>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>A new value whose parents are <paramref name="a"/> and <paramref name="b"/>.</returns>
     public static Value operator *(Value a, Value b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -86,6 +92,8 @@ public sealed class Value
 
     /// <summary>xⁿ for a constant exponent n.</summary>
     /// <remarks>d/dx xⁿ = n·xⁿ⁻¹.</remarks>
+    /// <param name="exponent">The constant exponent n (no gradient flows to it).</param>
+    /// <returns>A new value whose parent is this one.</returns>
     public Value Pow(double exponent)
     {
         string op = "**" + exponent.ToString(CultureInfo.InvariantCulture);
@@ -96,6 +104,7 @@ public sealed class Value
 
     /// <summary>max(0, x).</summary>
     /// <remarks>d/dx = 1 where the output is positive, else 0.</remarks>
+    /// <returns>A new value whose parent is this one.</returns>
     public Value Relu()
     {
         var output = new Value(Data < 0 ? 0 : Data, [this], "ReLU");
@@ -105,6 +114,7 @@ public sealed class Value
 
     /// <summary>tanh x.</summary>
     /// <remarks>d/dx tanh x = 1 − tanh² x: the backward reuses the output.</remarks>
+    /// <returns>A new value whose parent is this one.</returns>
     public Value Tanh()
     {
         var output = new Value(Math.Tanh(Data), [this], "tanh");
@@ -114,6 +124,7 @@ public sealed class Value
 
     /// <summary>eˣ.</summary>
     /// <remarks>d/dx eˣ = eˣ: the backward reuses the output.</remarks>
+    /// <returns>A new value whose parent is this one.</returns>
     public Value Exp()
     {
         var output = new Value(Math.Exp(Data), [this], "exp");
@@ -123,6 +134,7 @@ public sealed class Value
 
     /// <summary>ln x (NaN below 0, −∞ at 0).</summary>
     /// <remarks>d/dx ln x = 1/x.</remarks>
+    /// <returns>A new value whose parent is this one.</returns>
     public Value Log()
     {
         var output = new Value(Math.Log(Data), [this], "log");
@@ -173,6 +185,7 @@ public sealed class Value
     }
 
     /// <summary>micrograd's repr: <c>Value(data=-20.0, grad=46.0)</c>, plus the label when there is one.</summary>
+    /// <returns>The value as micrograd prints it.</returns>
     public override string ToString() => Label is null
         ? $"Value(data={Format(Data)}, grad={Format(Grad)})"
         : $"Value(data={Format(Data)}, grad={Format(Grad)}, label={Label})";
@@ -180,30 +193,56 @@ public sealed class Value
     // Everything below is one line on top of +, * and Pow, as in micrograd.
 
     /// <summary>a + s.</summary>
+    /// <param name="a">The value.</param>
+    /// <param name="s">The constant added.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator +(Value a, double s) => a + new Value(s);
 
     /// <summary>s + a.</summary>
+    /// <param name="s">The constant added.</param>
+    /// <param name="a">The value.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator +(double s, Value a) => new Value(s) + a;
 
     /// <summary>a · s.</summary>
+    /// <param name="a">The value.</param>
+    /// <param name="s">The constant factor.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator *(Value a, double s) => a * new Value(s);
 
     /// <summary>s · a.</summary>
+    /// <param name="s">The constant factor.</param>
+    /// <param name="a">The value.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator *(double s, Value a) => new Value(s) * a;
 
     /// <summary>−a = a · (−1).</summary>
+    /// <param name="a">The value to negate.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator -(Value a) => a * -1;
 
     /// <summary>a − b = a + (−b).</summary>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator -(Value a, Value b) => a + (-b);
 
     /// <summary>a − s = a + (−s).</summary>
+    /// <param name="a">The value.</param>
+    /// <param name="s">The constant subtracted.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator -(Value a, double s) => a + (-s);
 
     /// <summary>s − a = s + (−a).</summary>
+    /// <param name="s">The constant.</param>
+    /// <param name="a">The value subtracted from it.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator -(double s, Value a) => s + (-a);
 
     /// <summary>a / b = a · b⁻¹.</summary>
+    /// <param name="a">The dividend.</param>
+    /// <param name="b">The divisor.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator /(Value a, Value b)
     {
         ArgumentNullException.ThrowIfNull(b);
@@ -211,9 +250,15 @@ public sealed class Value
     }
 
     /// <summary>a / s = a · s⁻¹.</summary>
+    /// <param name="a">The dividend.</param>
+    /// <param name="s">The constant divisor.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator /(Value a, double s) => a / new Value(s);
 
     /// <summary>s / a = s · a⁻¹.</summary>
+    /// <param name="s">The constant dividend.</param>
+    /// <param name="a">The divisor.</param>
+    /// <returns>A new value in the graph.</returns>
     public static Value operator /(double s, Value a) => new Value(s) / a;
 
     /// <summary>Python's float repr: shortest round-trip digits, with ".0" on whole numbers.</summary>

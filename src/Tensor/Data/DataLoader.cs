@@ -12,9 +12,13 @@ public readonly record struct Batch(float[] X, int[] Y, int Count)
     public int Features => Count == 0 ? 0 : X.Length / Count;
 
     /// <summary>The features as a float32 tensor of shape [Count, Features].</summary>
+    /// <param name="device">Where the tensor goes; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new float32 tensor [Count, Features].</returns>
     public Tensor ToTensor(Device? device = null) => Tensor.FromArray(X, [Count, Features], device);
 
     /// <summary>The labels as a float32 tensor of shape [Count].</summary>
+    /// <param name="device">Where the tensor goes; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new float32 tensor [Count].</returns>
     public Tensor LabelsToTensor(Device? device = null) =>
         Tensor.FromArray(Array.ConvertAll(Y, y => (float)y), [Count], device);
 }
@@ -85,11 +89,14 @@ public sealed class DataLoader : IEnumerable<Batch>
     public int BatchCount => DropLast ? Dataset.Count / BatchSize : (Dataset.Count + BatchSize - 1) / BatchSize;
 
     /// <summary>Starts the next epoch.</summary>
+    /// <returns>An enumerator over this epoch's batches.</returns>
     public IEnumerator<Batch> GetEnumerator() => Batches(_epoch++);
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>The next epoch as tensors on <paramref name="device"/>: features [n, Features], labels.</summary>
+    /// <param name="device">Where the feature tensors go; null for <see cref="Device.Default"/>.</param>
+    /// <returns>Each batch's features as a float32 tensor [n, Features] and its labels as a host array.</returns>
     public IEnumerable<(Tensor X, int[] Y)> Tensors(Device? device = null)
     {
         foreach (var batch in this)

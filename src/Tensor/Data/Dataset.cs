@@ -11,6 +11,11 @@ namespace MicrogradPlus.Data;
 public sealed record Dataset
 {
     /// <summary>Wraps the arrays (not copied) after checking that they agree.</summary>
+    /// <param name="name">The name shown in messages and <see cref="ToString"/>.</param>
+    /// <param name="data">The features, row-major: <paramref name="features"/> floats per sample.</param>
+    /// <param name="labels">One class label per sample, each in [0, <paramref name="classes"/>).</param>
+    /// <param name="features">Floats per sample (positive).</param>
+    /// <param name="classes">The number of classes (positive).</param>
     public Dataset(string name, float[] data, int[] labels, int features, int classes)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -56,6 +61,8 @@ public sealed record Dataset
     public int Count => Labels.Length;
 
     /// <summary>The features of sample <paramref name="index"/>.</summary>
+    /// <param name="index">The sample's position, in [0, Count).</param>
+    /// <returns>A view of the sample's <see cref="Features"/> floats (not copied).</returns>
     public ReadOnlySpan<float> Row(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -64,6 +71,7 @@ public sealed record Dataset
     }
 
     /// <summary>How many samples each class has.</summary>
+    /// <returns>A new array with one count per class, indexed by label.</returns>
     public int[] ClassCounts()
     {
         var counts = new int[Classes];
@@ -75,6 +83,9 @@ public sealed record Dataset
     }
 
     /// <summary>The samples at <paramref name="indices"/>, in that order (copied).</summary>
+    /// <param name="indices">Sample positions, each in [0, Count); repeats allowed.</param>
+    /// <param name="name">The new set's name, or null to keep this one's.</param>
+    /// <returns>A new dataset with one sample per index.</returns>
     public Dataset Subset(ReadOnlySpan<int> indices, string? name = null)
     {
         var data = new float[indices.Length * Features];
@@ -198,13 +209,18 @@ public sealed record Dataset
     }
 
     /// <summary>The features as a float32 tensor of shape [Count, Features].</summary>
+    /// <param name="device">Where the tensor goes; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new float32 tensor [Count, Features].</returns>
     public Tensor ToTensor(Device? device = null) => Tensor.FromArray(Data, [Count, Features], device);
 
     /// <summary>The labels as a float32 tensor of shape [Count] (targets for binary losses).</summary>
+    /// <param name="device">Where the tensor goes; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new float32 tensor [Count].</returns>
     public Tensor LabelsToTensor(Device? device = null) =>
         Tensor.FromArray(Array.ConvertAll(Labels, y => (float)y), [Count], device);
 
     /// <summary>For example "moons: 200 samples × 2 features, 2 classes".</summary>
+    /// <returns>The name, sample count, features and classes on one line.</returns>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Name}: {Count} samples × {Features} features, {Classes} classes");
 }

@@ -62,6 +62,9 @@ public static class Digits
     /// Parses the CSV text (gzip already undone): one sample per line, 64 pixels then the label, comma-separated.
     /// <paramref name="source"/> names the input in error messages.
     /// </summary>
+    /// <param name="reader">The CSV text.</param>
+    /// <param name="source">The name of the input in error messages (default the file name).</param>
+    /// <returns>The parsed samples: 64 features (pixel intensities 0–16) and 10 classes.</returns>
     public static Dataset Parse(TextReader reader, string source = FileName)
     {
         ArgumentNullException.ThrowIfNull(reader);

@@ -32,12 +32,18 @@ internal sealed class SeededRandom
     }
 
     /// <summary>Uniform in [0, 1), 53 random bits.</summary>
+    /// <returns>The next value, in [0, 1).</returns>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 
     /// <summary>Uniform in [low, high).</summary>
+    /// <param name="low">The lower bound, included.</param>
+    /// <param name="high">The upper bound, excluded.</param>
+    /// <returns>The next value, in [low, high).</returns>
     public double Uniform(double low, double high) => low + (high - low) * NextDouble();
 
     /// <summary>Uniform integer in [0, n), without modulo bias (Lemire's method).</summary>
+    /// <param name="n">The exclusive upper bound (positive).</param>
+    /// <returns>The next value, in [0, n).</returns>
     public int NextInt(int n)
     {
         ulong bound = (ulong)n;
@@ -54,6 +60,7 @@ internal sealed class SeededRandom
     }
 
     /// <summary>Standard normal (Box–Muller; the second value of each pair is kept for the next call).</summary>
+    /// <returns>The next value of N(0, 1).</returns>
     public double NextNormal()
     {
         if (_spareNormal is double spare)
@@ -69,6 +76,7 @@ internal sealed class SeededRandom
     }
 
     /// <summary>Fisher–Yates shuffle in place.</summary>
+    /// <param name="items">The values to shuffle, in place.</param>
     public void Shuffle(Span<int> items)
     {
         for (int i = items.Length - 1; i > 0; i--)
@@ -79,6 +87,8 @@ internal sealed class SeededRandom
     }
 
     /// <summary>0, 1, …, n−1 in random order.</summary>
+    /// <param name="n">How many values (≥ 0).</param>
+    /// <returns>A new array holding a random permutation of 0..n−1.</returns>
     public int[] Permutation(int n)
     {
         var order = new int[n];

@@ -36,6 +36,7 @@ public sealed class Sigmoid : Module
 public sealed class Gelu : Module
 {
     /// <summary>The exact form ("none") or the tanh approximation ("tanh").</summary>
+    /// <param name="approximate">"none" (default) for the exact form, "tanh" for the tanh approximation.</param>
     /// <exception cref="ArgumentException"><paramref name="approximate"/> is neither "none" nor "tanh".</exception>
     public Gelu(string approximate = "none")
     {
@@ -69,6 +70,7 @@ public sealed class Silu : Module
 }
 
 /// <summary>x if x &gt; 0, else slope·x.</summary>
+/// <param name="negativeSlope">The slope for x ≤ 0 (default 0.01).</param>
 public sealed class LeakyRelu(float negativeSlope = 0.01f) : Module
 {
     /// <summary>The slope for negative inputs.</summary>
@@ -90,6 +92,8 @@ public sealed class Dropout : Module
     private ulong _calls;
 
     /// <summary>Dropout with drop probability <paramref name="p"/> in [0, 1).</summary>
+    /// <param name="p">The probability of zeroing an element in training mode, in [0, 1) (default 0.5).</param>
+    /// <param name="seed">The seed of the mask stream; the same seed gives the same masks.</param>
     public Dropout(float p = 0.5f, ulong seed = 0xD0D0)
     {
         if (!(p >= 0f && p < 1f))
@@ -124,6 +128,8 @@ public sealed class Dropout : Module
 }
 
 /// <summary>(1/β)·log(1 + e^(βx)), and x where βx &gt; threshold.</summary>
+/// <param name="beta">β, the sharpness (default 1).</param>
+/// <param name="threshold">Above this value of βx the output is x itself (default 20).</param>
 public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
 {
     /// <summary>β, the sharpness.</summary>
@@ -140,6 +146,7 @@ public sealed class Softplus(float beta = 1f, float threshold = 20f) : Module
 }
 
 /// <summary>x for x &gt; 0, else α·(eˣ − 1).</summary>
+/// <param name="alpha">α, the scale of the negative branch, which tends to −α (default 1).</param>
 public sealed class Elu(float alpha = 1f) : Module
 {
     /// <summary>α, the value approached for large negative x (as −α).</summary>
@@ -183,6 +190,8 @@ public sealed class Hardsigmoid : Module
 }
 
 /// <summary>min(max(x, minValue), maxValue).</summary>
+/// <param name="minValue">The lower bound (default −1).</param>
+/// <param name="maxValue">The upper bound (default 1); not below <paramref name="minValue"/>.</param>
 public sealed class Hardtanh(float minValue = -1f, float maxValue = 1f) : Module
 {
     /// <summary>The lower bound.</summary>

@@ -15,6 +15,14 @@ namespace MicrogradPlus.Nn;
 public sealed class BatchNorm1d : Module
 {
     /// <summary>A layer for <paramref name="features"/> channels.</summary>
+    /// <param name="features">The number of channels C of inputs [N, C] or [N, C, L] (positive).</param>
+    /// <param name="eps">Added to the variance before the square root, ≥ 0 (default 1e-5).</param>
+    /// <param name="momentum">The weight m of the new batch in the running statistics, in [0, 1] (default 0.1); null
+    /// for a cumulative average.</param>
+    /// <param name="affine">Learn a per-channel scale (weight) and shift (bias) (default true).</param>
+    /// <param name="trackRunningStats">Keep running statistics for evaluation mode (default true); without them the
+    /// batch's statistics are always used.</param>
+    /// <param name="device">Where the parameters and buffers live; null for <see cref="Device.Default"/>.</param>
     public BatchNorm1d(int features, float eps = 1e-5f, float? momentum = 0.1f, bool affine = true,
         bool trackRunningStats = true, Device? device = null)
     {
@@ -135,6 +143,7 @@ public sealed class BatchNorm1d : Module
     }
 
     /// <summary>"4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True", as torch prints it.</summary>
+    /// <returns>The layer's settings in torch's format.</returns>
     protected override string ExtraRepr() =>
         string.Create(CultureInfo.InvariantCulture,
             $"{Features}, eps={PythonFloat(Eps)}, momentum={(Momentum is float m ? PythonFloat(m) : "None")}, " +

@@ -31,6 +31,11 @@ public static class Checkpoint
     /// Writes <paramref name="model"/>'s state dict, <paramref name="optimizer"/>'s state (when given) and
     /// <paramref name="epoch"/> to <paramref name="path"/>, plus any extra string <paramref name="metadata"/>.
     /// </summary>
+    /// <param name="path">The file to write (overwritten).</param>
+    /// <param name="model">The model whose parameters and buffers are saved.</param>
+    /// <param name="optimizer">The optimizer whose state is saved, or null for none.</param>
+    /// <param name="epoch">The epoch to record, returned by <see cref="Load(string, Module, Optimizer?)"/>.</param>
+    /// <param name="metadata">Extra string entries to store, or null.</param>
     public static void Save(string path, Module model, Optimizer? optimizer, int epoch,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -70,6 +75,10 @@ public static class Checkpoint
     /// from the checkpoint at <paramref name="path"/>, and returns the saved epoch. A file without an epoch, or
     /// without optimizer state when an optimizer is given, throws <see cref="InvalidDataException"/>.
     /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="model">The model to restore; its parameter names and shapes must match the file's.</param>
+    /// <param name="optimizer">The optimizer to restore, or null to skip the optimizer state.</param>
+    /// <returns>The epoch stored in the file.</returns>
     public static int Load(string path, Module model, Optimizer? optimizer) =>
         Load(path, model, optimizer, out _);
 
@@ -77,6 +86,11 @@ public static class Checkpoint
     /// As <see cref="Load(string, Module, Optimizer?)"/>, also returning the file's metadata (the epoch and whatever
     /// was passed to <see cref="Save"/>).
     /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="model">The model to restore; its parameter names and shapes must match the file's.</param>
+    /// <param name="optimizer">The optimizer to restore, or null to skip the optimizer state.</param>
+    /// <param name="metadata">Receives the file's metadata entries.</param>
+    /// <returns>The epoch stored in the file.</returns>
     public static int Load(string path, Module model, Optimizer? optimizer,
         out Dictionary<string, string> metadata)
     {

@@ -65,11 +65,14 @@ public sealed class Embedding : Module
     public Tensor Weight { get; }
 
     /// <summary>The rows of <paramref name="input"/>'s indices: shape input.Shape + [dim].</summary>
+    /// <param name="input">An Int32 tensor of indices in [0, count), on the weight's device.</param>
+    /// <returns>The looked-up rows, shape input.Shape + [dim].</returns>
     /// <exception cref="ArgumentException">The input is not an Int32 tensor on the weight's device.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, count).</exception>
     public override Tensor Forward(Tensor input) => Functional.Embedding(input, Weight, PaddingIdx);
 
     /// <summary>"Embedding(10, 3, padding_idx=0)".</summary>
+    /// <returns>The layer in torch's format.</returns>
     public override string ToString() =>
         $"Embedding({Count}, {Dim}{(PaddingIdx is { } p ? $", padding_idx={p}" : "")})";
 }
@@ -85,6 +88,10 @@ public static partial class Functional
     /// y = weight.IndexSelect(0, input.Reshape(−1)).Reshape(input.Shape + [dim]); ∂L/∂weight is the index-add of
     /// ∂L/∂y, times a row mask that is 0 at the padding row.
     /// </remarks>
+    /// <param name="input">An Int32 tensor of indices in [0, count), on the weight's device.</param>
+    /// <param name="weight">The table [count, dim].</param>
+    /// <param name="paddingIdx">A row that gets no gradient, or null (default) for none.</param>
+    /// <returns>The looked-up rows, shape input.Shape + [dim], in the weight's dtype.</returns>
     /// <exception cref="ArgumentException">The weight is not 2-D, or the input is not Int32.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index is outside [0, count).</exception>
     public static Tensor Embedding(Tensor input, Tensor weight, int? paddingIdx = null)

@@ -27,6 +27,17 @@ public static partial class Functional
     /// kernel of <see cref="CrossEntropy(Tensor, int[])"/>. The targets are read back once to check their range.
     /// </para>
     /// </remarks>
+    /// <param name="logits">Unnormalized scores [N, C] or [N, C, d₁, …].</param>
+    /// <param name="target">Int32 class indices [N] (or [N, d₁, …]), or float class probabilities of the logits'
+    /// shape.</param>
+    /// <param name="weight">A weight per class [C], or null (default) for 1.</param>
+    /// <param name="ignoreIndex">A class index target whose samples contribute nothing (default −100); index targets
+    /// only.</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (one loss per sample).</param>
+    /// <param name="labelSmoothing">ε in [0, 1]: the share of the uniform distribution mixed into the targets (default
+    /// 0).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" one loss per sample, [N] (or [N, d₁,
+    /// …]).</returns>
     /// <exception cref="ArgumentException">
     /// Shapes that do not fit (both named), an unknown reduction, a smoothing outside [0, 1], or a weight that is not [C].
     /// </exception>
@@ -73,6 +84,13 @@ public static partial class Functional
     /// "mean" is Σlᵢ / Σᵢ w[tᵢ] over the targets not ignored (NaN when all are), "sum" Σlᵢ, "none" lᵢ.
     /// ∂L/∂input[i, c] = −w[tᵢ]·[c = tᵢ] (÷ Σ w for the mean): a gather, whose gradient is a scatter-add.
     /// </remarks>
+    /// <param name="input">Log-probabilities [N, C] or [N, C, d₁, …], e.g. from
+    /// <see cref="Tensor.LogSoftmax"/>.</param>
+    /// <param name="target">Int32 class indices [N] (or [N, d₁, …]).</param>
+    /// <param name="weight">A weight per class [C], or null (default) for 1.</param>
+    /// <param name="ignoreIndex">A target value whose samples contribute nothing (default −100).</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (one loss per sample).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the target's shape.</returns>
     /// <exception cref="ArgumentException">Shapes that do not fit, an unknown reduction, or a weight that is not [C].</exception>
     /// <exception cref="ArgumentOutOfRangeException">A class index outside [0, C) that is not the ignore index.</exception>
     public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, int ignoreIndex = -100,

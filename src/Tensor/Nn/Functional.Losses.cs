@@ -16,6 +16,11 @@ public static partial class Functional
     /// input. The probabilities are not checked to lie in [0, 1] (that would wait for the device).
     /// </summary>
     /// <remarks>∂ℓ/∂p = w·(p − t)/(p·(1 − p)) where the clamps are inactive, 0 through a clamped log.</remarks>
+    /// <param name="input">Probabilities p in [0, 1].</param>
+    /// <param name="target">Targets t in [0, 1], of the input's shape.</param>
+    /// <param name="weight">Weights that broadcast to the input, or null (default) for 1.</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (the element-wise losses).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the input's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or <paramref name="reduction"/> is unknown.</exception>
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null,
         string reduction = "mean")
@@ -34,6 +39,9 @@ public static partial class Functional
     /// softplus(−x) = −log σ(x) computed without overflow.
     /// </summary>
     /// <remarks>∂ℓ/∂x = σ(x) − t per element (½ − t at x = 0, as PyTorch's), divided by N for the mean.</remarks>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">Targets t in [0, 1], of the logits' shape.</param>
+    /// <returns>The zero-dimensional mean loss.</returns>
     /// <exception cref="ArgumentException">Shapes differ.</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets) =>
         BinaryCrossEntropyWithLogits(logits, targets, null, null, "mean");
@@ -46,6 +54,13 @@ public static partial class Functional
     /// <remarks>
     /// ℓ = w·((1 − t)·x + (1 + (pw − 1)·t)·softplus(−x)); ∂ℓ/∂x = w·((1 − t) − (1 + (pw − 1)·t)·σ(−x)).
     /// </remarks>
+    /// <param name="logits">The logits x.</param>
+    /// <param name="targets">Targets t in [0, 1], of the logits' shape.</param>
+    /// <param name="weight">Weights that broadcast to the logits, or null for 1.</param>
+    /// <param name="posWeight">Weights of the positive term, broadcast over the last axis (one per class), or null for
+    /// 1.</param>
+    /// <param name="reduction">"mean", "sum" or "none" (the element-wise losses).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the logits' shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or <paramref name="reduction"/> is unknown.</exception>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Tensor? weight,
         Tensor? posWeight = null, string reduction = "mean")
@@ -63,6 +78,10 @@ public static partial class Functional
     /// <see cref="Mse(Tensor, Tensor)"/>) or element-wise ("none"). Shapes must match.
     /// </summary>
     /// <remarks>∂ℓ/∂x = 2(x − t) per element (divided by N for "mean").</remarks>
+    /// <param name="prediction">The predictions x.</param>
+    /// <param name="target">The targets t, of the prediction's shape.</param>
+    /// <param name="reduction">"mean", "sum" or "none" (the element-wise losses).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the prediction's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or <paramref name="reduction"/> is unknown.</exception>
     public static Tensor Mse(Tensor prediction, Tensor target, string reduction)
     {
@@ -73,6 +92,10 @@ public static partial class Functional
 
     /// <summary>Mean absolute error |x − t| with a reduction (torch.nn.functional.l1_loss). Shapes must match.</summary>
     /// <remarks>∂ℓ/∂x = sign(x − t), 0 where x = t (as PyTorch's).</remarks>
+    /// <param name="input">The predictions x.</param>
+    /// <param name="target">The targets t, of the input's shape.</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (the element-wise losses).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the input's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or <paramref name="reduction"/> is unknown.</exception>
     public static Tensor L1Loss(Tensor input, Tensor target, string reduction = "mean")
     {
@@ -86,6 +109,11 @@ public static partial class Functional
     /// β = 0 is the L1 loss. Shapes must match.
     /// </summary>
     /// <remarks>∂ℓ/∂x = d/β where |d| &lt; β, else sign(d): continuous at |d| = β.</remarks>
+    /// <param name="input">The predictions x.</param>
+    /// <param name="target">The targets t, of the input's shape.</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (the element-wise losses).</param>
+    /// <param name="beta">β ≥ 0, where the loss changes from quadratic to linear (default 1).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the input's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, β is negative or NaN, or the reduction is unknown.</exception>
     public static Tensor SmoothL1Loss(Tensor input, Tensor target, string reduction = "mean", float beta = 1f)
     {
@@ -110,6 +138,11 @@ public static partial class Functional
     /// Shapes must match.
     /// </summary>
     /// <remarks>∂ℓ/∂x = d where |d| &lt; δ, else δ·sign(d).</remarks>
+    /// <param name="input">The predictions x.</param>
+    /// <param name="target">The targets t, of the input's shape.</param>
+    /// <param name="reduction">"mean" (default), "sum" or "none" (the element-wise losses).</param>
+    /// <param name="delta">δ, where the loss changes from quadratic to linear (default 1).</param>
+    /// <returns>A zero-dimensional loss for "mean" and "sum"; for "none" a tensor of the input's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, δ is not positive, or the reduction is unknown.</exception>
     public static Tensor HuberLoss(Tensor input, Tensor target, string reduction = "mean", float delta = 1f)
     {
@@ -135,6 +168,13 @@ public static partial class Functional
     /// ∂ℓ/∂x = −t (−eᵗ with a log target); ∂ℓ/∂t = log t + 1 − x where t &gt; 0 (eᵗ·(t − x + 1) with a log target).
     /// log t is taken of t where t &gt; 0 and of 1 elsewhere, so no NaN reaches the gradient through the masked branch.
     /// </remarks>
+    /// <param name="input">Log-probabilities x.</param>
+    /// <param name="target">The target distribution t (log-probabilities with <paramref name="logTarget"/>), of the
+    /// input's shape.</param>
+    /// <param name="reduction">"mean" (default), "batchmean" (the sum divided by the batch size), "sum" or
+    /// "none".</param>
+    /// <param name="logTarget">The target holds log-probabilities (default false).</param>
+    /// <returns>A zero-dimensional loss, or for "none" a tensor of the input's shape.</returns>
     /// <exception cref="ArgumentException">Shapes differ, or <paramref name="reduction"/> is unknown.</exception>
     public static Tensor KlDiv(Tensor input, Tensor target, string reduction = "mean", bool logTarget = false)
     {
@@ -172,6 +212,12 @@ public static partial class Functional
     /// ∂/∂a = b/n − (Σab)·a·Σb²/n³ with n = √(Σa²·Σb²) (zero through the clamp where n² &lt; ε²), summed back to each
     /// input's shape.
     /// </remarks>
+    /// <param name="a">The first operand.</param>
+    /// <param name="b">The second operand; broadcasts with <paramref name="a"/>.</param>
+    /// <param name="axis">The axis along which vectors are compared (default 1); negative counts from the end.</param>
+    /// <param name="eps">ε: the denominator ‖a‖·‖b‖ is taken as at least ε (default 1e-8), so zero vectors give
+    /// 0, not NaN.</param>
+    /// <returns>A new tensor of the broadcast shape without <paramref name="axis"/>, values in [−1, 1].</returns>
     /// <exception cref="ArgumentException">The shapes do not broadcast, or the axis is out of range.</exception>
     public static Tensor CosineSimilarity(Tensor a, Tensor b, int axis = 1, float eps = 1e-8f)
     {

@@ -60,6 +60,9 @@ public static partial class Functional
     /// <summary>
     /// micrograd's max-margin loss: mean(relu(1 − y·s)) for scores s and labels y ∈ {−1, +1} of the same shape.
     /// </summary>
+    /// <param name="scores">The scores s.</param>
+    /// <param name="labels">The labels y ∈ {−1, +1}, of the scores' shape.</param>
+    /// <returns>The zero-dimensional mean loss.</returns>
     public static Tensor Hinge(Tensor scores, Tensor labels)
     {
         RequireSameShape(scores, labels, "Hinge");
@@ -72,6 +75,10 @@ public static partial class Functional
     /// launch: the product adds the bias as it stores each row, and the transpose is a kernel flag, so the weight's
     /// gradient (Gᵀ·x) comes out in the weight's own layout.
     /// </summary>
+    /// <param name="input">The input x [..., in] or [in].</param>
+    /// <param name="weight">The weight W [out, in].</param>
+    /// <param name="bias">The bias b [out], or null (default) for none.</param>
+    /// <returns>A new tensor [..., out] (or [out]).</returns>
     public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null)
     {
         ArgumentNullException.ThrowIfNull(input);

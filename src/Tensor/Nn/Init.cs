@@ -40,6 +40,10 @@ public static class Init
     /// torch.nn.init.calculate_gain: 1 for linear and sigmoid, 5/3 for tanh, √2 for relu, √(2/(1 + a²)) for leaky
     /// relu with negative slope <paramref name="param"/> (0.01 when null), 3/4 for selu.
     /// </summary>
+    /// <param name="nonlinearity">The activation function that follows the layer.</param>
+    /// <param name="param">The negative slope for <see cref="Nonlinearity.LeakyRelu"/> (null: 0.01); ignored
+    /// otherwise.</param>
+    /// <returns>The recommended gain.</returns>
     public static double CalculateGain(Nonlinearity nonlinearity, double? param = null) => nonlinearity switch
     {
         Nonlinearity.Linear or Nonlinearity.Sigmoid => 1.0,
@@ -51,6 +55,11 @@ public static class Init
     };
 
     /// <summary>Uniform values in [<paramref name="low"/>, <paramref name="high"/>) (torch.nn.init.uniform_).</summary>
+    /// <param name="tensor">The tensor to overwrite.</param>
+    /// <param name="low">The lower bound (default 0).</param>
+    /// <param name="high">The upper bound, excluded (default 1).</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor Uniform(Tensor tensor, double low = 0, double high = 1, ulong? seed = null)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -62,6 +71,11 @@ public static class Init
     }
 
     /// <summary>Normal values with <paramref name="mean"/> and standard deviation <paramref name="std"/> (normal_).</summary>
+    /// <param name="tensor">The tensor to overwrite.</param>
+    /// <param name="mean">The mean (default 0).</param>
+    /// <param name="std">The standard deviation (default 1).</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor Normal(Tensor tensor, double mean = 0, double std = 1, ulong? seed = null)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -73,6 +87,9 @@ public static class Init
     }
 
     /// <summary>Every element <paramref name="value"/> (torch.nn.init.constant_).</summary>
+    /// <param name="tensor">The tensor to overwrite.</param>
+    /// <param name="value">The value written to every element.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor Constant(Tensor tensor, double value)
     {
         ArgumentNullException.ThrowIfNull(tensor);
@@ -82,9 +99,13 @@ public static class Init
     }
 
     /// <summary>Every element 0 (torch.nn.init.zeros_).</summary>
+    /// <param name="tensor">The tensor to overwrite.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor Zeros(Tensor tensor) => Constant(tensor, 0);
 
     /// <summary>Every element 1 (torch.nn.init.ones_).</summary>
+    /// <param name="tensor">The tensor to overwrite.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor Ones(Tensor tensor) => Constant(tensor, 1);
 
     /// <summary>
@@ -92,6 +113,12 @@ public static class Init
     /// <paramref name="nonlinearity"/> and the negative slope <paramref name="a"/>, fan from <paramref name="mode"/>.
     /// torch's default Linear weight is this with a = √5: U(±1/√in).
     /// </summary>
+    /// <param name="tensor">The weight to overwrite, at least 2-D.</param>
+    /// <param name="a">The negative slope of the leaky relu that follows (default 0).</param>
+    /// <param name="mode">Whether the fan in (default) or the fan out sets the scale.</param>
+    /// <param name="nonlinearity">The activation function that follows (default leaky relu).</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor KaimingUniform(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, ulong? seed = null)
     {
@@ -103,6 +130,12 @@ public static class Init
     /// He initialisation, normal (torch.nn.init.kaiming_normal_): N(0, std²) with std = gain / √fan, as
     /// <see cref="KaimingUniform"/>.
     /// </summary>
+    /// <param name="tensor">The weight to overwrite, at least 2-D.</param>
+    /// <param name="a">The negative slope of the leaky relu that follows (default 0).</param>
+    /// <param name="mode">Whether the fan in (default) or the fan out sets the scale.</param>
+    /// <param name="nonlinearity">The activation function that follows (default leaky relu).</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor KaimingNormal(Tensor tensor, double a = 0, FanMode mode = FanMode.FanIn,
         Nonlinearity nonlinearity = Nonlinearity.LeakyRelu, ulong? seed = null) =>
         Draw(tensor, seed, normal: true, scale: KaimingStd(tensor, a, mode, nonlinearity, "KaimingNormal"), shift: 0);
@@ -111,6 +144,10 @@ public static class Init
     /// Glorot initialisation, uniform (torch.nn.init.xavier_uniform_): U(−b, b) with
     /// b = gain·√(6 / (fan in + fan out)).
     /// </summary>
+    /// <param name="tensor">The weight to overwrite, at least 2-D.</param>
+    /// <param name="gain">The scale factor (default 1), e.g. from <see cref="CalculateGain"/>.</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor XavierUniform(Tensor tensor, double gain = 1, ulong? seed = null)
     {
         double bound = Math.Sqrt(3.0) * XavierStd(tensor, gain, "XavierUniform");
@@ -121,6 +158,10 @@ public static class Init
     /// Glorot initialisation, normal (torch.nn.init.xavier_normal_): N(0, std²) with
     /// std = gain·√(2 / (fan in + fan out)).
     /// </summary>
+    /// <param name="tensor">The weight to overwrite, at least 2-D.</param>
+    /// <param name="gain">The scale factor (default 1), e.g. from <see cref="CalculateGain"/>.</param>
+    /// <param name="seed">The seed of the draw, or null (default) for the global generator.</param>
+    /// <returns><paramref name="tensor"/>, filled.</returns>
     public static Tensor XavierNormal(Tensor tensor, double gain = 1, ulong? seed = null) =>
         Draw(tensor, seed, normal: true, scale: XavierStd(tensor, gain, "XavierNormal"), shift: 0);
 
@@ -128,6 +169,8 @@ public static class Init
     /// The fans of a weight of <paramref name="shape"/> [out, in, k…]: (in·k…, out·k…), as torch's
     /// _calculate_fan_in_and_fan_out; a weight needs at least two dimensions.
     /// </summary>
+    /// <param name="shape">The weight's shape [out, in, k…], at least two dimensions.</param>
+    /// <returns>The fan in (in·k…) and the fan out (out·k…).</returns>
     public static (int FanIn, int FanOut) Fans(int[] shape) => FansOf(shape, "Init.Fans");
 
     private static (int FanIn, int FanOut) FansOf(int[] shape, string what)

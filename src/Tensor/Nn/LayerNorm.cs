@@ -12,6 +12,11 @@ public sealed class LayerNorm : Module
     private readonly int[] _normalizedShape;
 
     /// <summary>A layer normalizing over the trailing dimensions <paramref name="normalizedShape"/>.</summary>
+    /// <param name="normalizedShape">The sizes of the trailing dimensions to normalize over.</param>
+    /// <param name="eps">Added to the variance before the square root (default 1e-5).</param>
+    /// <param name="elementwiseAffine">Learn a scale (weight) and shift (bias) of <paramref name="normalizedShape"/>
+    /// (default true).</param>
+    /// <param name="device">Where the parameters live; null for <see cref="Device.Default"/>.</param>
     public LayerNorm(int[] normalizedShape, float eps = 1e-5f, bool elementwiseAffine = true, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(normalizedShape);
@@ -54,6 +59,7 @@ public sealed class LayerNorm : Module
     }
 
     /// <summary>"(4,), eps=1e-05, elementwise_affine=True", as torch prints a LayerNorm.</summary>
+    /// <returns>The layer's settings in torch's format.</returns>
     protected override string ExtraRepr() =>
         $"{Shapes.Format(_normalizedShape)}, eps={PythonFloat(Eps)}, elementwise_affine={PythonBool(Weight is not null)}";
 }

@@ -50,6 +50,7 @@ public sealed class Linear : Module
     }
 
     /// <summary>"in_features=2, out_features=16, bias=True", as torch prints a Linear.</summary>
+    /// <returns>The layer's settings in torch's format.</returns>
     protected override string ExtraRepr() =>
         $"in_features={InFeatures}, out_features={OutFeatures}, bias={PythonBool(Bias is not null)}";
 

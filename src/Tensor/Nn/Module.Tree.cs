@@ -8,6 +8,7 @@ public abstract partial class Module
     /// Every buffer (non-trainable state such as running statistics) of this module and its submodules with its
     /// dotted name, in the order of <see cref="NamedParameters"/> (torch's <c>named_buffers</c>).
     /// </summary>
+    /// <returns>Each buffer with its dotted name, e.g. <c>("0.running_mean", tensor)</c>; this module's first.</returns>
     public IEnumerable<(string Name, Tensor Value)> NamedBuffers()
     {
         foreach (var buffer in _buffers)
@@ -24,6 +25,7 @@ public abstract partial class Module
     }
 
     /// <summary>Every buffer of this module and its submodules.</summary>
+    /// <returns>The buffers in registration order, this module's first.</returns>
     public IEnumerable<Tensor> Buffers() => NamedBuffers().Select(b => b.Value);
 
     /// <summary>How many numbers the parameters hold together (torch: <c>sum(p.numel() for p in parameters())</c>).</summary>
@@ -36,6 +38,8 @@ public abstract partial class Module
     /// An optimizer built before keeps its state (momentum, Adam's moments) on the old device: build it again after
     /// moving the model. Tensors on the device already are left alone. Returns this module.
     /// </summary>
+    /// <param name="device">The device to move to.</param>
+    /// <returns>This module, for chaining.</returns>
     public Module To(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -50,6 +54,8 @@ public abstract partial class Module
     /// Calls <paramref name="action"/> on every submodule (depth first, children before their parent) and then on
     /// this module, as torch's <c>Module.apply</c> (e.g. to initialise every Linear's weight). Returns this module.
     /// </summary>
+    /// <param name="action">What to do with each module.</param>
+    /// <returns>This module, for chaining.</returns>
     public Module Apply(Action<Module> action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -66,6 +72,7 @@ public abstract partial class Module
     /// submodule, indented, e.g. <c>Sequential(\n  (0): Linear(in_features=2, out_features=16, bias=True)\n  (1):
     /// ReLU()\n)</c>.
     /// </summary>
+    /// <returns>The module tree as text, over several lines when there are submodules.</returns>
     public override string ToString()
     {
         string extra = ExtraRepr();
@@ -89,6 +96,7 @@ public abstract partial class Module
     protected virtual string ReprName => GetType().Name;
 
     /// <summary>What <see cref="ToString"/> prints between the parentheses (torch's <c>extra_repr</c>).</summary>
+    /// <returns>The module's settings (empty by default).</returns>
     protected virtual string ExtraRepr() => "";
 
     /// <summary>A number as Python prints a float: "0.1", "1.0", "1e-05".</summary>

@@ -179,6 +179,9 @@ public abstract partial class Module : IDisposable
     /// Registers a buffer: state that is saved in the state dict and moved by <see cref="To"/> but not trained (no
     /// gradient), such as BatchNorm's running statistics. It outlives any tensor scope it was created in.
     /// </summary>
+    /// <param name="name">The buffer's name in the state dict: unique in this module, without dots.</param>
+    /// <param name="value">The buffer's initial value.</param>
+    /// <returns><paramref name="value"/>, to store in a field.</returns>
     protected Tensor RegisterBuffer(string name, Tensor value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -7,6 +7,8 @@ namespace MicrogradPlus.Nn;
 /// Merges dimensions <see cref="StartDim"/> to <see cref="EndDim"/> (negative counts from the end) into one, as
 /// torch.nn.Flatten: by default [N, a, b, …] becomes [N, a·b·…]. A view when the input's memory allows.
 /// </summary>
+/// <param name="startDim">The first dimension to merge (default 1); negative counts from the end.</param>
+/// <param name="endDim">The last dimension to merge (default −1, the last); negative counts from the end.</param>
 public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
 {
     /// <summary>The first dimension merged.</summary>
@@ -41,6 +43,7 @@ public sealed class Flatten(int startDim = 1, int endDim = -1) : Module
     }
 
     /// <summary>"start_dim=1, end_dim=-1", as torch prints it.</summary>
+    /// <returns>The layer's settings in torch's format.</returns>
     protected override string ExtraRepr() =>
         string.Create(CultureInfo.InvariantCulture, $"start_dim={StartDim}, end_dim={EndDim}");
 }

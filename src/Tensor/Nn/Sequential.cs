@@ -6,6 +6,7 @@ public sealed class Sequential : Module
     private readonly List<Module> _layers = [];
 
     /// <summary>A chain of <paramref name="layers"/>.</summary>
+    /// <param name="layers">The modules to apply, in order.</param>
     public Sequential(params Module[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);

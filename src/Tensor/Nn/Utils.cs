@@ -15,6 +15,12 @@ public static class Utils
     /// multiplied, on the device, by min(1, maxNorm / (total + 1e-6)). Not recorded in the graph. A few launches per
     /// parameter (its partial norm, its scaling) and a few for the total.
     /// </remarks>
+    /// <param name="parameters">The parameters whose gradients are scaled, e.g.
+    /// <see cref="Module.Parameters"/>.</param>
+    /// <param name="maxNorm">The largest total norm allowed, ≥ 0.</param>
+    /// <param name="normType">p of the p-norm (default 2); <see cref="float.PositiveInfinity"/> for the max
+    /// norm.</param>
+    /// <returns>The total norm before clipping, as a zero-dimensional tensor.</returns>
     public static Tensor ClipGradNorm(IEnumerable<Tensor> parameters, float maxNorm, float normType = 2f)
     {
         ArgumentNullException.ThrowIfNull(parameters);
@@ -70,6 +76,9 @@ public static class Utils
     /// (torch.nn.utils.clip_grad_value_). Parameters without a gradient are skipped.
     /// </summary>
     /// <remarks>g = min(max(g, −c), c), on the device, not recorded in the graph.</remarks>
+    /// <param name="parameters">The parameters whose gradients are clamped, e.g.
+    /// <see cref="Module.Parameters"/>.</param>
+    /// <param name="clipValue">The largest absolute value allowed.</param>
     public static void ClipGradValue(IEnumerable<Tensor> parameters, float clipValue)
     {
         ArgumentNullException.ThrowIfNull(parameters);

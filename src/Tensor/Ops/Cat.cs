@@ -13,6 +13,9 @@ public sealed partial class Tensor
     /// y = [x₀; x₁; …] along the axis. The gradient is cut back into pieces: ∂L/∂xᵢ = (∂L/∂y).Slice(axis, oᵢ,
     /// oᵢ + nᵢ), where oᵢ is the sum of the earlier inputs' sizes along the axis and nᵢ is xᵢ's.
     /// </remarks>
+    /// <param name="tensors">The tensors to join, in order; at least one.</param>
+    /// <param name="axis">The axis to join along (default 0); negative counts from the end.</param>
+    /// <returns>A new contiguous tensor whose size along the axis is the sum of the inputs' sizes.</returns>
     /// <exception cref="ArgumentException">
     /// No tensors, a zero-dimensional tensor, different ranks, other dimensions that differ (both shapes are named),
     /// different devices or dtypes.

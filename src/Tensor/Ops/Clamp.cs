@@ -9,6 +9,9 @@ public sealed partial class Tensor
     /// applied. NaN passes through; min &gt; max gives max everywhere, as in PyTorch.
     /// </summary>
     /// <remarks>∂y/∂x = [min ≤ x ≤ max] (1 at the bounds themselves, as PyTorch's), a select of the gradient.</remarks>
+    /// <param name="min">The lower bound, or null for none.</param>
+    /// <param name="max">The upper bound, or null for none.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException">Both bounds are null.</exception>
     public Tensor Clamp(float? min, float? max)
     {
@@ -29,10 +32,14 @@ public sealed partial class Tensor
 
     /// <summary>max(x, <paramref name="min"/>) element-wise (torch.clamp_min).</summary>
     /// <remarks>∂y/∂x = [x ≥ min].</remarks>
+    /// <param name="min">The lower bound.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor ClampMin(float min) => Clamp(min, null);
 
     /// <summary>min(x, <paramref name="max"/>) element-wise (torch.clamp_max).</summary>
     /// <remarks>∂y/∂x = [x ≤ max].</remarks>
+    /// <param name="max">The upper bound.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor ClampMax(float max) => Clamp(null, max);
 
     /// <summary>
@@ -43,6 +50,9 @@ public sealed partial class Tensor
     /// PyTorch's gradients: ∂y/∂x = [min ≤ x ≤ max]; ∂y/∂min = [x &lt; min ∧ min &lt; max]; ∂y/∂max = [x &gt; max ∨ max &lt; min]
     /// (with one bound: [x &lt; min], [x &gt; max]). Each is a select of the gradient summed back to its input's shape.
     /// </remarks>
+    /// <param name="min">The lower bounds (broadcast), or null for none.</param>
+    /// <param name="max">The upper bounds (broadcast), or null for none.</param>
+    /// <returns>A new tensor of the shape the three operands broadcast to.</returns>
     /// <exception cref="ArgumentException">Both bounds are null, shapes do not broadcast, or devices or dtypes differ.</exception>
     public Tensor Clamp(Tensor? min, Tensor? max)
     {

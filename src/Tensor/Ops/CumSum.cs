@@ -10,6 +10,8 @@ public sealed partial class Tensor
     /// taken from the other end: ∂L/∂x[j] = Σ_{l ≥ j} ∂L/∂y[l] = Flip(CumSum(Flip(∂L/∂y))). One thread per line sums
     /// in order, as PyTorch does on the CPU.
     /// </remarks>
+    /// <param name="axis">The axis to sum along; negative counts from the end.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The axis is outside −rank..rank−1.</exception>
     public Tensor CumSum(int axis)
     {

@@ -6,6 +6,9 @@ public sealed partial class Tensor
 {
     /// <summary>Element-wise a / b with broadcasting.</summary>
     /// <remarks>∂/∂a = 1/b, ∂/∂b = −a/b²; each gradient is summed back to its input's shape.</remarks>
+    /// <param name="a">The dividend.</param>
+    /// <param name="b">The divisor; broadcasts with <paramref name="a"/>.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public static Tensor operator /(Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -19,6 +22,9 @@ public sealed partial class Tensor
 
     /// <summary>a / s for a scalar s: a true division, as in PyTorch (1/s overflows for |s| below 2.9e-39).</summary>
     /// <remarks>d/da (a/s) = 1/s, applied as g/s.</remarks>
+    /// <param name="a">The dividend.</param>
+    /// <param name="s">The scalar divisor.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator /(Tensor a, float s)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -28,6 +34,9 @@ public sealed partial class Tensor
 
     /// <summary>s / a for a scalar s.</summary>
     /// <remarks>d/da (s/a) = −s/a².</remarks>
+    /// <param name="s">The scalar dividend.</param>
+    /// <param name="a">The divisor.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator /(float s, Tensor a)
     {
         ArgumentNullException.ThrowIfNull(a);

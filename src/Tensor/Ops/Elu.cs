@@ -12,6 +12,8 @@ public sealed partial class Tensor
     /// elu'(x) = 1 for x &gt; 0, else α·eˣ; NaN takes the first branch, as PyTorch's backward does. Written with tensor
     /// ops, so it is differentiable again.
     /// </remarks>
+    /// <param name="alpha">α, the scale of the negative branch, which tends to −α (default 1).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Elu(float alpha = 1f) => EluScaled(alpha, 1d, "elu");
 
     /// <summary>
@@ -19,6 +21,7 @@ public sealed partial class Tensor
     /// (torch.nn.functional.selu).
     /// </summary>
     /// <remarks>selu'(x) = λ for x &gt; 0, else λ·α·eˣ; written with tensor ops.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Selu() => EluScaled(SeluAlpha, SeluScale, "selu");
 
     private Tensor EluScaled(double alpha, double scale, string opName)

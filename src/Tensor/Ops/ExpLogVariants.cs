@@ -8,6 +8,7 @@ public sealed partial class Tensor
 
     /// <summary>log₂ x element-wise (−∞ at 0, NaN below).</summary>
     /// <remarks>d/dx log₂ x = 1/(x·ln 2).</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Log2()
     {
         var result = Map<Log2Op>(this);
@@ -16,6 +17,7 @@ public sealed partial class Tensor
 
     /// <summary>2ˣ element-wise (exact for integer x).</summary>
     /// <remarks>d/dx 2ˣ = 2ˣ·ln 2: the backward reuses the output.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Exp2()
     {
         var result = Map<Exp2Op>(this);
@@ -24,6 +26,7 @@ public sealed partial class Tensor
 
     /// <summary>ln(1 + x) element-wise, accurate for tiny x (torch.log1p).</summary>
     /// <remarks>d/dx ln(1 + x) = 1/(1 + x).</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Log1p()
     {
         var result = Map<Log1pOp>(this);
@@ -32,6 +35,7 @@ public sealed partial class Tensor
 
     /// <summary>eˣ − 1 element-wise, accurate for tiny x (torch.expm1).</summary>
     /// <remarks>d/dx (eˣ − 1) = eˣ = y + 1: the backward reuses the output y.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Expm1()
     {
         var result = Map<Expm1Op>(this);

@@ -9,6 +9,9 @@ public sealed partial class Tensor
     /// dimensions added; −1 keeps a size). No data is copied.
     /// </summary>
     /// <remarks>The gradient is summed back over the stretched dimensions.</remarks>
+    /// <param name="shape">The target shape: each of this tensor's sizes, aligned from the right, equals the target's
+    /// or is 1; −1 keeps a size.</param>
+    /// <returns>A view of <paramref name="shape"/> sharing this tensor's memory.</returns>
     public Tensor Expand(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);

@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// torch.flip: a new contiguous tensor (PyTorch copies too).
     /// </summary>
     /// <remarks>y[…, j, …] = x[…, n − 1 − j, …] on each flipped axis. The gradient is flipped back: ∂L/∂x = Flip(∂L/∂y).</remarks>
+    /// <param name="axes">The axes to reverse; negative values count from the end.</param>
+    /// <returns>A new contiguous tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException">An axis repeats.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis is outside −rank..rank−1.</exception>
     public Tensor Flip(params int[] axes)

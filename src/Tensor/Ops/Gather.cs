@@ -15,6 +15,10 @@ public sealed partial class Tensor
     /// differentiable (its gradient with respect to the source is this gather again). The index values are checked on
     /// the host first (one read of the index), so a bad one raises instead of reading stray memory.
     /// </remarks>
+    /// <param name="axis">The axis to pick along; negative counts from the end.</param>
+    /// <param name="index">An Int32 tensor of this tensor's rank, on its device, with values in [0, size of the
+    /// axis).</param>
+    /// <returns>A new tensor of the index's shape, in this tensor's dtype.</returns>
     /// <exception cref="ArgumentException">
     /// The index is not Int32, is on another device, has another rank, or is larger off the axis.
     /// </exception>
@@ -39,6 +43,12 @@ public sealed partial class Tensor
     /// <paramref name="src"/>, the index must have its shape. Each output element sums its own contributions in index
     /// order (no atomics), so results are the same on every run and device.
     /// </remarks>
+    /// <param name="axis">The axis along which the index names positions.</param>
+    /// <param name="index">An Int32 tensor of this tensor's rank, on its device, with values in [0, size of the
+    /// axis).</param>
+    /// <param name="src">The values to add, same dtype and device as this tensor, at least as large as the
+    /// index.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype; this tensor is unchanged.</returns>
     /// <exception cref="ArgumentException">
     /// The index is not Int32 or does not fit (ranks, sizes), the devices or dtypes differ, or a differentiable source
     /// is larger than the index.

@@ -10,6 +10,7 @@ public sealed partial class Tensor
     /// (<see cref="GeluGrad"/>), recorded as an op of its own whose backward is gelu''(x) = φ(x)·(2 − x²) written
     /// with tensor ops, so gradients of every order exist.
     /// </remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Gelu()
     {
         var result = Map<GeluOp>(this);
@@ -24,6 +25,8 @@ public sealed partial class Tensor
     /// For "tanh", with u = √(2/π)·(x + 0.044715x³): y' = ½(1 + tanh u) + ½x·sech²u·√(2/π)·(1 + 3·0.044715x²),
     /// written with tensor ops so it is differentiable again (sech²u as 4/(eᵘ + e⁻ᵘ)², which keeps its tail in float32).
     /// </remarks>
+    /// <param name="approximate">"none" for the exact form, "tanh" for the tanh approximation.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException"><paramref name="approximate"/> is neither "none" nor "tanh".</exception>
     public Tensor Gelu(string approximate)
     {

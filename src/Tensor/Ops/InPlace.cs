@@ -18,6 +18,8 @@ public sealed partial class Tensor
     /// instantaneous. The write raises the memory's version: backward through an op that saved this tensor (or any
     /// view of its memory) before the write then throws, as in PyTorch.
     /// </remarks>
+    /// <param name="source">The values to copy; broadcasts to this tensor's shape, same device and dtype.</param>
+    /// <returns>This tensor, for chaining.</returns>
     public Tensor CopyFrom(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);

@@ -14,6 +14,9 @@ public sealed partial class Tensor
     /// ∂L/∂y[…, j, …], run as a gather's adjoint (scatter-add with the index broadcast over the other axes), so it is
     /// differentiable again. The index is read back once to check its values.
     /// </remarks>
+    /// <param name="axis">The axis to select along; negative counts from the end.</param>
+    /// <param name="index">A 1-D Int32 tensor on this tensor's device, values in [0, size of the axis).</param>
+    /// <returns>A new tensor of this tensor's shape with the axis's size replaced by the index's length.</returns>
     /// <exception cref="ArgumentException">The index is not a 1-D Int32 tensor on this tensor's device.</exception>
     /// <exception cref="ArgumentOutOfRangeException">
     /// The axis is outside −rank..rank−1, or an index value is outside [0, size of the axis) (the message names it).

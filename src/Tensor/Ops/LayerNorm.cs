@@ -15,6 +15,11 @@ public sealed partial class Tensor
     /// y = x̂·w + b. Backward, with ĝ = g·w: ∂L/∂x = r·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) along the row; ∂L/∂w = Σ g·x̂ and
     /// ∂L/∂b = Σ g over the rows.
     /// </remarks>
+    /// <param name="normalizedShape">The sizes of the trailing dimensions to normalize over.</param>
+    /// <param name="weight">The scale γ, of shape <paramref name="normalizedShape"/>, or null for 1.</param>
+    /// <param name="bias">The shift β, of shape <paramref name="normalizedShape"/>, or null for 0.</param>
+    /// <param name="eps">Added to the variance before the square root (default 1e-5).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor LayerNorm(int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, float eps = 1e-5f)
     {
         ArgumentNullException.ThrowIfNull(normalizedShape);

@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// The derivative is 1 where x &gt; 0 and α = <paramref name="negativeSlope"/> elsewhere (x = 0 included, like
     /// PyTorch), a constant mask.
     /// </remarks>
+    /// <param name="negativeSlope">The slope for x ≤ 0 (default 0.01).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor LeakyRelu(float negativeSlope = 0.01f)
     {
         var result = Map(this, new LeakyReluOp(negativeSlope));

@@ -11,6 +11,9 @@ public sealed partial class Tensor
     /// Evaluated as torch does: x + w·(end − x) for |w| &lt; ½, else end − (end − x)·(1 − w), so w = 0 and w = 1 give
     /// x and end exactly. ∂y/∂x = 1 − w, ∂y/∂end = w, each summed back to its input's shape.
     /// </remarks>
+    /// <param name="end">The end points; broadcasts with this tensor.</param>
+    /// <param name="weight">The weight w: 0 gives this tensor, 1 gives <paramref name="end"/>.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public Tensor Lerp(Tensor end, float weight)
     {
         ArgumentNullException.ThrowIfNull(end);

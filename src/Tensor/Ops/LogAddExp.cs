@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// y = max(a, b) + log(1 + e^(−|a − b|)); y = a where a = b = ±∞. ∂y/∂a = e^(a−y) = σ(a − b) and
     /// ∂y/∂b = σ(b − a), each summed back to its input's shape (NaN where a = b = ±∞, as in PyTorch).
     /// </remarks>
+    /// <param name="other">The other operand; broadcasts with this one.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public Tensor LogAddExp(Tensor other)
     {
         ArgumentNullException.ThrowIfNull(other);

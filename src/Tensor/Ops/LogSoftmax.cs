@@ -14,6 +14,8 @@ public sealed partial class Tensor
     /// backward from the output, or differentiable ops when a graph of the backward is being built (and plain ops for
     /// a few very long rows on GPUs).
     /// </remarks>
+    /// <param name="axis">The axis to normalize along; negative counts from the end.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor LogSoftmax(int axis)
     {
         bool fused = FusesSoftmax(axis);

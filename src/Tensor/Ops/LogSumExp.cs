@@ -6,9 +6,14 @@ namespace MicrogradPlus;
 public sealed partial class Tensor
 {
     /// <summary>log Σ eˣ over all elements (a zero-dimensional tensor), computed without overflow.</summary>
+    /// <returns>A zero-dimensional tensor of this tensor's dtype.</returns>
     public Tensor LogSumExp() => LogSumExp([], keepDim: false);
 
     /// <summary>log Σ eˣ along one axis (negative counts from the end), computed without overflow.</summary>
+    /// <param name="axis">The axis to reduce; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the reduced axis as size 1 instead of removing it.</param>
+    /// <returns>A new tensor without the axis (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     public Tensor LogSumExp(int axis, bool keepDim = false) => LogSumExp([axis], keepDim);
 
     /// <summary>log Σ eˣ over several axes (empty: all), computed without overflow (torch.logsumexp).</summary>
@@ -18,6 +23,10 @@ public sealed partial class Tensor
     /// ∂y/∂x = e^(x − y) = softmax(x) over the reduced axes: the gradient is g·e^(x − y), built from the output, so
     /// it is itself differentiable.
     /// </remarks>
+    /// <param name="axes">The axes to reduce (empty: all); negative values count from the end.</param>
+    /// <param name="keepDim">Keep the reduced axes as size 1 instead of removing them.</param>
+    /// <returns>A new tensor without the reduced axes (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     public Tensor LogSumExp(int[] axes, bool keepDim = false)
     {
         ArgumentNullException.ThrowIfNull(axes);

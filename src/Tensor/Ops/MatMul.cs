@@ -15,6 +15,8 @@ public sealed partial class Tensor
     /// that were broadcast. Transposes are strides passed to the kernel, never copies, and the backward is made of
     /// matrix products itself, so it is differentiable again.
     /// </remarks>
+    /// <param name="other">The right operand, same device and dtype.</param>
+    /// <returns>A new tensor with the shape torch.matmul gives.</returns>
     /// <exception cref="ArgumentException">
     /// An operand is zero-dimensional, the inner dimensions differ, the batch dimensions do not broadcast, or the
     /// operands' devices or dtypes differ.

@@ -6,10 +6,15 @@ namespace MicrogradPlus;
 public sealed partial class Tensor
 {
     /// <summary>The largest element (a zero-dimensional tensor), like torch.amax over every axis.</summary>
+    /// <returns>A zero-dimensional tensor of this tensor's dtype.</returns>
     /// <exception cref="ArgumentException">The tensor is empty.</exception>
     public Tensor Max() => Max([], keepDim: false);
 
     /// <summary>The largest value along one axis (negative counts from the end), like torch.amax.</summary>
+    /// <param name="axis">The axis to reduce; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the reduced axis as size 1 instead of removing it.</param>
+    /// <returns>A new tensor without the axis (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     /// <exception cref="ArgumentException">The axis is empty.</exception>
     public Tensor Max(int axis, bool keepDim = false) => Max([axis], keepDim);
 
@@ -19,6 +24,10 @@ public sealed partial class Tensor
     /// the maximum, split evenly between ties as torch.amax does: ∂L/∂x = g·m / Σm with m = [x = y] (y with kept
     /// dimensions, Σ over the reduced axes). <see cref="ArgMax"/> gives the index instead.
     /// </remarks>
+    /// <param name="axes">The axes to reduce (empty: all); negative values count from the end.</param>
+    /// <param name="keepDim">Keep the reduced axes as size 1 instead of removing them.</param>
+    /// <returns>A new tensor without the reduced axes (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     /// <exception cref="ArgumentException">A reduced axis is empty (a maximum of nothing is undefined).</exception>
     public Tensor Max(int[] axes, bool keepDim = false) => Extreme<MaxReduce>(axes, keepDim, "max");
 

@@ -6,6 +6,9 @@ public sealed partial class Tensor
 {
     /// <summary>Element-wise a · b with broadcasting.</summary>
     /// <remarks>∂/∂a = b, ∂/∂b = a; each gradient is summed back to its input's shape.</remarks>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand; broadcasts with <paramref name="a"/>.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public static Tensor operator *(Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -19,6 +22,9 @@ public sealed partial class Tensor
 
     /// <summary>a · s for a scalar s.</summary>
     /// <remarks>∂/∂a = s.</remarks>
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar factor.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator *(Tensor a, float s)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -26,6 +32,9 @@ public sealed partial class Tensor
     }
 
     /// <summary>s · a for a scalar s.</summary>
+    /// <param name="s">The scalar factor.</param>
+    /// <param name="a">The tensor.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator *(float s, Tensor a) => a * s;
 
     /// <summary>

@@ -10,6 +10,10 @@ public sealed partial class Tensor
     /// count is the largest index + 1. The result is Int32 by default (PyTorch gives an integer tensor too); ask for
     /// <see cref="DType.Float32"/> to use it in arithmetic directly. Not differentiable (indices carry no gradient).
     /// </summary>
+    /// <param name="index">An Int32 tensor of class indices, each in [0, classes).</param>
+    /// <param name="classes">The number of classes; −1 (default) takes the largest index + 1.</param>
+    /// <param name="dtype">The element type of the result (default Int32).</param>
+    /// <returns>A new tensor of shape index.Shape + [classes] on the index's device.</returns>
     /// <exception cref="ArgumentException">The index is not Int32, or classes is below −1.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An index value is outside [0, classes).</exception>
     public static Tensor OneHot(Tensor index, int classes = -1, DType dtype = DType.Int32)

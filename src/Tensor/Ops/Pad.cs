@@ -13,6 +13,9 @@ public sealed partial class Tensor
     /// y = [value…, x, value…] along each padded dimension. Built from Slice (crops) and Cat with constant blocks, so
     /// the gradient is ∂L/∂y cut back to x's place (zero for the cropped elements).
     /// </remarks>
+    /// <param name="pads">(before, after) pairs starting from the last dimension; a negative count crops.</param>
+    /// <param name="value">The fill value (default 0).</param>
+    /// <returns>A new contiguous tensor, each padded dimension's size changed by its before + after.</returns>
     /// <exception cref="ArgumentException">
     /// An odd number of pads, more pairs than dimensions, or a crop larger than the dimension.
     /// </exception>

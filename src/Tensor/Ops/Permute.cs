@@ -12,6 +12,8 @@ public sealed partial class Tensor
     /// y.shape[i] = x.shape[p[i]]. The gradient is permuted back with the inverse permutation q (q[p[i]] = i):
     /// ∂L/∂x = (∂L/∂y).Permute(q).
     /// </remarks>
+    /// <param name="dims">A permutation of 0..rank−1 (negative entries count from the end).</param>
+    /// <returns>A view of this tensor's memory with the dimensions reordered.</returns>
     /// <exception cref="ArgumentException">
     /// <paramref name="dims"/> is not a permutation of the tensor's axes (wrong count or an axis repeated).
     /// </exception>

@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// d/dx xᵖ = p·xᵖ⁻¹, itself a recorded pow, so higher orders follow. For p = 0 the gradient is 0 everywhere,
     /// x = 0 included, as in PyTorch (0·0⁻¹ would be NaN).
     /// </remarks>
+    /// <param name="exponent">The exponent p.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Pow(float exponent)
     {
         var result = Map(this, new PowScalarOp(exponent));
@@ -24,6 +26,8 @@ public sealed partial class Tensor
     /// constants (piecewise constant functions have zero derivative), so both rules stay differentiable. Elsewhere
     /// the values are PyTorch's too: ln a is NaN for a &lt; 0, and a = 0 with b &lt; 0 gives ∞·(−∞) = −∞.
     /// </remarks>
+    /// <param name="exponent">The exponents; broadcasts with this tensor.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public Tensor Pow(Tensor exponent)
     {
         ArgumentNullException.ThrowIfNull(exponent);
@@ -40,6 +44,9 @@ public sealed partial class Tensor
     /// d/dx sˣ = sˣ·ln s, reusing the output. For s = 0 PyTorch's rule holds: 0 where x ≥ 0, and ∞·ln 0 = −∞ where
     /// x &lt; 0 — written as ln [x ≥ 0], which is 0 or −∞. A negative s gives NaN (ln s), as in PyTorch.
     /// </remarks>
+    /// <param name="base">The scalar base s.</param>
+    /// <param name="exponent">The exponents x.</param>
+    /// <returns>A new tensor of <paramref name="exponent"/>'s shape and dtype.</returns>
     public static Tensor Pow(float @base, Tensor exponent)
     {
         ArgumentNullException.ThrowIfNull(exponent);

@@ -6,9 +6,14 @@ namespace MicrogradPlus;
 public sealed partial class Tensor
 {
     /// <summary>The product of all elements (a zero-dimensional tensor; 1 for an empty tensor), like torch.prod.</summary>
+    /// <returns>A zero-dimensional tensor of this tensor's dtype.</returns>
     public Tensor Prod() => Prod([], keepDim: false);
 
     /// <summary>The product over one axis (negative counts from the end).</summary>
+    /// <param name="axis">The axis to reduce; negative counts from the end.</param>
+    /// <param name="keepDim">Keep the reduced axis as size 1 instead of removing it.</param>
+    /// <returns>A new tensor without the axis (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     public Tensor Prod(int axis, bool keepDim = false) => Prod([axis], keepDim);
 
     /// <summary>The product over several axes (empty: all).</summary>
@@ -20,6 +25,10 @@ public sealed partial class Tensor
     /// derivative ∂²y/∂xᵢ∂xⱼ = Π_{k≠i,j} xₖ through a zero, so the rule, built from recorded ops, is differentiable
     /// again with the right Hessian.
     /// </remarks>
+    /// <param name="axes">The axes to reduce (empty: all); negative values count from the end.</param>
+    /// <param name="keepDim">Keep the reduced axes as size 1 instead of removing them.</param>
+    /// <returns>A new tensor without the reduced axes (size 1 with <paramref name="keepDim"/>), in this tensor's
+    /// dtype.</returns>
     public Tensor Prod(int[] axes, bool keepDim = false)
     {
         ArgumentNullException.ThrowIfNull(axes);

@@ -9,6 +9,7 @@ public sealed partial class Tensor
     /// relu'(x) = [x &gt; 0] (0 at x = 0, like PyTorch), a constant mask: the backward is g where x &gt; 0, one fused
     /// launch instead of a mask and a product.
     /// </remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Relu()
     {
         var result = Map<ReluOp>(this);

@@ -12,6 +12,9 @@ public sealed partial class Tensor
     /// y[…, tᵢ·sᵢ + j, …] = x[…, j, …]. Built as Reshape (a size-1 dimension before each), Expand (stretched to the
     /// counts) and Reshape (merged): the gradient sums the copies, ∂L/∂x = Σ over the tiles of ∂L/∂y.
     /// </remarks>
+    /// <param name="times">Non-negative copy counts, one per dimension at least; extra leading counts add
+    /// dimensions.</param>
+    /// <returns>A new contiguous tensor, each dimension's size multiplied by its count.</returns>
     /// <exception cref="ArgumentException">Fewer counts than dimensions, or a negative count.</exception>
     public Tensor Repeat(params int[] times)
     {

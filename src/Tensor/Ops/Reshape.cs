@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// otherwise a copy, as in PyTorch.
     /// </summary>
     /// <remarks>The gradient is reshaped back.</remarks>
+    /// <param name="shape">The new sizes, with the same element count; one may be −1 (inferred).</param>
+    /// <returns>A tensor of <paramref name="shape"/>: a view when possible, else a copy.</returns>
     public Tensor Reshape(params int[] shape)
     {
         ArgumentNullException.ThrowIfNull(shape);

@@ -12,6 +12,9 @@ public sealed partial class Tensor
     /// Built as Cat of the axis's last s = shift mod n elements and its first n − s, so the gradient rolls back:
     /// ∂L/∂x = Roll(∂L/∂y, −shift).
     /// </remarks>
+    /// <param name="shift">How many places to shift (negative shifts back).</param>
+    /// <param name="axis">The axis to roll along; negative counts from the end.</param>
+    /// <returns>A new contiguous tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The axis is outside −rank..rank−1.</exception>
     public Tensor Roll(int shift, int axis)
     {

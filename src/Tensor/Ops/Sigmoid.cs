@@ -6,6 +6,7 @@ public sealed partial class Tensor
 {
     /// <summary>The logistic function σ(x) = 1/(1 + e⁻ˣ) element-wise, computed without overflow.</summary>
     /// <remarks>σ'(x) = σ(x)·(1 − σ(x)): the backward reuses the output.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Sigmoid()
     {
         var result = Map<SigmoidOp>(this);

@@ -21,6 +21,10 @@ public sealed partial class Tensor
     /// higher-order gradients flow through it.
     /// </para>
     /// </remarks>
+    /// <param name="axis">The axis to slice; negative counts from the end.</param>
+    /// <param name="start">The first index kept; negative counts from the end; clamped to 0..size.</param>
+    /// <param name="end">One past the last index kept; negative counts from the end; clamped to 0..size.</param>
+    /// <returns>A view of this tensor's memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside −rank..rank−1.</exception>
     public Tensor Slice(int axis, int start, int end)
     {
@@ -50,6 +54,11 @@ public sealed partial class Tensor
     /// zeros between them: ∂L/∂y is interleaved with step − 1 zeros (a Cat and a Reshape), trimmed and placed as for
     /// the unit-step slice — differentiable again.
     /// </remarks>
+    /// <param name="axis">The axis to slice; negative counts from the end.</param>
+    /// <param name="start">The first index kept; negative counts from the end; clamped to 0..size.</param>
+    /// <param name="end">The bound, not included; negative counts from the end; clamped to 0..size.</param>
+    /// <param name="step">The stride between kept elements (positive).</param>
+    /// <returns>A view of this tensor's memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException">
     /// The axis is outside −rank..rank−1, or <paramref name="step"/> is not positive (PyTorch has no negative steps:
     /// use <see cref="Flip"/>).

@@ -17,6 +17,8 @@ public sealed partial class Tensor
     /// than the executor takes well go through plain ops instead, whose reductions spread each row over the
     /// whole device (a group per row would leave it idle).
     /// </remarks>
+    /// <param name="axis">The axis to normalize along; negative counts from the end.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Softmax(int axis)
     {
         bool fused = FusesSoftmax(axis);

@@ -12,6 +12,9 @@ public sealed partial class Tensor
     /// softplus'(x) = σ(βx), and 1 above the threshold (where the linear branch is taken, as PyTorch's backward does).
     /// Written with tensor ops, so it is differentiable again.
     /// </remarks>
+    /// <param name="beta">β, the sharpness (default 1).</param>
+    /// <param name="threshold">Above this value of βx the result is x (default 20).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentOutOfRangeException">β is zero or NaN.</exception>
     public Tensor Softplus(float beta = 1f, float threshold = 20f)
     {
@@ -33,6 +36,7 @@ public sealed partial class Tensor
     /// With s = softplus(x) and t = tanh s: mish'(x) = t + x·(1 − t²)·σ(x), since s' = σ(x). Written with tensor
     /// ops, so it is differentiable again.
     /// </remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Mish()
     {
         var result = Map<MishOp>(this);
@@ -45,6 +49,7 @@ public sealed partial class Tensor
 
     /// <summary>log σ(x) = −softplus(−x) element-wise, computed without overflow (torch.nn.functional.logsigmoid).</summary>
     /// <remarks>y = min(x, 0) − log(1 + e^(−|x|)); y' = 1 − σ(x) = σ(−x).</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor LogSigmoid()
     {
         var result = Map<LogSigmoidOp>(this);
@@ -53,6 +58,7 @@ public sealed partial class Tensor
 
     /// <summary>softsign(x) = x/(1 + |x|) element-wise (torch.nn.functional.softsign).</summary>
     /// <remarks>softsign'(x) = 1/(1 + |x|)², written with tensor ops.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Softsign()
     {
         var result = Map<SoftsignOp>(this);

@@ -15,6 +15,9 @@ public sealed partial class Tensor
     /// of its line that precede it — quadratic in the line length, meant for short lines (class scores, a few
     /// hundred elements).
     /// </remarks>
+    /// <param name="axis">The axis to sort along (default −1, the last); negative counts from the end.</param>
+    /// <param name="descending">Sort largest first.</param>
+    /// <returns>The sorted values (this tensor's shape and dtype) and their Int32 indices (same shape).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The axis is outside −rank..rank−1.</exception>
     public (Tensor Values, Tensor Indices) Sort(int axis = -1, bool descending = false)
     {
@@ -30,6 +33,10 @@ public sealed partial class Tensor
     /// values = x.Gather(axis, indices); ∂L/∂x = zeros(x).ScatterAdd(axis, indices, ∂L/∂values): each selected element
     /// gets its value's gradient, the rest 0. Quadratic in the line length, as <see cref="Sort"/>.
     /// </remarks>
+    /// <param name="k">How many values to keep, at most the size of the axis.</param>
+    /// <param name="axis">The axis to search (default −1, the last); negative counts from the end.</param>
+    /// <returns>The values (this tensor's shape with the axis of size k) and their Int32 indices (same
+    /// shape).</returns>
     /// <exception cref="ArgumentOutOfRangeException">
     /// The axis is outside −rank..rank−1, or k is outside 0..size of the axis.
     /// </exception>

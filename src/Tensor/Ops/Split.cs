@@ -9,6 +9,9 @@ public sealed partial class Tensor
     /// smaller when the size does not divide the axis), like torch.split(x, size, axis).
     /// </summary>
     /// <remarks>Each piece is a <see cref="Slice(int, int, int)"/>; its gradient goes back to its place.</remarks>
+    /// <param name="size">The length of each piece along the axis (positive).</param>
+    /// <param name="axis">The axis to split (default 0); negative counts from the end.</param>
+    /// <returns>The pieces in order, views of this tensor's memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The size is not positive, or the axis is out of range.</exception>
     public Tensor[] Split(int size, int axis = 0)
     {
@@ -35,6 +38,9 @@ public sealed partial class Tensor
     /// ⌈n / chunks⌉ elements (so fewer pieces when that covers the axis sooner).
     /// </summary>
     /// <remarks>Each piece is a <see cref="Slice(int, int, int)"/>; its gradient goes back to its place.</remarks>
+    /// <param name="chunks">The largest number of pieces wanted (positive).</param>
+    /// <param name="axis">The axis to split (default 0); negative counts from the end.</param>
+    /// <returns>The pieces in order, views of this tensor's memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The count is not positive, or the axis is out of range.</exception>
     public Tensor[] Chunk(int chunks, int axis = 0)
     {

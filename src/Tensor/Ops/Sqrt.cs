@@ -6,6 +6,7 @@ public sealed partial class Tensor
 {
     /// <summary>√x element-wise (NaN below 0).</summary>
     /// <remarks>d/dx √x = 1/(2√x): the backward reuses the output (∞ at 0, as in PyTorch).</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Sqrt()
     {
         var result = Map<SqrtOp>(this);

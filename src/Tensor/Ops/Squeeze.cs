@@ -6,6 +6,7 @@ public sealed partial class Tensor
 {
     /// <summary>A view with every size-1 dimension removed, like torch.squeeze(). No data is copied.</summary>
     /// <remarks>The elements are unchanged; the gradient is reshaped back to this tensor's shape.</remarks>
+    /// <returns>A view of this tensor's memory without its size-1 dimensions.</returns>
     public Tensor Squeeze()
     {
         var shape = new List<int>(Rank);
@@ -26,6 +27,8 @@ public sealed partial class Tensor
     /// PyTorch, a dimension of another size is left in place: the result then has this tensor's shape.
     /// </summary>
     /// <remarks>The elements are unchanged; the gradient is reshaped back to this tensor's shape.</remarks>
+    /// <param name="axis">The dimension to remove; negative counts from the end.</param>
+    /// <returns>A view of this tensor's memory.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside −rank..rank−1.</exception>
     public Tensor Squeeze(int axis)
     {

@@ -12,6 +12,9 @@ public sealed partial class Tensor
     /// Stack(xs, axis) = Cat([x.Unsqueeze(axis) for x in xs], axis), so y[…, i, …] = xᵢ; the gradient of xᵢ is the
     /// i-th slice of ∂L/∂y along the new axis with that axis squeezed away (Cat's and Unsqueeze's rules).
     /// </remarks>
+    /// <param name="tensors">The tensors to stack, in order; at least one, all of one shape.</param>
+    /// <param name="axis">Where the new dimension goes (default 0).</param>
+    /// <returns>A new contiguous tensor one rank higher, the new dimension of size tensors.Length.</returns>
     /// <exception cref="ArgumentException">
     /// No tensors, shapes that differ (both are named), different devices or dtypes.
     /// </exception>

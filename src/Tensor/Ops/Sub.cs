@@ -6,6 +6,9 @@ public sealed partial class Tensor
 {
     /// <summary>Element-wise a − b with broadcasting.</summary>
     /// <remarks>∂/∂a = 1, ∂/∂b = −1; each gradient is summed back to its input's shape.</remarks>
+    /// <param name="a">The left operand.</param>
+    /// <param name="b">The right operand; broadcasts with <paramref name="a"/>.</param>
+    /// <returns>A new tensor of the broadcast shape.</returns>
     public static Tensor operator -(Tensor a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -16,8 +19,14 @@ public sealed partial class Tensor
     }
 
     /// <summary>a − s for a scalar s.</summary>
+    /// <param name="a">The tensor.</param>
+    /// <param name="s">The scalar subtracted from every element.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator -(Tensor a, float s) => a + (-s);
 
     /// <summary>s − a for a scalar s: (−a) + s.</summary>
+    /// <param name="s">The scalar.</param>
+    /// <param name="a">The tensor subtracted from it.</param>
+    /// <returns>A new tensor of <paramref name="a"/>'s shape and dtype.</returns>
     public static Tensor operator -(float s, Tensor a) => -a + s;
 }

@@ -7,6 +7,8 @@ public sealed partial class Tensor
     /// <summary>
     /// This tensor on another device (itself when already there). Differentiable: the gradient moves back.
     /// </summary>
+    /// <param name="device">The device to copy to.</param>
+    /// <returns>This tensor when already on <paramref name="device"/>, else a copy there.</returns>
     public Tensor To(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -29,6 +31,8 @@ public sealed partial class Tensor
     /// types; to Int32, values are truncated toward zero (NaN and out-of-range values are undefined, as in PyTorch)
     /// and the result has no gradient.
     /// </summary>
+    /// <param name="dtype">The element type to convert to.</param>
+    /// <returns>This tensor when already of <paramref name="dtype"/>, else a converted copy of its shape.</returns>
     public Tensor To(DType dtype)
     {
         if (dtype == DType)

@@ -11,6 +11,9 @@ public sealed partial class Tensor
     /// <remarks>
     /// y[…i…j…] = x[…j…i…]. The gradient is transposed back: ∂L/∂x = (∂L/∂y) with the same two axes swapped.
     /// </remarks>
+    /// <param name="axis0">One dimension; negative counts from the end.</param>
+    /// <param name="axis1">The other dimension; negative counts from the end.</param>
+    /// <returns>A view of this tensor's memory with the two dimensions swapped.</returns>
     public Tensor Transpose(int axis0, int axis1)
     {
         int a = Shapes.NormalizeAxis(axis0, Rank);

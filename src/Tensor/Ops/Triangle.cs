@@ -7,6 +7,9 @@ public sealed partial class Tensor
     /// column − row ≤ <paramref name="diagonal"/> are kept (0: the main diagonal and below; −1 excludes it).
     /// </summary>
     /// <remarks>y = x where j − i ≤ d, else 0 (a select: a NaN above the triangle gives 0). ∂L/∂x = Tril(∂L/∂y, d).</remarks>
+    /// <param name="diagonal">Which diagonal bounds the kept part (default 0, the main one; positive above, negative
+    /// below).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions.</exception>
     public Tensor Tril(int diagonal = 0)
     {
@@ -19,6 +22,9 @@ public sealed partial class Tensor
     /// column − row ≥ <paramref name="diagonal"/> are kept.
     /// </summary>
     /// <remarks>y = x where j − i ≥ d, else 0. ∂L/∂x = Triu(∂L/∂y, d).</remarks>
+    /// <param name="diagonal">Which diagonal bounds the kept part (default 0, the main one; positive above, negative
+    /// below).</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException">The tensor has fewer than 2 dimensions.</exception>
     public Tensor Triu(int diagonal = 0)
     {
@@ -27,6 +33,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>The n×n identity matrix (torch.eye(n)).</summary>
+    /// <param name="n">The number of rows and columns (≥ 0).</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <param name="dtype">The element type (default float32).</param>
+    /// <returns>A new [n, n] tensor.</returns>
     /// <exception cref="ArgumentOutOfRangeException">n is negative.</exception>
     public static Tensor Eye(int n, Device? device = null, DType dtype = DType.Float32)
     {
@@ -41,6 +51,11 @@ public sealed partial class Tensor
     /// inclusive, like torch.linspace: value i is start + i·step for the first half and end − (steps − 1 − i)·step for
     /// the second, step = (end − start)/(steps − 1) in float32, so both ends are exact.
     /// </summary>
+    /// <param name="start">The first value.</param>
+    /// <param name="end">The last value.</param>
+    /// <param name="steps">How many values (≥ 0).</param>
+    /// <param name="device">Where the tensor lives; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new 1-D float32 tensor of length <paramref name="steps"/>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">steps is negative.</exception>
     public static Tensor Linspace(float start, float end, int steps, Device? device = null)
     {

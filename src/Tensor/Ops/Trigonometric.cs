@@ -6,6 +6,7 @@ public sealed partial class Tensor
 {
     /// <summary>sin x element-wise (radians).</summary>
     /// <remarks>d/dx sin x = cos x.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Sin()
     {
         var result = Map<SinOp>(this);
@@ -14,6 +15,7 @@ public sealed partial class Tensor
 
     /// <summary>cos x element-wise (radians).</summary>
     /// <remarks>d/dx cos x = −sin x.</remarks>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     public Tensor Cos()
     {
         var result = Map<CosOp>(this);

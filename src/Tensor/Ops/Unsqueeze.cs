@@ -9,6 +9,8 @@ public sealed partial class Tensor
     /// counts from the end of the result, so −1 appends), like torch.unsqueeze. No data is copied.
     /// </summary>
     /// <remarks>The elements are unchanged; the gradient drops the new dimension again (a squeeze).</remarks>
+    /// <param name="axis">Where the new dimension goes, in −rank−1..rank.</param>
+    /// <returns>A view of this tensor's memory, one rank higher.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is outside −rank−1..rank.</exception>
     public Tensor Unsqueeze(int axis)
     {

@@ -15,6 +15,10 @@ public sealed partial class Tensor
     /// ∂y/∂a = [c ≠ 0], ∂y/∂b = [c = 0], selected the same way and summed back to each input's shape; the condition
     /// gets no gradient.
     /// </remarks>
+    /// <param name="condition">The mask: nonzero (NaN included) selects <paramref name="a"/>.</param>
+    /// <param name="a">The values where the condition holds.</param>
+    /// <param name="b">The values elsewhere.</param>
+    /// <returns>A new tensor of the shape the three broadcast to.</returns>
     /// <exception cref="ArgumentException">The shapes do not broadcast, or devices or dtypes differ.</exception>
     public static Tensor Where(Tensor condition, Tensor a, Tensor b)
     {
@@ -39,6 +43,10 @@ public sealed partial class Tensor
 
     /// <summary>aᵢ where conditionᵢ is nonzero, else the scalar <paramref name="b"/> (see <see cref="Where(Tensor, Tensor, Tensor)"/>).</summary>
     /// <remarks>∂y/∂a = [c ≠ 0].</remarks>
+    /// <param name="condition">The mask: nonzero selects <paramref name="a"/>.</param>
+    /// <param name="a">The values where the condition holds.</param>
+    /// <param name="b">The value elsewhere.</param>
+    /// <returns>A new tensor of the shape the condition and <paramref name="a"/> broadcast to.</returns>
     public static Tensor Where(Tensor condition, Tensor a, float b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -48,6 +56,10 @@ public sealed partial class Tensor
 
     /// <summary>The scalar <paramref name="a"/> where conditionᵢ is nonzero, else bᵢ (see <see cref="Where(Tensor, Tensor, Tensor)"/>).</summary>
     /// <remarks>∂y/∂b = [c = 0].</remarks>
+    /// <param name="condition">The mask: nonzero selects <paramref name="a"/>.</param>
+    /// <param name="a">The value where the condition holds.</param>
+    /// <param name="b">The values elsewhere.</param>
+    /// <returns>A new tensor of the shape the condition and <paramref name="b"/> broadcast to.</returns>
     public static Tensor Where(Tensor condition, float a, Tensor b)
     {
         ArgumentNullException.ThrowIfNull(b);
@@ -59,6 +71,10 @@ public sealed partial class Tensor
     /// <paramref name="a"/> where conditionᵢ is nonzero, else <paramref name="b"/>: a tensor of the condition's shape,
     /// device and dtype (see <see cref="Where(Tensor, Tensor, Tensor)"/>). Never requires grad.
     /// </summary>
+    /// <param name="condition">The mask: nonzero selects <paramref name="a"/>.</param>
+    /// <param name="a">The value where the condition holds.</param>
+    /// <param name="b">The value elsewhere.</param>
+    /// <returns>A new tensor of the condition's shape, device and dtype.</returns>
     public static Tensor Where(Tensor condition, float a, float b)
     {
         ArgumentNullException.ThrowIfNull(condition);
@@ -73,6 +89,10 @@ public sealed partial class Tensor
     /// tensor's shape.
     /// </summary>
     /// <remarks>y = where(mask, value, x); ∂y/∂x = [mask = 0].</remarks>
+    /// <param name="mask">A float 0/1 tensor that broadcasts to this tensor's shape; nonzero marks where to
+    /// write.</param>
+    /// <param name="value">The value written.</param>
+    /// <returns>A new tensor of this tensor's shape and dtype.</returns>
     /// <exception cref="ArgumentException">The mask does not broadcast to this tensor's shape.</exception>
     public Tensor MaskedFill(Tensor mask, float value)
     {

@@ -25,6 +25,14 @@ public sealed class OneCycleLR : LearningRateSchedule
     private readonly (double EndStep, double StartRate, double EndRate)[] _phases;
 
     /// <summary>One cycle of <paramref name="totalSteps"/> steps peaking at <paramref name="maxLearningRate"/>.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set; its own rate is ignored.</param>
+    /// <param name="maxLearningRate">The peak rate η_max (positive).</param>
+    /// <param name="totalSteps">The number of steps in the cycle (positive): epochs × batches per epoch.</param>
+    /// <param name="pctStart">The share of the cycle spent rising, strictly between 0 and 1 (default 0.3).</param>
+    /// <param name="annealStrategy">How the rate moves within a phase (default cosine).</param>
+    /// <param name="divFactor">The starting rate is η_max / divFactor (default 25).</param>
+    /// <param name="finalDivFactor">The final rate is the starting rate / finalDivFactor (default 1e4).</param>
+    /// <param name="threePhase">Come back down to the starting rate before the final anneal (default false).</param>
     public OneCycleLR(Optimizer optimizer, float maxLearningRate, int totalSteps, float pctStart = 0.3f,
         AnnealStrategy annealStrategy = AnnealStrategy.Cos, float divFactor = 25f, float finalDivFactor = 1e4f,
         bool threePhase = false) : base(optimizer)

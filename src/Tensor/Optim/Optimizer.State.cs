@@ -23,6 +23,7 @@ public abstract partial class Optimizer
     /// parameter on its device. The caller owns the tensors (they live in the current tensor scope, if any).
     /// Save them with <see cref="Nn.Safetensors"/> or <see cref="Nn.Checkpoint"/>.
     /// </remarks>
+    /// <returns>A new dictionary of new tensors, keyed as described above.</returns>
     public Dictionary<string, Tensor> StateDict()
     {
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -71,6 +72,7 @@ public abstract partial class Optimizer
     /// unexpected key, a slot of the wrong shape or an incomplete set of slots throws an
     /// <see cref="ArgumentException"/> listing every problem.
     /// </summary>
+    /// <param name="state">A state dict from <see cref="StateDict"/>, possibly loaded from a file.</param>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state)
     {
         ArgumentNullException.ThrowIfNull(state);

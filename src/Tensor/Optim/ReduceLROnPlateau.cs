@@ -25,6 +25,17 @@ public sealed class ReduceLROnPlateau
     private int _cooldownCounter;
 
     /// <summary>Watches a metric for <paramref name="optimizer"/> with torch's defaults.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is reduced.</param>
+    /// <param name="mode">Whether the metric should fall (default, a loss) or rise (an accuracy).</param>
+    /// <param name="factor">The rate is multiplied by this on a plateau, in [0, 1) (default 0.1).</param>
+    /// <param name="patience">Epochs without improvement tolerated before a reduction, ≥ 0 (default 10).</param>
+    /// <param name="threshold">The smallest change that counts as an improvement, ≥ 0 (default 1e-4).</param>
+    /// <param name="relativeThreshold">Read <paramref name="threshold"/> relative to the best value (default) rather
+    /// than absolute.</param>
+    /// <param name="cooldown">Epochs after a reduction during which bad epochs are not counted, ≥ 0 (default
+    /// 0).</param>
+    /// <param name="minLearningRate">The rate never goes below this, ≥ 0 (default 0).</param>
+    /// <param name="eps">A reduction smaller than this is skipped, ≥ 0 (default 1e-8).</param>
     public ReduceLROnPlateau(Optimizer optimizer, PlateauMode mode = PlateauMode.Min, float factor = 0.1f,
         int patience = 10, float threshold = 1e-4f, bool relativeThreshold = true, int cooldown = 0,
         float minLearningRate = 0f, float eps = 1e-8f)
@@ -87,6 +98,7 @@ public sealed class ReduceLROnPlateau
     public int Epoch { get; private set; }
 
     /// <summary>Records this epoch's <paramref name="metric"/> and reduces the rate if it has plateaued.</summary>
+    /// <param name="metric">This epoch's value of the watched metric, e.g. the validation loss.</param>
     public void Step(double metric)
     {
         Epoch++;

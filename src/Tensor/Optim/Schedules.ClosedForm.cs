@@ -8,6 +8,10 @@ namespace MicrogradPlus.Optim;
 public sealed class LinearLR : LearningRateSchedule
 {
     /// <summary>A linear ramp of the factor (torch's defaults: 1/3 → 1 over 5 steps); sets the rate to η·s.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate η is scaled.</param>
+    /// <param name="startFactor">The factor at step 0, in (0, 1] (default 1/3).</param>
+    /// <param name="endFactor">The factor from <paramref name="totalIters"/> on, in [0, 1] (default 1).</param>
+    /// <param name="totalIters">The number of steps of the ramp (positive, default 5).</param>
     public LinearLR(Optimizer optimizer, float startFactor = 1f / 3, float endFactor = 1f, int totalIters = 5)
         : base(optimizer)
     {
@@ -41,6 +45,8 @@ public sealed class LinearLR : LearningRateSchedule
 public sealed class ExponentialLR : LearningRateSchedule
 {
     /// <summary>Multiplies the rate by <paramref name="gamma"/> every step.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate η is scaled.</param>
+    /// <param name="gamma">The factor γ applied every step.</param>
     public ExponentialLR(Optimizer optimizer, float gamma) : base(optimizer)
     {
         if (!(gamma > 0f))
@@ -64,6 +70,8 @@ public sealed class LambdaLR : LearningRateSchedule
     private readonly Func<int, double> _factor;
 
     /// <summary>The rate η·<paramref name="factor"/>(t); sets it to η·λ(0).</summary>
+    /// <param name="optimizer">The optimizer whose learning rate η is scaled.</param>
+    /// <param name="factor">λ: the factor for a step count t.</param>
     public LambdaLR(Optimizer optimizer, Func<int, double> factor) : base(optimizer)
     {
         ArgumentNullException.ThrowIfNull(factor);

@@ -11,6 +11,7 @@ public abstract class LearningRateSchedule
     private readonly Optimizer _optimizer;
 
     /// <summary>A schedule starting from the optimizer's current learning rate.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate the schedule sets.</param>
     protected LearningRateSchedule(Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -32,6 +33,8 @@ public abstract class LearningRateSchedule
     }
 
     /// <summary>The learning rate after <paramref name="epoch"/> steps.</summary>
+    /// <param name="epoch">The number of steps taken (0 at the start).</param>
+    /// <returns>The learning rate.</returns>
     public abstract double RateAt(int epoch);
 
     /// <summary>The optimizer whose rate this schedule sets.</summary>
@@ -45,6 +48,9 @@ public abstract class LearningRateSchedule
 public sealed class StepSchedule : LearningRateSchedule
 {
     /// <summary>Multiplies the rate by <paramref name="gamma"/> every <paramref name="stepSize"/> epochs.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate η is scaled.</param>
+    /// <param name="stepSize">Epochs between reductions (positive).</param>
+    /// <param name="gamma">The factor applied every <paramref name="stepSize"/> epochs (default 0.1).</param>
     public StepSchedule(Optimizer optimizer, int stepSize, float gamma = 0.1f) : base(optimizer)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(stepSize);
@@ -66,6 +72,9 @@ public sealed class StepSchedule : LearningRateSchedule
 public sealed class CosineSchedule : LearningRateSchedule
 {
     /// <summary>Anneals from the optimizer's rate to <paramref name="minLearningRate"/> over <paramref name="maxEpochs"/>.</summary>
+    /// <param name="optimizer">The optimizer whose learning rate is annealed; its rate is the starting one.</param>
+    /// <param name="maxEpochs">The number of epochs of the anneal (positive).</param>
+    /// <param name="minLearningRate">The rate at the end (default 0).</param>
     public CosineSchedule(Optimizer optimizer, int maxEpochs, float minLearningRate = 0f) : base(optimizer)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxEpochs);

@@ -18,6 +18,9 @@ public sealed class SequentialLR : LearningRateSchedule
     /// Chains <paramref name="schedules"/> (built over <paramref name="optimizer"/>, which share its initial rate) at
     /// the increasing <paramref name="milestones"/>, one fewer than schedules; sets the rate to the first one's start.
     /// </summary>
+    /// <param name="optimizer">The optimizer whose learning rate is set.</param>
+    /// <param name="schedules">The schedules in order, each built over <paramref name="optimizer"/>.</param>
+    /// <param name="milestones">The increasing epochs at which the next schedule takes over.</param>
     public SequentialLR(Optimizer optimizer, LearningRateSchedule[] schedules, int[] milestones) : base(optimizer)
     {
         ArgumentNullException.ThrowIfNull(schedules);
