@@ -10,11 +10,19 @@ namespace MicrogradPlus.Nn;
 /// </summary>
 /// <remarks>
 /// Exported layers: <see cref="Sequential"/> and <see cref="Mlp"/> (their children in order), <see cref="Linear"/>
-/// (Gemm with transB for 2-D input, else MatMul and Add), <see cref="Relu"/>, <see cref="Tanh"/>,
-/// <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>, <see cref="Silu"/> (x·Sigmoid(x)), <see cref="Gelu"/>
-/// (x·(1 + Erf(x/√2))/2), and <see cref="Dropout"/> (the identity, as in evaluation mode). Any other layer throws
-/// <see cref="NotSupportedException"/> naming it. Parameters become initializers under their state-dict names
-/// ("0.weight"); the graph's input is "input" and its output "output".
+/// (Gemm with transB for 2-D input, else MatMul and Add), <see cref="LayerNorm"/> (LayerNormalization),
+/// <see cref="BatchNorm1d"/> (BatchNormalization with the running statistics, for [N, C] and [N, C, L]; batch
+/// statistics composed when none are tracked), <see cref="Flatten"/> (Flatten, or Reshape for other ranges; not
+/// across the batch dimension), <see cref="Identity"/> and <see cref="Dropout"/> (the identity, as in evaluation
+/// mode), and the activations <see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>,
+/// <see cref="Silu"/> (x·Sigmoid(x)), <see cref="Gelu"/> (x·(1 + Erf(x/√2))/2, or its tanh form composed),
+/// <see cref="Softplus"/> (Where(βx &gt; threshold, x, Softplus(βx)/β)), <see cref="Elu"/>, <see cref="Selu"/>,
+/// <see cref="Hardswish"/>, <see cref="Hardsigmoid"/>, <see cref="Hardtanh"/> and <see cref="Relu6"/> (Clip),
+/// <see cref="Mish"/> (x·Tanh(Softplus(x))), <see cref="LogSigmoid"/> (min(x, 0) − Log(1 + Exp(−|x|))) and
+/// <see cref="Softsign"/>. <see cref="Embedding"/> is not exported (its input is Int32 indices, the file's input is
+/// float32). Any other layer throws <see cref="NotSupportedException"/> naming it. Parameters and running
+/// statistics become initializers under their state-dict names ("0.weight", "1.running_mean"); the graph's input is
+/// "input" and its output "output".
 /// </remarks>
 public static class Onnx
 {
@@ -74,11 +82,12 @@ public static class Onnx
         model.Eval();
         try
         {
-            int[] outputShape = OutputShape(model, inputShape);
             var graph = new GraphProto { Name = model.GetType().Name };
             graph.Input.Add(Value("input", inputShape));
             var builder = new OnnxGraphBuilder(graph, inputShape.Length);
+            // The graph first, so a layer without an export rule is named before the trial run can trip over it.
             string result = OnnxLayers.Export(model, "", builder, "input");
+            int[] outputShape = OutputShape(model, inputShape);
             if (builder.Rank != outputShape.Length)
             {
                 throw new InvalidOperationException(
