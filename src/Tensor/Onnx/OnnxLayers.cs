@@ -22,6 +22,7 @@ internal static partial class OnnxLayers
         // Dropout is the identity in evaluation mode.
         [typeof(Dropout)] = (_, _, _, x) => x,
         [typeof(Flatten)] = Flatten,
+        [typeof(Embedding)] = Embedding,
         [typeof(LayerNorm)] = LayerNorm,
         [typeof(BatchNorm1d)] = BatchNorm1d,
         [typeof(Relu)] = (_, _, g, x) => g.Node("Relu", [x]),
@@ -68,6 +69,21 @@ internal static partial class OnnxLayers
                 string.Join(", ", Table.Keys.Select(t => t.Name).Order(StringComparer.Ordinal)));
         }
         return exporter(layer, path, graph, input);
+    }
+
+    // y[…, :] = W[index[…], :]: Gather on the weight. The indices are the graph's (Int32) input, so an Embedding
+    // has to come first.
+    private static string Embedding(Module module, string path, OnnxGraphBuilder graph, string input)
+    {
+        if (input != "input")
+        {
+            throw new NotSupportedException(
+                $"ONNX export: Embedding at '{path}' must be the model's first layer (its indices are the file's input)");
+        }
+        var layer = (Embedding)module;
+        string weight = graph.Initializer(path.Length == 0 ? "weight" : path + ".weight", layer.Weight);
+        graph.Rank++;
+        return graph.Node("Gather", [weight, input], OnnxGraphBuilder.Attribute("axis", 0L));
     }
 
     // y = x·Wᵀ + b: Gemm for a batch of vectors (as torch.onnx exports nn.Linear), MatMul against Wᵀ otherwise.

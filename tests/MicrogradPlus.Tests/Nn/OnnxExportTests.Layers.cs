@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 using MicrogradPlus.Nn;
 using Xunit;
 
@@ -126,9 +127,37 @@ public partial class OnnxExportTests
         var e = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(flatten, [1, 5]));
         Assert.Contains("Flatten(start_dim=0, end_dim=-1) at '1' merges the batch dimension", e.Message,
             StringComparison.Ordinal);
-        using var embedding = new Sequential(new Embedding(10, 3, seed: 2));
-        var refused = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(embedding, [1, 4]));
-        Assert.Contains("no rule for Embedding (at '0')", refused.Message, StringComparison.Ordinal);
+        using var embedding = new Sequential(new Linear(5, 3, seed: 1), new Embedding(10, 3, seed: 2));
+        var refused = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(embedding, [1, 5]));
+        Assert.Contains("Embedding at '1' must be the model's first layer", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_embedding_first_makes_the_input_int32_indices()
+    {
+        using var tensors = Tensor.Scope();
+        using var model = WithRandomAffine(new Sequential(new Embedding(10, 4, paddingIdx: 0, seed: 67),
+            new LayerNorm([4]), new Flatten(), new Linear(12, 3, seed: 68)));
+        string path = TempPath();
+        try
+        {
+            Onnx.Export(model, [1, 3], path);
+            using var session = new InferenceSession(path);
+            Assert.Equal(typeof(int), session.InputMetadata["input"].ElementType);
+            foreach (int batch in new[] { 1, 7 })
+            {
+                var random = new Random(600 + batch);
+                int[] data = [.. Enumerable.Range(0, batch * 3).Select(_ => random.Next(10))];
+                var x = Tensor.FromArray(data, [batch, 3], DeviceOf(model));
+                using var results = session.Run(
+                    [NamedOnnxValue.CreateFromTensor("input", new DenseTensor<int>(data, [batch, 3]))]);
+                Compare("embedding", batch, Forward(model, x), results[0].AsEnumerable<float>().ToArray());
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     private static void ExportAndCompare(string name, Module model, int[] sample, Func<int, Tensor> input)
