@@ -10,11 +10,19 @@ namespace MicrogradPlus.Nn;
 /// </summary>
 /// <remarks>
 /// Exported layers: <see cref="Sequential"/> and <see cref="Mlp"/> (their children in order), <see cref="Linear"/>
-/// (Gemm with transB for 2-D input, else MatMul and Add), <see cref="Relu"/>, <see cref="Tanh"/>,
-/// <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>, <see cref="Silu"/> (x·Sigmoid(x)), <see cref="Gelu"/>
-/// (x·(1 + Erf(x/√2))/2), and <see cref="Dropout"/> (the identity, as in evaluation mode). Any other layer throws
-/// <see cref="NotSupportedException"/> naming it. Parameters become initializers under their state-dict names
-/// ("0.weight"); the graph's input is "input" and its output "output".
+/// (Gemm with transB for 2-D input, else MatMul and Add), <see cref="LayerNorm"/> (LayerNormalization),
+/// <see cref="BatchNorm1d"/> (BatchNormalization with the running statistics, for [N, C] and [N, C, L]; batch
+/// statistics composed when none are tracked), <see cref="Flatten"/> (Flatten, or Reshape for other ranges; not
+/// across the batch dimension), <see cref="Identity"/> and <see cref="Dropout"/> (the identity, as in evaluation
+/// mode), and the activations <see cref="Relu"/>, <see cref="Tanh"/>, <see cref="Sigmoid"/>, <see cref="LeakyRelu"/>,
+/// <see cref="Silu"/> (x·Sigmoid(x)), <see cref="Gelu"/> (x·(1 + Erf(x/√2))/2, or its tanh form composed),
+/// <see cref="Softplus"/> (Where(βx &gt; threshold, x, Softplus(βx)/β)), <see cref="Elu"/>, <see cref="Selu"/>,
+/// <see cref="Hardswish"/>, <see cref="Hardsigmoid"/>, <see cref="Hardtanh"/> and <see cref="Relu6"/> (Clip),
+/// <see cref="Mish"/> (x·Tanh(Softplus(x))), <see cref="LogSigmoid"/> (min(x, 0) − Log(1 + Exp(−|x|))) and
+/// <see cref="Softsign"/>; and <see cref="Embedding"/> (Gather on the weight) as the first layer, when the file's
+/// input is Int32 indices instead of float32 features. Any other layer throws <see cref="NotSupportedException"/> naming it. Parameters and running
+/// statistics become initializers under their state-dict names ("0.weight", "1.running_mean"); the graph's input is
+/// "input" and its output "output".
 /// </remarks>
 public static class Onnx
 {
@@ -74,11 +82,15 @@ public static class Onnx
         model.Eval();
         try
         {
-            int[] outputShape = OutputShape(model, inputShape);
+            // A model that starts with an Embedding takes Int32 indices; every other one float32 features.
+            bool indices = FirstLayer(model) is Embedding;
             var graph = new GraphProto { Name = model.GetType().Name };
-            graph.Input.Add(Value("input", inputShape));
+            graph.Input.Add(Value("input", inputShape,
+                indices ? TensorProto.Types.DataType.Int32 : TensorProto.Types.DataType.Float));
             var builder = new OnnxGraphBuilder(graph, inputShape.Length);
+            // The graph first, so a layer without an export rule is named before the trial run can trip over it.
             string result = OnnxLayers.Export(model, "", builder, "input");
+            int[] outputShape = OutputShape(model, inputShape, indices ? DType.Int32 : DType.Float32);
             if (builder.Rank != outputShape.Length)
             {
                 throw new InvalidOperationException(
@@ -86,7 +98,7 @@ public static class Onnx
                     $"output has shape ({string.Join(", ", outputShape)})");
             }
             builder.NameOutput(result, "output");
-            graph.Output.Add(Value("output", outputShape));
+            graph.Output.Add(Value("output", outputShape, TensorProto.Types.DataType.Float));
             var proto = new ModelProto
             {
                 IrVersion = IrVersion,
@@ -103,16 +115,27 @@ public static class Onnx
         }
     }
 
-    private static int[] OutputShape(Module model, int[] inputShape)
+    private static int[] OutputShape(Module model, int[] inputShape, DType dtype)
     {
         var device = model.Parameters().FirstOrDefault()?.Device ?? Device.Cpu;
         using var noGrad = Autograd.NoGrad();
         using var scope = Tensor.Scope();
-        return model.Forward(Tensor.Zeros(inputShape, device)).Shape;
+        return model.Forward(Tensor.Zeros(inputShape, device, dtype)).Shape;
     }
 
-    // A float32 tensor value whose first dimension is the symbolic batch size.
-    private static ValueInfoProto Value(string name, int[] shape)
+    // The first layer that does the work: containers (Sequential, Mlp) stand for their first child.
+    private static Module FirstLayer(Module model)
+    {
+        var layer = model;
+        while (layer is Sequential or Mlp && layer.NamedChildren().FirstOrDefault().Value is { } first)
+        {
+            layer = first;
+        }
+        return layer;
+    }
+
+    // A tensor value whose first dimension is the symbolic batch size.
+    private static ValueInfoProto Value(string name, int[] shape, TensorProto.Types.DataType type)
     {
         var tensorShape = new TensorShapeProto();
         tensorShape.Dim.Add(new TensorShapeProto.Types.Dimension { DimParam = "batch" });
@@ -127,7 +150,7 @@ public static class Onnx
             {
                 TensorType = new TypeProto.Types.Tensor
                 {
-                    ElemType = (int)TensorProto.Types.DataType.Float, Shape = tensorShape,
+                    ElemType = (int)type, Shape = tensorShape,
                 },
             },
         };

@@ -14,6 +14,7 @@ internal sealed class OnnxGraphBuilder
     private readonly GraphProto _graph;
     private readonly Dictionary<float, string> _constants = [];
     private int _values;
+    private int _int64Constants;
 
     public OnnxGraphBuilder(GraphProto graph, int rank)
     {
@@ -43,6 +44,17 @@ internal sealed class OnnxGraphBuilder
             System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), data[i]);
         }
         tensor.RawData = ByteString.CopyFrom(bytes);
+        _graph.Initializer.Add(tensor);
+        return name;
+    }
+
+    /// <summary>Adds int64 <paramref name="data"/> as a 1-D initializer (a Reshape's target shape).</summary>
+    public string Int64Constant(long[] data)
+    {
+        string name = string.Create(CultureInfo.InvariantCulture, $"int64_constant_{_int64Constants++}");
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        tensor.Dims.Add(data.Length);
+        tensor.Int64Data.AddRange(data);
         _graph.Initializer.Add(tensor);
         return name;
     }

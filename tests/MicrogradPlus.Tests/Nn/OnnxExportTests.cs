@@ -9,9 +9,10 @@ using Tensor = MicrogradPlus.Tensor;
 
 /// <summary>
 /// Onnx.Export against ONNX Runtime: every exported layer and activation, run by ORT on random batches of 1 and 7
-/// rows, gives the library's own forward (evaluation mode).
+/// rows, gives the library's own forward (evaluation mode). The newer layers and activations (wide inputs, branch
+/// points) are in OnnxExportTests.Layers.cs.
 /// </summary>
-public class OnnxExportTests
+public partial class OnnxExportTests
 {
     // ORT's float32 kernels sum and evaluate erf/tanh/exp in another order and with other approximations than the
     // library's; a value that cancels to near 0 keeps only an absolute agreement.
@@ -31,6 +32,18 @@ public class OnnxExportTests
         ["silu"] = () => Block(new Silu()),
         ["leaky relu 0.2"] = () => Block(new LeakyRelu(0.2f)),
         ["dropout"] = () => Block(new Dropout(0.4f)),
+        ["identity"] = () => Block(new Identity()),
+        ["gelu tanh"] = () => Block(new Gelu("tanh")),
+        ["softplus"] = () => Block(new Softplus()),
+        ["elu"] = () => Block(new Elu()),
+        ["selu"] = () => Block(new Selu()),
+        ["hardswish"] = () => Block(new Hardswish()),
+        ["hardsigmoid"] = () => Block(new Hardsigmoid()),
+        ["hardtanh"] = () => Block(new Hardtanh()),
+        ["relu6"] = () => Block(new Relu6()),
+        ["mish"] = () => Block(new Mish()),
+        ["logsigmoid"] = () => Block(new LogSigmoid()),
+        ["softsign"] = () => Block(new Softsign()),
         ["mlp relu"] = () => new Mlp(5, [8, 6], 3, Activation.Relu, seed: 4),
         ["mlp gelu"] = () => new Mlp(5, [8], 3, Activation.Gelu, seed: 5),
         ["mlp tanh"] = () => new Mlp(5, [8], 3, Activation.Tanh, seed: 6),
