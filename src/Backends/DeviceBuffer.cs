@@ -81,6 +81,24 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> into elements [<paramref name="start"/>, start + source.Length): fills the
+    /// buffer piece by piece from a small host array.
+    /// </summary>
+    public void CopyFrom(long start, ReadOnlySpan<T> source)
+    {
+        if (start < 0 || start + source.Length > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"elements {start}..{start + source.Length - 1} are outside the buffer of {Length} on {Device}");
+        }
+        if (source.Length > 0)
+        {
+            Device.CountHostWrite();
+            View.SubView(start, source.Length).CopyFromCPU(source);
+        }
+    }
+
     /// <summary>Copies the buffer into <paramref name="destination"/> (exactly <see cref="Length"/> elements).</summary>
     public void CopyTo(Span<T> destination)
     {

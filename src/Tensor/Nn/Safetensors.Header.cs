@@ -1,20 +1,16 @@
 using System.Buffers.Binary;
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using MicrogradPlus.Backends;
 
 namespace MicrogradPlus.Nn;
 
-// The header: its length prefix and JSON, each entry's dtype, shape and offsets, and the data layout they describe,
-// all validated before anything is allocated.
+// The header: its length prefix and JSON, read as a stream of tokens (no document tree) into one compact record per
+// tensor, and the data layout those records describe, all validated before any tensor is allocated. What the reader
+// allocates stays a small multiple of the header's size whatever the header holds: each name is made into a string
+// once, and the records go into arrays sized by a first pass that only checks the syntax and counts the names.
 public static partial class Safetensors
 {
-    private static readonly string[] KnownUnsupported =
-    [
-        "BOOL", "U8", "I8", "I16", "U16", "I32", "U32", "I64", "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4",
-        "F6_E2M3", "F6_E3M2", "C64",
-    ];
-
     /// <summary>Parses the 8-byte length and the JSON header; checks the layout against the stream's length.</summary>
     private static Header ReadHeader(Stream stream)
     {
@@ -67,157 +63,124 @@ public static partial class Safetensors
 
     private static Header ParseHeaderJson(byte[] json, long dataLength)
     {
-        JsonDocument document;
+        // The whole text is checked first, so a syntax error anywhere is reported as such, before any entry's content.
+        int names = CheckSyntaxAndCountNames(json);
+        var reader = new Utf8JsonReader(json);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Invalid($"the header is a JSON {Kind(reader.TokenType)}, not an object");
+        }
+        // Room for every name, but no more than the header's length could describe valid tensors: a header of many
+        // short names that are not tensors must not cost a record each.
+        int capacity = Math.Min(names, json.Length / MinEntryBytes + 1);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        var entries = new Entry[capacity];
+        int count = 0;
+        var seen = new HashSet<string>(capacity, StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = reader.GetString()!;
+            if (!seen.Add(name))
+            {
+                throw Invalid($"the header names '{Abbreviate(name)}' twice");
+            }
+            reader.Read();
+            if (name == MetadataKey)
+            {
+                ReadMetadata(ref reader, metadata);
+            }
+            else
+            {
+                if (count == entries.Length)
+                {
+                    Array.Resize(ref entries, 2 * count); // not for a valid header: see MinEntryBytes
+                }
+                entries[count] = ReadEntry(json, name, ref reader, dataLength,
+                    count > 0 ? entries[count - 1].Shape : null);
+                count++;
+            }
+        }
+        CheckLayout(entries.AsSpan(0, count), dataLength);
+        return new Header(entries, count, metadata);
+    }
+
+    /// <summary>
+    /// The length of the shortest valid tensor entry, <c>"":{"dtype":"F32","shape":[],"data_offsets":[0,0]}</c>
+    /// (escapes only make the text longer).
+    /// </summary>
+    private const int MinEntryBytes = 50;
+
+    /// <summary>Reads every token once (allocating nothing) and counts the names of the outermost object.</summary>
+    private static int CheckSyntaxAndCountNames(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        int names = 0;
         try
         {
-            document = JsonDocument.Parse(json);
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                {
+                    names++;
+                }
+            }
         }
         catch (JsonException e)
         {
             throw Invalid($"the header is not valid JSON: {e.Message}");
         }
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw Invalid($"the header is a JSON {Kind(root)}, not an object");
-            }
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            var entries = new List<Entry>();
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in root.EnumerateObject())
-            {
-                string name = property.Name; // each read of Name makes a new string: a 1 MB name costs 2 MB a read
-                if (!seen.Add(name))
-                {
-                    throw Invalid($"the header names '{Abbreviate(name)}' twice");
-                }
-                if (name == MetadataKey)
-                {
-                    ReadMetadata(property.Value, metadata);
-                }
-                else
-                {
-                    entries.Add(ReadEntry(name, property.Value, dataLength));
-                }
-            }
-            CheckLayout(entries, dataLength);
-            return new Header(entries, metadata);
-        }
+        return names;
     }
 
-    private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata)
+    /// <summary>The <c>__metadata__</c> value, the reader on its first token; leaves it on the value's last.</summary>
+    private static void ReadMetadata(ref Utf8JsonReader reader, Dictionary<string, string> metadata)
     {
-        if (value.ValueKind == JsonValueKind.Null)
+        if (reader.TokenType == JsonTokenType.Null)
         {
             return;
         }
-        if (value.ValueKind != JsonValueKind.Object)
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw Invalid($"'{MetadataKey}' is a JSON {Kind(value)}, not an object of strings");
+            throw Invalid($"'{MetadataKey}' is a JSON {Kind(reader.TokenType)}, not an object of strings");
         }
-        foreach (var item in value.EnumerateObject())
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (item.Value.ValueKind != JsonValueKind.String)
+            string key = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.String)
             {
-                throw Invalid($"'{MetadataKey}' entry '{item.Name}' is a JSON {Kind(item.Value)}, not a string");
+                throw Invalid($"'{MetadataKey}' entry '{Abbreviate(key)}' is a JSON {Kind(reader.TokenType)}, " +
+                    "not a string");
             }
-            if (!metadata.TryAdd(item.Name, item.Value.GetString()!))
+            if (!metadata.TryAdd(key, reader.GetString()!))
             {
-                throw Invalid($"'{MetadataKey}' names '{item.Name}' twice");
+                throw Invalid($"'{MetadataKey}' names '{Abbreviate(key)}' twice");
             }
         }
-    }
-
-    private static Entry ReadEntry(string name, JsonElement value, long dataLength)
-    {
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw Invalid($"tensor '{name}': its entry is a JSON {Kind(value)}, not an object");
-        }
-        var dtype = Field(name, value, "dtype", JsonValueKind.String);
-        string dtypeName = dtype.GetString()!;
-        int elementBytes = dtypeName switch
-        {
-            "F32" => 4,
-            "F64" => 8,
-            "F16" or "BF16" => 2,
-            _ when KnownUnsupported.Contains(dtypeName) => throw Invalid(
-                $"tensor '{name}' has dtype {dtypeName}, which MicrogradPlus does not load (F32, F64, F16, BF16 only)"),
-            _ => throw Invalid($"tensor '{name}' has unknown dtype '{dtypeName}'"),
-        };
-
-        var shapeJson = Field(name, value, "shape", JsonValueKind.Array);
-        var shape = new int[shapeJson.GetArrayLength()];
-        long elements = 1;
-        int d = 0;
-        foreach (var dim in shapeJson.EnumerateArray())
-        {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long size) || size < 0)
-            {
-                throw Invalid($"tensor '{name}': shape {shapeJson.GetRawText()} has dimension {d} = " +
-                    $"{dim.GetRawText()}, not a non-negative integer");
-            }
-            if (size > int.MaxValue)
-            {
-                throw Invalid($"tensor '{name}': dimension {d} of shape {shapeJson.GetRawText()} is over 2^31 - 1");
-            }
-            shape[d++] = (int)size;
-            // Saturates instead of overflowing; a later zero still makes the count 0.
-            const long cap = long.MaxValue / 16;
-            elements = size == 0 || elements <= cap / size ? elements * size : cap;
-        }
-        if (elements > int.MaxValue)
-        {
-            throw Invalid($"tensor '{name}': shape {Shapes.Format(shape)} has more elements than a tensor holds");
-        }
-
-        var offsets = Field(name, value, "data_offsets", JsonValueKind.Array);
-        long begin = -1, end = -1;
-        if (offsets.GetArrayLength() != 2 ||
-            offsets[0].ValueKind != JsonValueKind.Number || !offsets[0].TryGetInt64(out begin) ||
-            offsets[1].ValueKind != JsonValueKind.Number || !offsets[1].TryGetInt64(out end) || begin < 0 || end < 0)
-        {
-            throw Invalid($"tensor '{name}': data_offsets {offsets.GetRawText()} is not two non-negative integers");
-        }
-        if (begin > end)
-        {
-            throw Invalid($"tensor '{name}': data_offsets [{begin}, {end}] begin after they end");
-        }
-        if (end > dataLength)
-        {
-            throw Invalid($"tensor '{name}': data_offsets [{begin}, {end}] run past the data section " +
-                $"({dataLength} bytes)");
-        }
-        if (elements * elementBytes != end - begin)
-        {
-            throw Invalid($"tensor '{name}': shape {Shapes.Format(shape)} of {dtypeName} needs " +
-                $"{elements * elementBytes} bytes, but data_offsets [{begin}, {end}] hold {end - begin}");
-        }
-        return new Entry(name, dtypeName, shape, begin, end);
     }
 
     /// <summary>Tensors must tile the data section exactly: no overlap, no hole, nothing after the last one.</summary>
-    private static void CheckLayout(List<Entry> entries, long dataLength)
+    private static void CheckLayout(Span<Entry> entries, long dataLength)
     {
-        entries.Sort((a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        entries.Sort(static (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
         long expected = 0;
-        Entry? previous = null;
-        foreach (var entry in entries)
+        for (int i = 0; i < entries.Length; i++)
         {
+            var entry = entries[i];
             if (entry.Begin < expected)
             {
-                throw Invalid($"tensor '{entry.Name}' (bytes [{entry.Begin}, {entry.End}]) overlaps tensor " +
-                    $"'{previous!.Name}' (bytes [{previous.Begin}, {previous.End}])");
+                var previous = entries[i - 1];
+                throw Invalid($"tensor '{Abbreviate(entry.Name)}' (bytes [{entry.Begin}, {entry.End}]) overlaps " +
+                    $"tensor '{Abbreviate(previous.Name)}' (bytes [{previous.Begin}, {previous.End}])");
             }
             if (entry.Begin > expected)
             {
-                throw Invalid($"bytes [{expected}, {entry.Begin}) of the data section before tensor '{entry.Name}' " +
-                    "belong to no tensor (the tensors must cover the data section without holes)");
+                throw Invalid($"bytes [{expected}, {entry.Begin}) of the data section before tensor " +
+                    $"'{Abbreviate(entry.Name)}' belong to no tensor (the tensors must cover the data section " +
+                    "without holes)");
             }
             expected = entry.End;
-            previous = entry;
         }
         if (expected != dataLength)
         {
@@ -226,26 +189,45 @@ public static partial class Safetensors
         }
     }
 
-    private static JsonElement Field(string name, JsonElement entry, string key, JsonValueKind kind)
-    {
-        if (!entry.TryGetProperty(key, out var value))
-        {
-            throw Invalid($"tensor '{name}': its entry has no \"{key}\"");
-        }
-        if (value.ValueKind != kind)
-        {
-            string expected = kind == JsonValueKind.Array ? "an array" : "a string";
-            throw Invalid($"tensor '{name}': \"{key}\" is a JSON {Kind(value)}, not {expected}");
-        }
-        return value;
-    }
-
     /// <summary>A name short enough for a message (a hostile file may hold megabyte-long names).</summary>
     private static string Abbreviate(string name) => name.Length <= 200 ? name : name[..200] + "…";
 
-    private static string Kind(JsonElement value) => value.ValueKind.ToString().ToLowerInvariant();
+    /// <summary>What a value is, in the words of <see cref="JsonValueKind"/>, from its first token.</summary>
+    private static string Kind(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "object",
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True => "true",
+        JsonTokenType.False => "false",
+        JsonTokenType.Null => "null",
+        _ => token.ToString().ToLowerInvariant(),
+    };
 
-    private sealed record Entry(string Name, string DType, int[] Shape, long Begin, long End);
+    /// <summary>
+    /// The text of the value <paramref name="reader"/> (a copy) is on, for messages; the reader reads the header from
+    /// byte <paramref name="at"/>.
+    /// </summary>
+    private static string RawText(byte[] json, int at, Utf8JsonReader reader)
+    {
+        int start = at + (int)reader.TokenStartIndex;
+        reader.Skip();
+        return Abbreviate(Encoding.UTF8.GetString(json, start, at + (int)reader.BytesConsumed - start));
+    }
 
-    private sealed record Header(List<Entry> Entries, Dictionary<string, string> Metadata);
+    /// <summary>The element types the reader loads; F16 and BF16 widen to float32.</summary>
+    private enum StoredType : byte
+    {
+        F32,
+        F64,
+        F16,
+        BF16,
+    }
+
+    /// <summary>One tensor of the header: its name, stored type, shape and bytes in the data section.</summary>
+    private readonly record struct Entry(string Name, StoredType DType, int[] Shape, long Begin, long End);
+
+    /// <summary>The first <see cref="Count"/> of <see cref="Entries"/>, sorted by offset, and the metadata.</summary>
+    private sealed record Header(Entry[] Entries, int Count, Dictionary<string, string> Metadata);
 }

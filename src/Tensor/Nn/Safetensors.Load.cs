@@ -39,12 +39,15 @@ public static partial class Safetensors
         var header = ReadHeader(stream);
         metadata = header.Metadata;
         var target = device ?? Device.Default;
-        var result = new Dictionary<string, Tensor>(header.Entries.Count, StringComparer.Ordinal);
+        var entries = header.Entries.AsSpan(0, header.Count);
+        var result = new Dictionary<string, Tensor>(entries.Length, StringComparer.Ordinal);
+        // One small staging buffer serves every tensor in turn, a piece at a time.
+        var staging = new byte[StagingBytes(entries)];
         try
         {
-            foreach (var entry in header.Entries)
+            foreach (ref readonly var entry in entries)
             {
-                result.Add(entry.Name, ReadTensor(stream, entry, target));
+                result.Add(entry.Name, ReadTensor(stream, entry, target, staging));
             }
         }
         catch
@@ -66,48 +69,99 @@ public static partial class Safetensors
         return ReadHeader(stream).Metadata;
     }
 
-    private static Tensor ReadTensor(Stream stream, Entry entry, Device device)
+    /// <summary>Stored bytes read from the stream at a time.</summary>
+    private const int StagingChunkBytes = 1 << 20;
+
+    /// <summary>
+    /// Bytes of staging the tensors need: a chunk of their data (all of it when smaller), and for the 16-bit types
+    /// the chunk widened to float32 too.
+    /// </summary>
+    private static int StagingBytes(ReadOnlySpan<Entry> entries)
     {
-        int count = Shapes.Size(entry.Shape);
-        switch (entry.DType)
+        long most = 0;
+        foreach (ref readonly var entry in entries)
         {
-            case "F64":
+            long bytes = Math.Min(entry.End - entry.Begin, StagingChunkBytes);
+            most = Math.Max(most, entry.DType is StoredType.F16 or StoredType.BF16 ? 3 * bytes : bytes);
+        }
+        return (int)most;
+    }
+
+    /// <summary>
+    /// The next tensor of the data section, read chunk by chunk through <paramref name="staging"/> into the tensor's
+    /// memory. The entry's shape array becomes the tensor's (nothing else holds it).
+    /// </summary>
+    private static Tensor ReadTensor(Stream stream, in Entry entry, Device device, byte[] staging)
+    {
+        var tensor = Tensor.Empty(entry.Shape, entry.DType == StoredType.F64 ? DType.Float64 : DType.Float32, device);
+        try
+        {
+            int storedBytes = entry.DType switch { StoredType.F64 => 8, StoredType.F32 => 4, _ => 2 };
+            long elements = (entry.End - entry.Begin) / storedBytes;
+            for (long done = 0; done < elements;)
             {
-                var values = new double[count];
-                ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()));
-                if (!BitConverter.IsLittleEndian)
-                {
-                    var bits = MemoryMarshal.Cast<double, long>(values.AsSpan());
-                    BinaryPrimitives.ReverseEndianness(bits, bits);
-                }
-                return Tensor.FromArray(values, entry.Shape, device);
+                int count = (int)Math.Min(elements - done, StagingChunkBytes / storedBytes);
+                ReadChunk(stream, entry.DType, tensor, done, count, staging);
+                done += count;
             }
-            case "F32":
+            return tensor;
+        }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Elements [<paramref name="start"/>, start + <paramref name="count"/>) of a tensor's data.</summary>
+    private static void ReadChunk(Stream stream, StoredType dtype, Tensor tensor, long start, int count,
+        byte[] staging)
+    {
+        switch (dtype)
+        {
+            case StoredType.F64:
             {
-                var values = new float[count];
-                ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()));
+                var data = staging.AsSpan(0, 8 * count);
+                ReadExactly(stream, data);
+                var values = MemoryMarshal.Cast<byte, double>(data);
                 if (!BitConverter.IsLittleEndian)
                 {
-                    var bits = MemoryMarshal.Cast<float, int>(values.AsSpan());
+                    var bits = MemoryMarshal.Cast<double, long>(values);
                     BinaryPrimitives.ReverseEndianness(bits, bits);
                 }
-                return Tensor.FromArray(values, entry.Shape, device);
+                tensor.Storage.Float64!.CopyFrom(start, values);
+                break;
+            }
+            case StoredType.F32:
+            {
+                var data = staging.AsSpan(0, 4 * count);
+                ReadExactly(stream, data);
+                var values = MemoryMarshal.Cast<byte, float>(data);
+                if (!BitConverter.IsLittleEndian)
+                {
+                    var bits = MemoryMarshal.Cast<float, int>(values);
+                    BinaryPrimitives.ReverseEndianness(bits, bits);
+                }
+                tensor.Storage.Float32!.CopyFrom(start, values);
+                break;
             }
             default:
             {
-                var raw = new byte[2L * count];
+                // The raw halves go after the room for the widened floats, so widening never overwrites them.
+                var raw = staging.AsSpan(4 * count, 2 * count);
                 ReadExactly(stream, raw);
-                var values = new float[count];
-                bool brain = entry.DType == "BF16";
+                var values = MemoryMarshal.Cast<byte, float>(staging.AsSpan(0, 4 * count));
+                bool brain = dtype == StoredType.BF16;
                 for (int i = 0; i < count; i++)
                 {
-                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i));
+                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(raw[(2 * i)..]);
                     // bfloat16 is the top half of a float32; float16 widens exactly through Half.
                     values[i] = brain
                         ? BitConverter.Int32BitsToSingle(bits << 16)
                         : (float)BitConverter.UInt16BitsToHalf(bits);
                 }
-                return Tensor.FromArray(values, entry.Shape, device);
+                tensor.Storage.Float32!.CopyFrom(start, values);
+                break;
             }
         }
     }

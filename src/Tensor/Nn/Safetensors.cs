@@ -11,7 +11,9 @@ namespace MicrogradPlus.Nn;
 /// Files are written exactly as the reference implementation writes them: tensors ordered by descending dtype
 /// alignment (F64 before F32) and then by name, compact JSON with <c>__metadata__</c> first (its keys sorted), the
 /// header padded with spaces to a multiple of 8 bytes so the data is aligned. Loading validates everything before it
-/// allocates: a malformed file raises <see cref="InvalidDataException"/> naming what is wrong. F32 and F64 load as
+/// allocates: a malformed file raises <see cref="InvalidDataException"/> naming what is wrong. Whatever the header
+/// holds, reading it allocates at most a few times its size (it is read token by token, each name made a string once),
+/// and loading adds each tensor's own objects and a staging buffer of at most 3 MB. F32 and F64 load as
 /// float32 and float64 tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to float32.
 /// </remarks>
 public static partial class Safetensors
