@@ -12,6 +12,9 @@ public static partial class Safetensors
     /// <see cref="Device.Default"/>). Throws <see cref="InvalidDataException"/> saying what is wrong with a malformed
     /// file.
     /// </summary>
+    /// <param name="path">The safetensors file to read.</param>
+    /// <param name="device">Where the tensors are created; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new dictionary from tensor names to new tensors (float32, or float64 for F64), which the caller owns.</returns>
     public static Dictionary<string, Tensor> Load(string path, Device? device = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -20,6 +23,10 @@ public static partial class Safetensors
     }
 
     /// <summary>The tensors and the metadata of the safetensors file at <paramref name="path"/>.</summary>
+    /// <param name="path">The safetensors file to read.</param>
+    /// <param name="metadata">The file's <c>__metadata__</c> map, empty when the file has none.</param>
+    /// <param name="device">Where the tensors are created; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new dictionary from tensor names to new tensors (float32, or float64 for F64), which the caller owns.</returns>
     public static Dictionary<string, Tensor> Load(string path, out Dictionary<string, string> metadata,
         Device? device = null)
     {
@@ -29,10 +36,17 @@ public static partial class Safetensors
     }
 
     /// <summary>The tensors read from a seekable <paramref name="stream"/> positioned at the file's start.</summary>
+    /// <param name="stream">A readable, seekable stream at the start of safetensors bytes.</param>
+    /// <param name="device">Where the tensors are created; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new dictionary from tensor names to new tensors (float32, or float64 for F64), which the caller owns.</returns>
     public static Dictionary<string, Tensor> Load(Stream stream, Device? device = null) =>
         Load(stream, out _, device);
 
     /// <summary>The tensors and metadata read from a seekable <paramref name="stream"/>.</summary>
+    /// <param name="stream">A readable, seekable stream at the start of safetensors bytes.</param>
+    /// <param name="metadata">The file's <c>__metadata__</c> map, empty when the file has none.</param>
+    /// <param name="device">Where the tensors are created; null for <see cref="Device.Default"/>.</param>
+    /// <returns>A new dictionary from tensor names to new tensors (float32, or float64 for F64), which the caller owns.</returns>
     public static Dictionary<string, Tensor> Load(Stream stream, out Dictionary<string, string> metadata,
         Device? device = null)
     {
@@ -62,6 +76,8 @@ public static partial class Safetensors
     }
 
     /// <summary>Only the <c>__metadata__</c> map of the file at <paramref name="path"/> (empty when absent).</summary>
+    /// <param name="path">The safetensors file to read (only its header is read).</param>
+    /// <returns>A new dictionary of the metadata's keys and values.</returns>
     public static Dictionary<string, string> LoadMetadata(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -15,6 +15,9 @@ public static partial class Safetensors
     /// <paramref name="metadata"/> to <paramref name="path"/>. The file is written next to the target and renamed
     /// over it, so a failed save leaves an existing file untouched.
     /// </summary>
+    /// <param name="path">The file to write (replaced if it exists).</param>
+    /// <param name="tensors">Tensors by name: float32 or float64, any shape, on any device.</param>
+    /// <param name="metadata">Optional string pairs stored as <c>__metadata__</c> (PyTorch's loader wants <c>"format": "pt"</c>).</param>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -37,6 +40,9 @@ public static partial class Safetensors
     }
 
     /// <summary>Writes the safetensors bytes of <paramref name="tensors"/> to <paramref name="stream"/>.</summary>
+    /// <param name="stream">A writable stream; the bytes are written at its position.</param>
+    /// <param name="tensors">Tensors by name: float32 or float64, any shape, on any device.</param>
+    /// <param name="metadata">Optional string pairs stored as <c>__metadata__</c> (PyTorch's loader wants <c>"format": "pt"</c>).</param>
     public static void Save(Stream stream, IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -45,6 +51,9 @@ public static partial class Safetensors
     }
 
     /// <summary>The safetensors bytes of <paramref name="tensors"/> and <paramref name="metadata"/>.</summary>
+    /// <param name="tensors">Tensors by name: float32 or float64, any shape, on any device.</param>
+    /// <param name="metadata">Optional string pairs stored as <c>__metadata__</c> (PyTorch's loader wants <c>"format": "pt"</c>).</param>
+    /// <returns>The whole file's bytes: the 8-byte header length, the JSON header and the data.</returns>
     public static byte[] Serialize(IReadOnlyDictionary<string, Tensor> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {

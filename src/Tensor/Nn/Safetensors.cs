@@ -12,8 +12,10 @@ namespace MicrogradPlus.Nn;
 /// alignment (F64 before F32) and then by name, compact JSON with <c>__metadata__</c> first (its keys sorted), the
 /// header padded with spaces to a multiple of 8 bytes so the data is aligned. Loading validates everything before it
 /// allocates: a malformed file raises <see cref="InvalidDataException"/> naming what is wrong. Whatever the header
-/// holds, reading it allocates at most a few times its size (it is read token by token, each name made a string once),
-/// and loading adds each tensor's own objects and a staging buffer of at most 3 MB. F32 and F64 load as
+/// holds, reading its tensor entries allocates a few times the header's size at most (it is read token by token, each
+/// name made a string once; a header of many short <c>__metadata__</c> keys costs up to about 8× their text, since they
+/// come back as a dictionary), and loading adds each tensor's own objects (about 330 bytes) and a staging buffer of at
+/// most 3 MB. F32 and F64 load as
 /// float32 and float64 tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to float32.
 /// </remarks>
 public static partial class Safetensors

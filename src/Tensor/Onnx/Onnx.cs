@@ -38,6 +38,9 @@ public static class Onnx
     /// "batch", so the file accepts any batch size. The model is run once on zeros of that shape to check it and to
     /// find the output shape. The file is written next to the target and renamed over it.
     /// </summary>
+    /// <param name="model">The model to export: a Sequential or Mlp of the supported layers (see the class remarks).</param>
+    /// <param name="inputShape">The shape of one input batch, batch first, e.g. [1, 64].</param>
+    /// <param name="path">The .onnx file to write (replaced if it exists).</param>
     public static void Export(Module model, int[] inputShape, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -60,6 +63,9 @@ public static class Onnx
     }
 
     /// <summary>The ONNX file's bytes for <paramref name="model"/> (see <see cref="Export"/>).</summary>
+    /// <param name="model">The model to export: a Sequential or Mlp of the supported layers (see the class remarks).</param>
+    /// <param name="inputShape">The shape of one input batch, batch first, e.g. [1, 64].</param>
+    /// <returns>The serialized ONNX ModelProto (opset 17).</returns>
     public static byte[] ToBytes(Module model, int[] inputShape)
     {
         ArgumentNullException.ThrowIfNull(model);
