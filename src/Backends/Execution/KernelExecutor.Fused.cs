@@ -22,7 +22,10 @@ internal sealed partial class KernelExecutor
             acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
                 SoftmaxKernels.Groups<T, TMath>));
         Launched();
-        kernel(Policy.RowGroups(xShape.OuterCount), x, xShape, y, yShape, log ? 1 : 0);
+        lock (_launchGate)
+        {
+            kernel(Policy.RowGroups(xShape.OuterCount), x, xShape, y, yShape, log ? 1 : 0);
+        }
     }
 
     /// <inheritdoc/>
@@ -38,7 +41,10 @@ internal sealed partial class KernelExecutor
             acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
                 SoftmaxKernels.GradGroups<T, TMath>));
         Launched();
-        kernel(Policy.RowGroups(yShape.OuterCount), y, g, gShape, dx, yShape, log ? 1 : 0);
+        lock (_launchGate)
+        {
+            kernel(Policy.RowGroups(yShape.OuterCount), y, g, gShape, dx, yShape, log ? 1 : 0);
+        }
     }
 
     /// <inheritdoc/>
@@ -56,7 +62,10 @@ internal sealed partial class KernelExecutor
             acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ArrayView<T>, ArrayView<T>>(
                 CrossEntropyKernels.Groups<T, TMath>));
         Launched();
-        kernel(Policy.RowGroups(rows.OuterCount), logits.Buffer.View, rows, targets, loss, stats);
+        lock (_launchGate)
+        {
+            kernel(Policy.RowGroups(rows.OuterCount), logits.Buffer.View, rows, targets, loss, stats);
+        }
     }
 
     /// <inheritdoc/>

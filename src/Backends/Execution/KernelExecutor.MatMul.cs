@@ -28,7 +28,10 @@ internal sealed partial class KernelExecutor
                         MatMulKernels.Tiled));
                 var (tile, config) = Policy.Tiled(s);
                 Launched();
-                tiled(config, a, b, c, m.BiasView, s, tile);
+                lock (_launchGate)
+                {
+                    tiled(config, a, b, c, m.BiasView, s, tile);
+                }
                 break;
             }
             case MatMulKernel.Blocked:
@@ -43,7 +46,10 @@ internal sealed partial class KernelExecutor
                     acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
                         MatMulBlocked.Run));
                 Launched();
-                blocked(Policy.Blocked(s), a, b, c, m.BiasView, s);
+                lock (_launchGate)
+                {
+                    blocked(Policy.Blocked(s), a, b, c, m.BiasView, s);
+                }
                 break;
             }
             case MatMulKernel.CuBlas:

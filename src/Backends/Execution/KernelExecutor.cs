@@ -18,6 +18,11 @@ internal sealed partial class KernelExecutor(Device device) : Executor(device)
 
     private KernelCache Kernels => Device.Kernels;
 
+    // ILGPU's OpenCL launcher sets each argument on a kernel object that every thread shares, then enqueues it: two
+    // threads launching one kernel at once can swap arguments (a sum came out 756 for 840). So the launches of one
+    // device take turns; uncontended, the lock costs tens of nanoseconds against a launch's microseconds.
+    private readonly Lock _launchGate = new();
+
     /// <inheritdoc/>
     public override void Run<TBody>(TBody body, int length)
     {
@@ -26,7 +31,10 @@ internal sealed partial class KernelExecutor(Device device) : Executor(device)
             return;
         }
         Launched();
-        Kernels.GridStride<TBody>()(Policy.GridStride(length), body, length);
+        lock (_launchGate)
+        {
+            Kernels.GridStride<TBody>()(Policy.GridStride(length), body, length);
+        }
     }
 
     /// <inheritdoc/>
@@ -124,8 +132,11 @@ internal sealed partial class KernelExecutor(Device device) : Executor(device)
         int splits = Policy.GroupSplits(shape, group);
         using var partials = splits == 1 ? null : Device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
         Launched();
-        kernel(Policy.RowGroups(shape.OuterCount * splits), x, partials?.View ?? y.View, shape,
-            partials is null ? scale : T.One, splits, op);
+        lock (_launchGate)
+        {
+            kernel(Policy.RowGroups(shape.OuterCount * splits), x, partials?.View ?? y.View, shape,
+                partials is null ? scale : T.One, splits, op);
+        }
         if (partials is not null)
         {
             var view = StridedView.Contiguous(partials, shape.OuterCount, splits);
