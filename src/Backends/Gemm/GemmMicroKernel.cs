@@ -68,16 +68,10 @@ internal static class GemmMicroKernel
         where TVector : struct
         where TLanes : struct, IGemmLanes<T, TVector>
     {
+        // The first block of K adds the bias to the sums; later blocks add them to what C holds.
         nuint w = (nuint)TLanes.Count;
-        if (first)
-        {
-            TLanes.Store(TLanes.Add(low, TLanes.Load(ref bias, 0)), ref c, 0);
-            TLanes.Store(TLanes.Add(high, TLanes.Load(ref bias, w)), ref c, w);
-        }
-        else
-        {
-            TLanes.Store(TLanes.Add(low, TLanes.Load(ref c, 0)), ref c, 0);
-            TLanes.Store(TLanes.Add(high, TLanes.Load(ref c, w)), ref c, w);
-        }
+        ref T addend = ref first ? ref bias : ref c;
+        TLanes.Store(TLanes.Add(low, TLanes.Load(ref addend, 0)), ref c, 0);
+        TLanes.Store(TLanes.Add(high, TLanes.Load(ref addend, w)), ref c, w);
     }
 }

@@ -62,7 +62,8 @@ public static partial class Functional
         if (weight is null && reduction == "mean" && labelSmoothing == 0f && logits.Rank == 2 &&
             Array.IndexOf(labels, ignoreIndex) < 0)
         {
-            return Tensor.CrossEntropy(logits, labels);
+            // The indices are converted on the device; the read-back above is only the range check.
+            return Tensor.CrossEntropy(logits, target.To(logits.DType));
         }
         var logp = logits.LogSoftmax(1);
         var (perSample, weights, mask) = Nll(logp, target, labels, weight, ignoreIndex);

@@ -18,12 +18,18 @@ public sealed partial class Tensor
     /// wide rows, which go through plain ops as softmax's do; on the CPU device, forward and backward are host loops
     /// over rows split across cores, each row vectorised.
     /// </remarks>
-    internal static Tensor CrossEntropy(Tensor logits, int[] targets)
+    internal static Tensor CrossEntropy(Tensor logits, int[] targets) =>
+        // The only upload: n class indices, stored as values of the logits' type.
+        CrossEntropy(logits, FromIntegers(targets, [logits._shape[0]], logits.DType, logits.Device));
+
+    /// <summary>
+    /// As <see cref="CrossEntropy(Tensor, int[])"/> with the class indices already on the device, as values of the
+    /// logits' type (an Int32 target converted there: no read-back and upload).
+    /// </summary>
+    internal static Tensor CrossEntropy(Tensor logits, Tensor targetValues)
     {
         int n = logits._shape[0];
         var device = logits.Device;
-        // The only upload: n class indices, stored as values of the logits' type.
-        var targetValues = FromIntegers(targets, [n], logits.DType, device);
         if (!logits.FusesSoftmax(1))
         {
             // A few very wide rows on a GPU: plain ops spread each row over the device (see Softmax).

@@ -107,33 +107,17 @@ public class ExtendedOpGoldenTests
         var (rtol, atol) = dtype == DType.Float32 ? (1e-5, 1e-6) : (1e-8, 1e-10);
         var root = Goldens.Value.RootElement;
         int expected = root.GetProperty("count").GetInt32();
-        var failures = new List<string>();
-        int run = 0;
-        foreach (var golden in root.GetProperty("cases").EnumerateArray())
+        var (run, failures) = Infrastructure.Goldens.RunCases(root, golden =>
         {
-            run++;
-            string name = golden.GetProperty("name").GetString()!;
-            try
-            {
-                var problems = new StringBuilder();
-                // A case may loosen the float64 tolerance where PyTorch rounds a constant to float32 (its reason is in
-                // the generator).
-                double caseRtol = dtype == DType.Float64 && golden.TryGetProperty("rtol64", out var loose)
-                    ? loose.GetDouble()
-                    : rtol;
-                RunCase(golden, scope.Device, dtype, caseRtol, atol, problems);
-                if (problems.Length > 0)
-                {
-                    failures.Add($"{name}: {problems.ToString().TrimEnd(';', ' ')}");
-                }
-            }
-#pragma warning disable CA1031 // every failing case is collected and reported together below
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                failures.Add($"{name}: {e.GetType().Name}: {e.GetBaseException().Message}");
-            }
-        }
+            var problems = new StringBuilder();
+            // A case may loosen the float64 tolerance where PyTorch rounds a constant to float32 (its reason is in the
+            // generator).
+            double caseRtol = dtype == DType.Float64 && golden.TryGetProperty("rtol64", out var loose)
+                ? loose.GetDouble()
+                : rtol;
+            RunCase(golden, scope.Device, dtype, caseRtol, atol, problems);
+            return problems;
+        });
         Assert.True(expected >= 150, $"ops_a_goldens.json announces only {expected} cases");
         Assert.Equal(expected, run);
         Assert.True(failures.Count == 0,

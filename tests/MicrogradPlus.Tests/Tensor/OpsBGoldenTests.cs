@@ -81,27 +81,7 @@ public class OpsBGoldenTests
         using var scope = TestDevices.Use(deviceName);
         var root = Goldens.Value.RootElement;
         int expected = root.GetProperty("count").GetInt32();
-        var failures = new List<string>();
-        int run = 0;
-        foreach (var golden in root.GetProperty("cases").EnumerateArray())
-        {
-            run++;
-            string name = golden.GetProperty("name").GetString()!;
-            try
-            {
-                var problems = RunCase(golden, scope.Device, dtype);
-                if (problems.Length > 0)
-                {
-                    failures.Add($"{name}: {problems.ToString().TrimEnd(';', ' ')}");
-                }
-            }
-#pragma warning disable CA1031 // every failing case is collected and reported together below
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                failures.Add($"{name}: {e.GetType().Name}: {e.GetBaseException().Message}");
-            }
-        }
+        var (run, failures) = Infrastructure.Goldens.RunCases(root, golden => RunCase(golden, scope.Device, dtype));
         Assert.True(expected >= 120, $"ops_b_goldens.json announces only {expected} cases");
         Assert.Equal(expected, run);
         Assert.True(failures.Count == 0,
