@@ -8,6 +8,8 @@ namespace MicrogradPlus.Benchmarks;
 /// One training step of an MLP with ReLU: forward, loss, backward, optimizer step, zero-grad, in one
 /// <see cref="Tensor.Scope"/>. 2-16-16-1 (batch 100, mean squared error against one target per row) and
 /// 784-256-256-10 (batch 256, cross-entropy against class indices); SGD (lr 0.01, momentum 0.9) or Adam (lr 1e-3).
+/// <see cref="ReplayStep"/> is the same step captured once (<c>Device.Capture</c>) and replayed, with the class
+/// indices in an Int32 tensor.
 /// </summary>
 public class MlpBenchmarks : DeviceBenchmark
 {
@@ -16,6 +18,8 @@ public class MlpBenchmarks : DeviceBenchmark
     private Tensor _x = null!;
     private Tensor? _y;
     private int[] _classes = [];
+    private Tensor? _labels;
+    private CapturedStep? _captured;
 
     /// <summary>Layer widths, e.g. 784-256-256-10 (see <see cref="Workloads.Models"/>).</summary>
     [ParamsSource(nameof(ModelNames))]
@@ -28,7 +32,7 @@ public class MlpBenchmarks : DeviceBenchmark
     /// <summary>Both models (the small one only in --quick).</summary>
     public static IEnumerable<string> ModelNames() => BenchSettings.MlpModels();
 
-    [GlobalSetup]
+    [GlobalSetup(Target = nameof(TrainStep))]
     public void Setup()
     {
         OpenDevice();
@@ -46,7 +50,24 @@ public class MlpBenchmarks : DeviceBenchmark
         {
             var random = new Random(4);
             _classes = Enumerable.Range(0, batch).Select(_ => random.Next(widths[^1])).ToArray();
+            _labels = Own(Tensor.FromArray(_classes, [batch], Dev));
         }
+        Dev.Synchronize();
+    }
+
+    [GlobalSetup(Target = nameof(ReplayStep))]
+    public void SetupReplay()
+    {
+        Setup();
+        _captured = Own(Dev.Capture(() =>
+        {
+            _optimizer.ZeroGrad();
+            var output = _model.Forward(_x);
+            var loss = _y is { } y ? Functional.Mse(output, y) : Functional.CrossEntropy(output, _labels!);
+            loss.Backward();
+            _optimizer.Step();
+            return loss;
+        }));
         Dev.Synchronize();
     }
 
@@ -62,5 +83,12 @@ public class MlpBenchmarks : DeviceBenchmark
             _optimizer.ZeroGrad();
             Dev.Synchronize();
         }
+    }
+
+    [Benchmark]
+    public void ReplayStep()
+    {
+        _captured!.Replay();
+        Dev.Synchronize();
     }
 }

@@ -64,7 +64,8 @@ public static class Workloads
             ("CuBlasBenchmarks", "Sgemm") => new("matmul_cublas", device, n, 0, 2.0 * n * n * n),
             ("SoftmaxBenchmarks", "Softmax") => new("softmax", device, rows, 8.0 * rows * Classes, 0),
             ("SoftmaxBenchmarks", "CrossEntropy") => new("cross_entropy", device, rows, 0, 0),
-            ("MlpBenchmarks", "TrainStep") => Mlp(parameters, device),
+            ("MlpBenchmarks", "TrainStep") => Mlp(parameters, device, ""),
+            ("MlpBenchmarks", "ReplayStep") => Mlp(parameters, device, "_captured"),
             ("DispatchBenchmarks", "TensorAdd") => new("dispatch_tensor_add", device, TinySize, 0, 0),
             ("DispatchBenchmarks", "TensorAddRecorded") => new("dispatch_tensor_add_recorded", device, TinySize, 0, 0),
             ("DispatchBenchmarks", "TensorNoLaunch") => new("dispatch_tensor_no_launch", device, TinySize, 0, 0),
@@ -94,20 +95,20 @@ public static class Workloads
     }
 
     // One step: forward 2·B·in·out per layer, backward twice that (gradients of input and weight): 6·B·Σ in·out.
-    private static WorkloadInfo Mlp(IReadOnlyDictionary<string, string> parameters, string device)
+    private static WorkloadInfo Mlp(IReadOnlyDictionary<string, string> parameters, string device, string suffix)
     {
         string model = parameters.GetValueOrDefault("Model", "");
         string optimizer = parameters.GetValueOrDefault("Optimizer", "").ToLowerInvariant();
         if (!Models.TryGetValue(model, out var spec))
         {
-            return new($"mlp_{model}_{optimizer}", device, 0, 0, 0);
+            return new($"mlp_{model}_{optimizer}{suffix}", device, 0, 0, 0);
         }
         double macs = 0;
         for (int i = 0; i + 1 < spec.Widths.Length; i++)
         {
             macs += (double)spec.Widths[i] * spec.Widths[i + 1];
         }
-        return new($"mlp_{model}_{optimizer}", device, spec.Batch, 0, 6.0 * spec.Batch * macs);
+        return new($"mlp_{model}_{optimizer}{suffix}", device, spec.Batch, 0, 6.0 * spec.Batch * macs);
     }
 
     private static long Long(IReadOnlyDictionary<string, string> parameters, string name) =>

@@ -41,6 +41,9 @@ public sealed class BufferPool
     // finalizer), and the pool would then reclaim, cache and hand out freed memory.
     private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
 
+    // The same, by ILGPU buffer: how a captured step finds the memory behind the array views of its launches.
+    private readonly Dictionary<MemoryBuffer, RawBuffer> _rentedByMemory = new(ReferenceEqualityComparer.Instance);
+
     // Live bytes that survived the last collection the pool ran (or 0 before the first).
     private long _liveAfterCollection;
 
@@ -135,7 +138,42 @@ public sealed class BufferPool
                 raw = TryReuse(bytes) ?? Allocate(bytes);
             }
         }
+        StepRecording.For(_device)?.Pin(raw);
         return new DeviceBuffer<T>(this, raw, length, guarded);
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="raw"/> out of the cache while pinned: released meanwhile, it stays live until the last
+    /// <see cref="Unpin"/> (a captured step's replays write to it).
+    /// </summary>
+    internal void Pin(RawBuffer raw)
+    {
+        lock (_gate)
+        {
+            raw.Pins++;
+        }
+    }
+
+    /// <summary>Undoes one <see cref="Pin"/>; memory released while pinned is released now.</summary>
+    internal void Unpin(RawBuffer raw)
+    {
+        lock (_gate)
+        {
+            if (--raw.Pins == 0 && raw.ReleasedWhilePinned)
+            {
+                raw.ReleasedWhilePinned = false;
+                Release(raw);
+            }
+        }
+    }
+
+    /// <summary>The pool's memory behind an ILGPU buffer, or null when the buffer is not rented from this pool.</summary>
+    internal RawBuffer? RawOf(MemoryBuffer buffer)
+    {
+        lock (_gate)
+        {
+            return _rentedByMemory.GetValueOrDefault(buffer);
+        }
     }
 
     /// <summary>Frees every cached buffer (live ones stay), after taking back what finalizers queued.</summary>
@@ -209,6 +247,7 @@ public sealed class BufferPool
     private void CountRented(RawBuffer raw)
     {
         _rented.Add(raw);
+        _rentedByMemory[raw.Memory] = raw;
         LiveBuffers++;
         LiveBytes += raw.Bytes;
         PeakLiveBuffers = Math.Max(PeakLiveBuffers, LiveBuffers);
@@ -225,7 +264,13 @@ public sealed class BufferPool
 
     private void Release(RawBuffer raw)
     {
+        if (raw.Pins > 0)
+        {
+            raw.ReleasedWhilePinned = true;
+            return;
+        }
         _rented.Remove(raw);
+        _rentedByMemory.Remove(raw.Memory);
         LiveBuffers--;
         LiveBytes -= raw.Bytes;
         if (CachedBytes + raw.Bytes > MaxCachedBytes)
@@ -325,4 +370,10 @@ internal sealed class RawBuffer(MemoryBuffer1D<byte, Stride1D.Dense> memory, lon
 {
     public MemoryBuffer1D<byte, Stride1D.Dense> Memory { get; } = memory;
     public long Bytes { get; } = bytes;
+
+    /// <summary>Captured steps holding this memory (changed under the pool's lock).</summary>
+    public int Pins { get; set; }
+
+    /// <summary>Whether its last lease was released while it was pinned.</summary>
+    public bool ReleasedWhilePinned { get; set; }
 }

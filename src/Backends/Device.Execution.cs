@@ -16,6 +16,12 @@ public sealed partial class Device
     {
         get
         {
+            if (StepRecording.Any is { } recording)
+            {
+                return ReferenceEquals(recording.Device, this)
+                    ? recording.Executor
+                    : throw recording.Refuse($"the step launches work on {this} as well, which a replay would skip");
+            }
             if (_executor is { } ready)
             {
                 return ready;
@@ -71,9 +77,26 @@ public sealed partial class Device
     /// <summary>Counted by the executors only (<c>Executor.Launched</c>).</summary>
     internal void CountLaunch() => Interlocked.Increment(ref _launches);
 
-    internal void CountHostWrite() => Interlocked.Increment(ref _hostWrites);
+    internal void CountHostWrite()
+    {
+        if (StepRecording.Any is { } recording)
+        {
+            throw recording.Refuse("the step copies host data to the device (Tensor.FromArray, CrossEntropy with an " +
+                                   "int[] target, …), which a replay would not repeat: create the inputs before " +
+                                   "the capture and copy each batch into them between replays");
+        }
+        Interlocked.Increment(ref _hostWrites);
+    }
 
-    internal void CountHostRead() => Interlocked.Increment(ref _hostReads);
+    internal void CountHostRead()
+    {
+        if (StepRecording.Any is { } recording)
+        {
+            throw recording.Refuse("the step reads device data on the host (Item, ToArray, printing, a check of " +
+                                   "values), which cannot happen inside a replay: read the outputs after Replay()");
+        }
+        Interlocked.Increment(ref _hostReads);
+    }
 
     /// <summary>The largest power of two ≤ min(limit, <see cref="MaxGroupSize"/>).</summary>
     internal int PowerOfTwoGroupSize(int limit) =>

@@ -90,11 +90,13 @@ public sealed partial class Device
             throw new NotSupportedException($"no constant one of type {typeof(T).Name}");
         }
 
-        static DeviceBuffer<TValue> Filled<TValue>(DeviceBuffer<TValue> buffer, TValue value) where TValue : unmanaged
-        {
-            Primitives.Fill(buffer, value);
-            return buffer;
-        }
+        // Filled now even while a step is being captured: the constant outlives any capture.
+        static DeviceBuffer<TValue> Filled<TValue>(DeviceBuffer<TValue> buffer, TValue value) where TValue : unmanaged =>
+            StepRecording.Outside(() =>
+            {
+                Primitives.Fill(buffer, value);
+                return buffer;
+            });
     }
 
     /// <summary>The CPU accelerator, always present.</summary>

@@ -17,6 +17,7 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
     private readonly BufferPool _pool;
     private readonly ArrayView<T> _view;
+    private readonly bool _owner = true;
     private RawBuffer? _raw;
     private LeakGuard? _guard;
 
@@ -32,13 +33,32 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
     }
 
+    // A lease that does not own its memory: disposing it returns nothing (see Borrow).
+    private DeviceBuffer(BufferPool pool, RawBuffer raw, long length)
+    {
+        _pool = pool;
+        _raw = raw;
+        _owner = false;
+        Length = length;
+        _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
+    }
+
+    /// <summary>The memory, or null once disposed.</summary>
+    internal RawBuffer? Raw => _raw;
+
+    /// <summary>
+    /// A second lease on <paramref name="raw"/> (this lease's memory) that never returns it to the pool: for a holder
+    /// that keeps the memory some other way, as a captured step pins what its launches use.
+    /// </summary>
+    internal DeviceBuffer<T> Borrow(RawBuffer raw) => new(_pool, raw, Length);
+
     /// <summary>
     /// From now on, dropping this lease undisposed returns its memory to the pool (for a lease that something other
     /// than a scope will own). Nothing after Dispose.
     /// </summary>
     internal void Guard()
     {
-        if (_guard is null && _raw is { } raw)
+        if (_owner && _guard is null && _raw is { } raw)
         {
             _guard = new LeakGuard(_pool, raw);
         }
@@ -145,7 +165,7 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     public void Dispose()
     {
         var raw = Interlocked.Exchange(ref _raw, null);
-        if (raw is not null)
+        if (raw is not null && _owner)
         {
             _guard?.Dispose();
             _pool.Return(raw);

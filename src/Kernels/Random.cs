@@ -25,7 +25,7 @@ internal static class CounterRandom
 }
 
 /// <summary>y[i] = low + (high − low)·U(seed, i), U uniform in [0, 1).</summary>
-internal struct UniformBody(ArrayView<float> y, ulong seed, float low, float high) : IElementBody
+internal struct UniformBody(ArrayView<float> y, ulong seed, float low, float high) : IRandomBody
 {
     private readonly ArrayView<float> _y = y;
     private readonly ulong _seed = seed;
@@ -37,7 +37,7 @@ internal struct UniformBody(ArrayView<float> y, ulong seed, float low, float hig
 }
 
 /// <summary>y[i] = mean + std·√(−2 ln U₁)·cos(2π U₂), Box–Muller with U₁, U₂ from counters 2i and 2i+1.</summary>
-internal struct NormalBody(ArrayView<float> y, ulong seed, float mean, float std) : IElementBody
+internal struct NormalBody(ArrayView<float> y, ulong seed, float mean, float std) : IRandomBody
 {
     private readonly ArrayView<float> _y = y;
     private readonly ulong _seed = seed;
@@ -53,3 +53,9 @@ internal struct NormalBody(ArrayView<float> y, ulong seed, float mean, float std
         _y[index] = _mean + _std * radius * MathF.Cos(6.283185307179586f * u2);
     }
 }
+
+/// <summary>
+/// A body that draws random numbers from a seed chosen on the host: a recorded step would replay the same numbers, so
+/// a capture refuses it.
+/// </summary>
+internal interface IRandomBody : IElementBody;

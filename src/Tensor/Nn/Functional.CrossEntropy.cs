@@ -58,9 +58,13 @@ public static partial class Functional
         {
             return SoftCrossEntropy(logits, target, weight, reduction, labelSmoothing, classes);
         }
+        bool plain = weight is null && reduction == "mean" && labelSmoothing == 0f && logits.Rank == 2;
+        if (StepRecording.For(logits.Device) is { } recording)
+        {
+            return CapturedCrossEntropy(logits, target, ignoreIndex, classes, plain, recording);
+        }
         int[] labels = CheckLabels(logits, target, ignoreIndex, classes, "CrossEntropy");
-        if (weight is null && reduction == "mean" && labelSmoothing == 0f && logits.Rank == 2 &&
-            Array.IndexOf(labels, ignoreIndex) < 0)
+        if (plain && Array.IndexOf(labels, ignoreIndex) < 0)
         {
             // The indices are converted on the device; the read-back above is only the range check.
             return Tensor.CrossEntropy(logits, target.To(logits.DType));
@@ -104,6 +108,35 @@ public static partial class Functional
         int[] labels = CheckLabels(input, target, ignoreIndex, classes, "NllLoss");
         var (perSample, weights, _) = Nll(input, target, labels, weight, ignoreIndex);
         return Reduce(perSample, weights, reduction);
+    }
+
+    /// <summary>
+    /// The plain cross-entropy inside a captured step, where the labels cannot be read now: they change between
+    /// replays. Each replay reads them first, on the host, and raises what the eager call would (a label out of
+    /// range), or refuses a label equal to the ignore index, since the recorded kernel does not skip samples.
+    /// </summary>
+    private static Tensor CapturedCrossEntropy(Tensor logits, Tensor target, int ignoreIndex, int classes, bool plain,
+        StepRecording recording)
+    {
+        if (!plain)
+        {
+            throw recording.Refuse("CrossEntropy with class weights, label smoothing, a reduction other than \"mean\" " +
+                                   "or more than two dimensions reads its labels on the host: a captured step can " +
+                                   "hold only the plain form");
+        }
+        CheckTargetShape(logits, target, "CrossEntropy");
+        recording.Record(() =>
+        {
+            int[] labels = ReadLabels(target, ignoreIndex, classes, "CrossEntropy");
+            int ignored = Array.IndexOf(labels, ignoreIndex);
+            if (ignored >= 0)
+            {
+                throw new InvalidOperationException(
+                    $"CrossEntropy: target {ignoreIndex} at position {ignored} is the ignore index, which the " +
+                    "captured step was not recorded to skip; replay it without ignored samples, or run it eagerly");
+            }
+        });
+        return Tensor.CrossEntropy(logits, target.To(logits.DType));
     }
 
     /// <summary>lᵢ = −w[tᵢ]·logp[i, tᵢ] (0 where ignored), with the weights w[tᵢ]·maskᵢ and the mask.</summary>
@@ -186,17 +219,13 @@ public static partial class Functional
     /// <summary>Checks an Int32 target [N, d₁, …] against input [N, C, d₁, …]; returns its values, read back.</summary>
     private static int[] CheckLabels(Tensor input, Tensor target, int ignoreIndex, int classes, string what)
     {
-        var expected = input.ShapeRef.Where((_, d) => d != 1).ToArray();
-        if (!target.ShapeRef.AsSpan().SequenceEqual(expected))
-        {
-            throw new ArgumentException($"{what}: target of shape {Shapes.Format(target.ShapeRef)} does not fit input " +
-                                        $"{Shapes.Format(input.ShapeRef)}: it must be {Shapes.Format(expected)}");
-        }
-        if (!ReferenceEquals(target.Device, input.Device))
-        {
-            throw new ArgumentException(
-                $"{what}: target is on {target.Device} but input on {input.Device}; move one with To(device)");
-        }
+        CheckTargetShape(input, target, what);
+        return ReadLabels(target, ignoreIndex, classes, what);
+    }
+
+    /// <summary>The Int32 target's values, read back, each checked to be a class index or the ignore index.</summary>
+    private static int[] ReadLabels(Tensor target, int ignoreIndex, int classes, string what)
+    {
         var labels = target.ToInt32Array();
         for (int i = 0; i < labels.Length; i++)
         {
@@ -208,5 +237,21 @@ public static partial class Functional
             }
         }
         return labels;
+    }
+
+    /// <summary>Checks that an Int32 target [N, d₁, …] fits input [N, C, d₁, …] and lives on its device.</summary>
+    private static void CheckTargetShape(Tensor input, Tensor target, string what)
+    {
+        var expected = input.ShapeRef.Where((_, d) => d != 1).ToArray();
+        if (!target.ShapeRef.AsSpan().SequenceEqual(expected))
+        {
+            throw new ArgumentException($"{what}: target of shape {Shapes.Format(target.ShapeRef)} does not fit input " +
+                                        $"{Shapes.Format(input.ShapeRef)}: it must be {Shapes.Format(expected)}");
+        }
+        if (!ReferenceEquals(target.Device, input.Device))
+        {
+            throw new ArgumentException(
+                $"{what}: target is on {target.Device} but input on {input.Device}; move one with To(device)");
+        }
     }
 }

@@ -79,6 +79,11 @@ public abstract partial class Optimizer : IDisposable
     public void Step()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (StepRecording.Any is { } recording)
+        {
+            RecordStep(recording);
+            return;
+        }
         StepCount++;
         var pending = new List<ParameterUpdate>(_parameters.Length);
         for (int i = 0; i < _parameters.Length; i++)
@@ -105,6 +110,30 @@ public abstract partial class Optimizer : IDisposable
                 _parameters[update.Index].Storage.BumpVersion(); // an in-place write, as CopyFrom
             }
         }
+    }
+
+    /// <summary>
+    /// Inside <see cref="CaptureExtensions.Capture"/>: the update depends on the step count (Adam's bias correction,
+    /// SGD's first momentum step), so the replay runs <see cref="Step"/> itself, on the gradients the recorded backward
+    /// writes. A replay refuses to go on when those gradients were dropped or replaced in between (a ZeroGrad outside
+    /// the captured step), since the update would skip or misread them.
+    /// </summary>
+    private void RecordStep(StepRecording recording)
+    {
+        var grads = Array.ConvertAll(_parameters, p => p.Grad);
+        recording.Record(() =>
+        {
+            for (int i = 0; i < grads.Length; i++)
+            {
+                if (!ReferenceEquals(_parameters[i].Grad, grads[i]))
+                {
+                    throw new InvalidOperationException(
+                        $"parameter {i}'s gradient is not the one the captured step writes (was ZeroGrad called " +
+                        "outside the step?); a replay writes only the gradients that the captured step wrote");
+                }
+            }
+            Step();
+        });
     }
 
     /// <summary>Frees the optimizer state.</summary>
