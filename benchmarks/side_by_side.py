@@ -18,14 +18,19 @@ ORDER = ["add", "mul", "exp", "add_baseline", "add_row", "add_col", "sum_all", "
          "matmul_naive", "matmul_tiled", "matmul_blocked", "matmul_auto", "matmul_cublas", "softmax", "cross_entropy"]
 
 
-def torch_name(name):
+def torch_names(name):
+    """The PyTorch workloads a row of ours is compared with: a captured MLP step with PyTorch's CUDA-graph step (its
+    strongest peer) and with its eager step, each on a row of its own."""
     if name.startswith("matmul_"):
-        return "matmul"
+        return ["matmul"]
     if name == "dispatch_primitive_add":
-        return "dispatch_tensor_add"
+        return ["dispatch_tensor_add"]
     if name == "add_baseline":
-        return "add"
-    return name
+        return ["add"]
+    if name.endswith("_captured"):
+        step = name[: -len("_captured")]
+        return [step + "_cudagraph", step]
+    return [name]
 
 
 def read(path):
@@ -66,6 +71,16 @@ def fmt(value, digits=1):
     return f"{value:.3g}"
 
 
+def twins(row, torch_by_key):
+    """(torch row or None, label) for each PyTorch workload this row is compared with; at least one."""
+    found = []
+    for name in torch_names(row["name"]):
+        twin = torch_by_key.get((name, int(row["size"])))
+        if twin:
+            found.append((twin, row["name"] if name == row["name"] else f"{row['name']} vs {name}"))
+    return found or [(None, row["name"])]
+
+
 def table(ours, torch_rows):
     torch_by_key = {(r["name"], int(r["size"])): r for r in torch_rows}
     torch_device = torch_rows[0]["device"] if torch_rows else "?"
@@ -78,8 +93,8 @@ def table(ours, torch_rows):
              "| torch rate |",
              "|---|---:|---|---:|---:|---:|---:|---:|"]
     ratios = []
-    for row in sorted(ours, key=order):
-        twin = torch_by_key.get((torch_name(row["name"]), int(row["size"])))
+    for row, twin, label in ((row, twin, label) for row in sorted(ours, key=order)
+                             for twin, label in twins(row, torch_by_key)):
         ours_us = row["mean_us"]
         torch_us = twin["mean_us"] if twin else None
         ratio = ours_us / torch_us if torch_us else None
@@ -88,7 +103,7 @@ def table(ours, torch_rows):
         ours_rate, unit = rate(row, ours_us)
         torch_rate, _ = rate(row, torch_us)
         unit = f" {unit}" if unit else ""
-        lines.append(f"| {row['name']} | {size_label(int(row['size']))} | {row['device']} | {fmt(ours_us)} | "
+        lines.append(f"| {label} | {size_label(int(row['size']))} | {row['device']} | {fmt(ours_us)} | "
                      f"{fmt(torch_us)} | {fmt(ratio, 2)} | {fmt(ours_rate)}{unit if ours_rate else ''} | "
                      f"{fmt(torch_rate)}{unit if torch_rate else ''} |")
     return lines, ratios

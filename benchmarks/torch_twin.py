@@ -67,6 +67,48 @@ def measure(fn, sync, min_time, iterations, warmup, ops=1):
     return statistics.fmean(samples), std, min(samples)
 
 
+def build_mlp(widths, opt_name, device, capturable=False):
+    """The MLP with ReLU between layers (seeded) and its optimizer: SGD (lr 0.01, momentum 0.9) or Adam (lr 1e-3)."""
+    torch.manual_seed(1)
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(nn.Linear(widths[i], widths[i + 1]))
+        if i + 2 < len(widths):
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers).to(device)
+    if opt_name == "sgd":
+        return model, torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    extra = {"capturable": True} if capturable else {}
+    return model, torch.optim.Adam(model.parameters(), lr=1e-3, **extra)
+
+
+def graphed_step(widths, opt_name, x, loss_fn, sync):
+    """The whole training step captured in one CUDA graph, as PyTorch documents for whole-network capture: static
+    inputs, Adam with capturable=True, three warm-up steps on a side stream, grads set to None before the capture so
+    backward allocates them from the graph's private pool; each call replays the graph once."""
+    model, opt = build_mlp(widths, opt_name, x.device, capturable=True)
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x)).backward()
+            opt.step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = loss_fn(model(x))
+        static_loss.backward()
+        opt.step()
+
+    def replay(graph=graph, keep=(model, opt, static_loss)):
+        graph.replay()
+        sync()
+
+    return replay
+
+
 def workloads(device, quick):
     """Yields (name, size, fn, ops) with inputs allocated up front; fn ends with a synchronize."""
     cuda = device.type == "cuda"
@@ -83,15 +125,7 @@ def workloads(device, quick):
     for model_name in models:
         widths, batch = MODELS[model_name]
         for opt_name in ("sgd", "adam"):
-            torch.manual_seed(1)
-            layers = []
-            for i in range(len(widths) - 1):
-                layers.append(nn.Linear(widths[i], widths[i + 1]))
-                if i + 2 < len(widths):
-                    layers.append(nn.ReLU())
-            model = nn.Sequential(*layers).to(device)
-            opt = (torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9) if opt_name == "sgd"
-                   else torch.optim.Adam(model.parameters(), lr=1e-3))
+            model, opt = build_mlp(widths, opt_name, device)
             x = rand(batch, widths[0])
             if widths[-1] == 1:
                 y = rand(batch, 1)
@@ -108,6 +142,9 @@ def workloads(device, quick):
                 sync()
 
             yield f"mlp_{model_name}_{opt_name}", batch, step, 1
+            if cuda:
+                yield (f"mlp_{model_name}_{opt_name}_cudagraph", batch,
+                       graphed_step(widths, opt_name, x, loss_fn, sync), 1)
     a, b = rand(TINY), rand(TINY)
 
     def dispatch(a=a, b=b):
