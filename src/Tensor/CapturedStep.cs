@@ -10,7 +10,7 @@ namespace MicrogradPlus;
 /// </summary>
 /// <remarks>
 /// <para>New data goes into the step through tensors created before the capture: copy each batch into them
-/// (<see cref="Tensor.CopyFrom"/>) between replays. Their shapes are fixed.</para>
+/// (<see cref="Tensor.CopyFrom(ReadOnlySpan{float})"/>, <see cref="Tensor.CopyFrom(Tensor)"/>) between replays. Their shapes are fixed.</para>
 /// <para>While it lives, the captured step holds every buffer its launches touch, including the temporaries of the
 /// step, so that memory stays out of the pool; <see cref="Dispose"/> gives it back. A replay allocates nothing.</para>
 /// </remarks>
