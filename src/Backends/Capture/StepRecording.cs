@@ -121,17 +121,23 @@ internal sealed class StepRecording : IDisposable
         }
     }
 
-    /// <summary>Runs every entry in order, as the step ran them.</summary>
+    /// <summary>
+    /// Runs every entry in order, as the step ran them. Replays of one recording take turns: two at once would write
+    /// the same memory.
+    /// </summary>
     public void Replay()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_recording)
+        lock (_gate)
         {
-            throw new InvalidOperationException("a step cannot be replayed while it is being captured");
-        }
-        foreach (var step in _steps)
-        {
-            step();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_recording)
+            {
+                throw new InvalidOperationException("a step cannot be replayed while it is being captured");
+            }
+            foreach (var step in _steps)
+            {
+                step();
+            }
         }
     }
 

@@ -236,6 +236,59 @@ public class CaptureTests
         Assert.Contains("do not nest", error.Message);
     }
 
+    [Fact]
+    public void A_step_that_touches_another_device_is_refused()
+    {
+        if (!Device.IsAvailable(DeviceKind.OpenCL))
+        {
+            Assert.Skip($"opencl: {Device.WhyUnavailable(DeviceKind.OpenCL)}");
+        }
+        using var trainer = new Trainer(Device.Cpu, "sgd", "mse");
+        trainer.Load(7);
+        using var elsewhere = Tensor.Ones([4], Device.OpenCL());
+        var error = Assert.Throws<InvalidOperationException>(() => Device.Cpu.Capture(() =>
+        {
+            using var doubled = elsewhere * 2f;
+            return trainer.Step();
+        }));
+        Assert.Contains(Device.OpenCL().ToString(), error.Message);
+        Assert.Contains("as well", error.Message);
+    }
+
+    [Fact]
+    public void An_output_on_another_device_and_a_null_step_are_refused()
+    {
+        using var trainer = new Trainer(Device.Cpu, "sgd", "mse");
+        trainer.Load(8);
+        Assert.Throws<ArgumentNullException>(() => Device.Cpu.Capture(null!));
+        var nothing = Assert.Throws<InvalidOperationException>(() => Device.Cpu.Capture(() => null!));
+        Assert.Contains("returned null", nothing.Message);
+    }
+
+    [Fact]
+    public void Replays_from_two_threads_take_turns_and_match_one_thread()
+    {
+        var device = Device.Cpu;
+        using var alone = new Trainer(device, "adam", "mse");
+        using var shared = new Trainer(device, "adam", "mse");
+        alone.Load(9);
+        shared.Load(9);
+        using var one = device.Capture(alone.Step);
+        using var two = device.Capture(shared.Step);
+        for (int k = 0; k < 200; k++)
+        {
+            one.Replay();
+        }
+        Parallel.For(0, 200, new ParallelOptions { MaxDegreeOfParallelism = 2 }, _ => two.Replay());
+        Assert.Equal(one.Output.Item(), two.Output.Item());
+        var expected = alone.Model.Parameters().Select(p => p.ToArray()).ToArray();
+        var actual = shared.Model.Parameters().Select(p => p.ToArray()).ToArray();
+        for (int p = 0; p < expected.Length; p++)
+        {
+            Assert.Equal(expected[p], actual[p]);
+        }
+    }
+
     /// <summary>A small MLP, its optimizer, and inputs that live before any capture.</summary>
     private sealed class Trainer : IDisposable
     {
