@@ -211,6 +211,22 @@ public class CaptureTests
     }
 
     [Fact]
+    public void A_batch_of_another_shape_cannot_reach_a_captured_step()
+    {
+        var device = Device.Cpu;
+        using var trainer = new Trainer(device, "sgd", "mse");
+        trainer.Load(10);
+        using var step = device.Capture(trainer.Step);
+        using var bigger = Tensor.Zeros([Batch + 1, Features], device);
+        var copy = Assert.Throws<ArgumentException>(() => trainer.X.CopyFrom(bigger));
+        Assert.Contains($"({Batch + 1}, {Features})", copy.Message);
+        Assert.Contains($"({Batch}, {Features})", copy.Message);
+        var host = Assert.Throws<ArgumentException>(() => trainer.X.CopyFrom(new float[(Batch + 1) * Features]));
+        Assert.Contains($"{(Batch + 1) * Features} values", host.Message);
+        Assert.True(float.IsFinite(step.Replay().Item()));
+    }
+
+    [Fact]
     public void ZeroGrad_outside_the_captured_step_is_refused_at_replay()
     {
         var device = Device.Cpu;
