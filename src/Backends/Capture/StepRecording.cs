@@ -22,7 +22,7 @@ internal sealed class StepRecording : IDisposable
     private readonly List<Action> _steps = [];
     private readonly HashSet<RawBuffer> _pinned = new(ReferenceEqualityComparer.Instance);
     private readonly Lock _gate = new();
-    private bool _recording = true;
+    private int _recording = 1;
     private bool _disposed;
 
     private StepRecording(Device device)
@@ -50,7 +50,7 @@ internal sealed class StepRecording : IDisposable
     public static StepRecording Start(Device device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (Current.Value is { } open)
+        if (Current.Value is { IsRecording: true } open)
         {
             throw new InvalidOperationException(
                 $"a step is already being captured on {open.Device}; captures do not nest");
@@ -63,23 +63,25 @@ internal sealed class StepRecording : IDisposable
 
     /// <summary>The recording current on this flow for <paramref name="device"/>, if any (cheap when none is).</summary>
     public static StepRecording? For(Device device) =>
-        Volatile.Read(ref s_active) != 0 && Current.Value is { _recording: true } r && ReferenceEquals(r.Device, device)
+        Volatile.Read(ref s_active) != 0 && Current.Value is { IsRecording: true } r && ReferenceEquals(r.Device, device)
             ? r
             : null;
 
     /// <summary>The recording current on this flow for any device, if any.</summary>
-    public static StepRecording? Any => Volatile.Read(ref s_active) != 0 && Current.Value is { _recording: true } r
+    public static StepRecording? Any => Volatile.Read(ref s_active) != 0 && Current.Value is { IsRecording: true } r
         ? r
         : null;
+
+    /// <summary>Whether launches are still being recorded.</summary>
+    public bool IsRecording => Volatile.Read(ref _recording) == 1;
 
     /// <summary>Ends the recording: later launches on this flow run again.</summary>
     public void Stop()
     {
-        if (!_recording)
+        if (Interlocked.Exchange(ref _recording, 0) == 0)
         {
             return;
         }
-        _recording = false;
         if (ReferenceEquals(Current.Value, this))
         {
             Current.Value = null;
@@ -113,7 +115,7 @@ internal sealed class StepRecording : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_recording)
+            if (!IsRecording)
             {
                 throw new InvalidOperationException("the capture has ended; nothing more can be recorded");
             }
@@ -130,7 +132,7 @@ internal sealed class StepRecording : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_recording)
+            if (IsRecording)
             {
                 throw new InvalidOperationException("a step cannot be replayed while it is being captured");
             }
