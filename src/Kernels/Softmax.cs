@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using ILGPU;
 
 namespace MicrogradPlus.Kernels;
@@ -222,6 +223,7 @@ internal static class SoftmaxMath<TLane, T, TMath>
     /// rescale e^(m − x) of the sum so far when x is the new maximum (s·e + e^(x − x)). That last term is written
     /// (x − x) + 1: 1, but NaN for x = +∞, so that a row holding +∞ gives NaN as PyTorch's does.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] // the vector exp inside would keep .NET's JIT from inlining it
     public static MaxSum<TLane> Step(MaxSum<TLane> state, TLane x)
     {
         TMath math = default;
@@ -235,6 +237,7 @@ internal static class SoftmaxMath<TLane, T, TMath>
     /// The state of two parts of a row together (threads' shares, vector lanes): the part with the smaller maximum
     /// has its sum rescaled by e^(−|m_a − m_b|), one exp. A part whose maximum is +∞ or NaN carries a NaN sum.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static MaxSum<TLane> Merge(MaxSum<TLane> a, MaxSum<TLane> b)
     {
         TMath math = default;
@@ -251,6 +254,7 @@ internal static class SoftmaxMath<TLane, T, TMath>
     }
 
     /// <summary>One output: (x − m) − ln Σ, or e^(x − m) · (1/Σ).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLane Output(TLane x, TLane max, TLane shift, int log) =>
         log != 0 ? x - max - shift : Exp(x, max) * shift;
 
