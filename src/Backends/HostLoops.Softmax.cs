@@ -15,7 +15,10 @@ internal static partial class HostLoops
     /// (<see cref="SoftmaxMath{TLane, T, TMath}"/>) on <see cref="Vector{T}"/> lanes, split across cores: rows along a
     /// leading axis, whose neighbours are neighbours in memory, in panels of up to <see cref="PanelLength"/> rows at
     /// once (each step of the row is one contiguous run across the panel, a lane per row); other rows one at a time,
-    /// lanes along the row (a strided row gathered first, and scattered back when y's row is strided too).
+    /// lanes along the row (a strided row gathered first, and scattered back when y's row is strided too). Unlike the
+    /// kernels, which read a row online (<see cref="SoftmaxMath{TLane, T, TMath}.Step"/>: two reads, two exps per
+    /// element), these form the maxima first and keep each element's exponential: here a row or a panel step sits in
+    /// cache after its first read, so the exp is what costs, and online rows measured 1.5–2× slower on this device.
     /// </summary>
     public static void Softmax<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,
         bool log)
@@ -23,7 +26,7 @@ internal static partial class HostLoops
         where TMath : struct, ILossMath<T>
     {
         int count = xShape.InnerCount, xStride = xShape.Inner.S5, yStride = yShape.Inner.S5, logs = log ? 1 : 0;
-        // Every element is read and exponentiated twice: an exp costs several adds, so no divisor on the work.
+        // Every element is read and exponentiated once: an exp costs several adds, so no divisor on the work.
         long elements = (long)xShape.OuterCount * count;
         if (InPanels(xShape.Outer) && InPanels(yShape.Outer))
         {
@@ -32,16 +35,16 @@ internal static partial class HostLoops
                     xStride, Span(y), yShape.Outer.OffsetOf(first), yStride, count, length, scratch, logs)));
             return;
         }
-        ForRange(xShape.OuterCount, elements, (first, last) => WithScratch<T>(count, scratch =>
+        ForRange(xShape.OuterCount, elements, (first, last) => WithScratch<T>(2 * count, scratch =>
         {
             var xs = Span(x);
             var ys = Span(y);
             for (int row = first; row < last; row++)
             {
                 int yi = yShape.Outer.OffsetOf(row);
-                var output = yStride == 1 ? ys.Slice(yi, count) : scratch;
+                var output = yStride == 1 ? ys.Slice(yi, count) : scratch.Slice(count, count);
                 var values = RowOf(xs, xShape.Outer.OffsetOf(row), count, xStride, output);
-                SoftmaxRow<T, TMath>(values, output, logs);
+                SoftmaxRow<T, TMath>(values, scratch[..count], output, logs);
                 StoreRow(output, ys, yi, yStride);
             }
         }));
@@ -86,25 +89,165 @@ internal static partial class HostLoops
     }
 
     /// <summary>
-    /// One softmax row: m = max x and Σ e^(x − m) in one read (<see cref="RowMaxSum{T, TMath}"/>), then the outputs,
-    /// lanes along the row and the scalar tail after. <paramref name="y"/> may be <paramref name="x"/> itself.
+    /// One softmax row: m = max x and eˣ⁻ᵐ into <paramref name="exps"/> (<see cref="MaxAndSumExp{T, TMath}"/>), then
+    /// the outputs from them, lanes along the row and the scalar tail after. <paramref name="y"/> may be
+    /// <paramref name="x"/> itself.
     /// </summary>
-    private static void SoftmaxRow<T, TMath>(Span<T> x, Span<T> y, int log)
+    private static void SoftmaxRow<T, TMath>(Span<T> x, Span<T> exps, Span<T> y, int log)
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        var row = RowMaxSum<T, TMath>(x);
-        T shift = SoftmaxMath<T, T, TMath>.Shift(row.Sum, log);
+        var (max, sum) = MaxAndSumExp<T, TMath>(x, exps);
+        T shift = SoftmaxMath<T, T, TMath>.Shift(sum, log);
         var xs = AsLanes(x);
+        var es = AsLanes(exps);
         var ys = AsLanes(y);
-        var (maxLanes, shiftLanes) = (new Lanes<T>(row.Max), new Lanes<T>(shift));
+        var (maxLanes, shiftLanes) = (new Lanes<T>(max), new Lanes<T>(shift));
         for (int k = 0; k < ys.Length; k++)
         {
-            ys[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Output(xs[k], maxLanes, shiftLanes, log);
+            ys[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Output(xs[k], maxLanes, es[k], shiftLanes, log);
         }
         for (int i = ys.Length * Vector<T>.Count; i < y.Length; i++)
         {
-            y[i] = SoftmaxMath<T, T, TMath>.Output(x[i], row.Max, shift, log);
+            y[i] = SoftmaxMath<T, T, TMath>.Output(x[i], max, exps[i], shift, log);
+        }
+    }
+
+    /// <summary>
+    /// A non-empty row's m = max x (NaN propagates) and Σ e^(x − m), with the exponentials written to
+    /// <paramref name="exps"/> (x's length; it may be x itself): <see cref="SoftmaxMath{TLane, T, TMath}"/>'s steps
+    /// on vector lanes along the row, then on the scalar tail; the lanes' maxima and sums meet at the end.
+    /// </summary>
+    private static (T Max, T Sum) MaxAndSumExp<T, TMath>(Span<T> x, Span<T> exps)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        var xs = AsLanes(x);
+        var es = AsLanes(exps);
+        int tail = xs.Length * Vector<T>.Count;
+        // Four running maxima and sums: each step's result feeds the next only every fourth vector, so the steps'
+        // latencies overlap.
+        T max = x[0];
+        if (xs.Length > 0)
+        {
+            var (m0, m1, m2, m3) = (xs[0], xs[0], xs[0], xs[0]);
+            int k = 1;
+            for (; k + 3 < xs.Length; k += 4)
+            {
+                m0 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, xs[k]);
+                m1 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m1, xs[k + 1]);
+                m2 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m2, xs[k + 2]);
+                m3 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m3, xs[k + 3]);
+            }
+            for (; k < xs.Length; k++)
+            {
+                m0 = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, xs[k]);
+            }
+            var lanes = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m0, m1),
+                SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(m2, m3));
+            for (int lane = 0; lane < Vector<T>.Count; lane++)
+            {
+                max = SoftmaxMath<T, T, TMath>.Max(max, lanes[lane]);
+            }
+        }
+        for (int i = tail; i < x.Length; i++)
+        {
+            max = SoftmaxMath<T, T, TMath>.Max(max, x[i]);
+        }
+        var maxLanes = new Lanes<T>(max);
+        for (int k = 0; k < xs.Length; k++)
+        {
+            es[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Exp(xs[k], maxLanes);
+        }
+        // Summed in a pass of its own: the vector exp is a call, across which running sums would go through memory.
+        var (s0, s1, s2, s3) = (default(Lanes<T>), default(Lanes<T>), default(Lanes<T>), default(Lanes<T>));
+        int e = 0;
+        for (; e + 3 < es.Length; e += 4)
+        {
+            (s0, s1, s2, s3) = (s0 + es[e], s1 + es[e + 1], s2 + es[e + 2], s3 + es[e + 3]);
+        }
+        for (; e < es.Length; e++)
+        {
+            s0 += es[e];
+        }
+        T sum = (s0 + s1 + (s2 + s3)).Sum();
+        for (int i = tail; i < x.Length; i++)
+        {
+            exps[i] = SoftmaxMath<T, T, TMath>.Exp(x[i], max);
+            sum += exps[i];
+        }
+        return (max, sum);
+    }
+
+    /// <summary>
+    /// Softmax (or log-softmax) of <paramref name="length"/> neighbouring rows at once: element j of row r is
+    /// x[xAt + j·xStride + r] (and y likewise), so each step along the rows is one contiguous run across the panel,
+    /// a lane per row. <paramref name="scratch"/> holds 2·length values (the rows' maxima, then sums and shifts).
+    /// </summary>
+    private static void SoftmaxPanel<T, TMath>(Span<T> x, int xAt, int xStride, Span<T> y, int yAt, int yStride,
+        int count, int length, Span<T> scratch, int log)
+        where T : unmanaged, INumber<T>
+        where TMath : struct, ILossMath<T>
+    {
+        var max = scratch[..length];
+        var sum = scratch.Slice(length, length);
+        var maxs = AsLanes(max);
+        var sums = AsLanes(sum);
+        int tail = maxs.Length * Vector<T>.Count;
+        x.Slice(xAt, length).CopyTo(max);
+        for (int j = 1; j < count; j++)
+        {
+            var xj = x.Slice(xAt + j * xStride, length);
+            var xjs = AsLanes(xj);
+            for (int k = 0; k < maxs.Length; k++)
+            {
+                maxs[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Max(maxs[k], xjs[k]);
+            }
+            for (int r = tail; r < length; r++)
+            {
+                max[r] = SoftmaxMath<T, T, TMath>.Max(max[r], xj[r]);
+            }
+        }
+        sum.Clear();
+        for (int j = 0; j < count; j++)
+        {
+            var xj = x.Slice(xAt + j * xStride, length);
+            var yj = y.Slice(yAt + j * yStride, length);
+            var xjs = AsLanes(xj);
+            var yjs = AsLanes(yj);
+            for (int k = 0; k < maxs.Length; k++)
+            {
+                yjs[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Exp(xjs[k], maxs[k]);
+                sums[k] += yjs[k];
+            }
+            for (int r = tail; r < length; r++)
+            {
+                yj[r] = SoftmaxMath<T, T, TMath>.Exp(xj[r], max[r]);
+                sum[r] += yj[r];
+            }
+        }
+        for (int k = 0; k < sums.Length; k++)
+        {
+            sums[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Shift(sums[k], log);
+        }
+        for (int r = tail; r < length; r++)
+        {
+            sum[r] = SoftmaxMath<T, T, TMath>.Shift(sum[r], log);
+        }
+        for (int j = 0; j < count; j++)
+        {
+            var xj = x.Slice(xAt + j * xStride, length);
+            var yj = y.Slice(yAt + j * yStride, length);
+            var xjs = AsLanes(xj);
+            var yjs = AsLanes(yj);
+            for (int k = 0; k < maxs.Length; k++)
+            {
+                yjs[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Output(xjs[k], maxs[k], yjs[k], sums[k], log);
+            }
+            for (int r = tail; r < length; r++)
+            {
+                yj[r] = SoftmaxMath<T, T, TMath>.Output(xj[r], max[r], yj[r], sum[r], log);
+            }
         }
     }
 
@@ -150,63 +293,6 @@ internal static partial class HostLoops
             stats = SoftmaxMath<T, T, TMath>.Step(stats, x[i]);
         }
         return stats;
-    }
-
-    /// <summary>
-    /// Softmax (or log-softmax) of <paramref name="length"/> neighbouring rows at once: element j of row r is
-    /// x[xAt + j·xStride + r] (and y likewise), so each step along the rows is one contiguous run across the panel,
-    /// a lane per row: one read for the rows' (m, Σ e^(x − m)), one to write y. <paramref name="scratch"/> holds
-    /// 2·length values (the rows' maxima, then sums and shifts).
-    /// </summary>
-    private static void SoftmaxPanel<T, TMath>(Span<T> x, int xAt, int xStride, Span<T> y, int yAt, int yStride,
-        int count, int length, Span<T> scratch, int log)
-        where T : unmanaged, INumber<T>
-        where TMath : struct, ILossMath<T>
-    {
-        var max = scratch[..length];
-        var sum = scratch.Slice(length, length);
-        var maxs = AsLanes(max);
-        var sums = AsLanes(sum);
-        int tail = maxs.Length * Vector<T>.Count;
-        var start = SoftmaxMath<T, T, TMath>.Start();
-        max.Fill(start.Max);
-        sum.Fill(start.Sum);
-        for (int j = 0; j < count; j++)
-        {
-            var xj = x.Slice(xAt + j * xStride, length);
-            var xjs = AsLanes(xj);
-            for (int k = 0; k < maxs.Length; k++)
-            {
-                (maxs[k], sums[k]) = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Step(new(maxs[k], sums[k]), xjs[k]);
-            }
-            for (int r = tail; r < length; r++)
-            {
-                (max[r], sum[r]) = SoftmaxMath<T, T, TMath>.Step(new(max[r], sum[r]), xj[r]);
-            }
-        }
-        for (int k = 0; k < sums.Length; k++)
-        {
-            sums[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Shift(sums[k], log);
-        }
-        for (int r = tail; r < length; r++)
-        {
-            sum[r] = SoftmaxMath<T, T, TMath>.Shift(sum[r], log);
-        }
-        for (int j = 0; j < count; j++)
-        {
-            var xj = x.Slice(xAt + j * xStride, length);
-            var yj = y.Slice(yAt + j * yStride, length);
-            var xjs = AsLanes(xj);
-            var yjs = AsLanes(yj);
-            for (int k = 0; k < maxs.Length; k++)
-            {
-                yjs[k] = SoftmaxMath<Lanes<T>, T, VectorMath<T>>.Output(xjs[k], maxs[k], sums[k], log);
-            }
-            for (int r = tail; r < length; r++)
-            {
-                yj[r] = SoftmaxMath<T, T, TMath>.Output(xj[r], max[r], sum[r], log);
-            }
-        }
     }
 
     /// <summary>

@@ -254,9 +254,15 @@ internal static class SoftmaxMath<TLane, T, TMath>
     }
 
     /// <summary>One output: (x − m) − ln Σ, or e^(x − m) · (1/Σ).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLane Output(TLane x, TLane max, TLane shift, int log) =>
-        log != 0 ? x - max - shift : Exp(x, max) * shift;
+        Output(x, max, log != 0 ? x : Exp(x, max), shift, log);
+
+    /// <summary>
+    /// One output from x and its <paramref name="exp"/> = e^(x − m), formed already for the row's sum (the CPU
+    /// device's softmax rows, which keep the exponentials of a row in cache).
+    /// </summary>
+    public static TLane Output(TLane x, TLane max, TLane exp, TLane shift, int log) =>
+        log != 0 ? x - max - shift : exp * shift;
 
     /// <summary>One term of the backward's row sum: g for log-softmax, g·y for softmax.</summary>
     public static TLane DotTerm(TLane g, TLane y, int log) => log != 0 ? g : g * y;
