@@ -175,11 +175,6 @@ internal struct MaxSum<TLane>(TLane max, TLane sum)
 
     /// <summary>Σ e^(x − m) over the elements seen.</summary>
     public TLane Sum = sum;
-
-    /// <summary>(m, Σ) as a pair.</summary>
-    /// <param name="max">m.</param>
-    /// <param name="sum">Σ e^(x − m).</param>
-    public readonly void Deconstruct(out TLane max, out TLane sum) => (max, sum) = (Max, Sum);
 }
 
 /// <summary><see cref="SoftmaxMath{TLane, T, TMath}.Merge"/> for <see cref="GroupTree"/>.</summary>
