@@ -41,7 +41,6 @@ def sizes(quick, on_cpu):
     if on_cpu:
         elementwise = [s for s in elementwise if s <= CPU_MAX_ELEMENTS]
         matmul = [n for n in matmul if n <= 1024]
-        rows = [r for r in rows if r <= 1024]
     return elementwise, matmul, rows, models
 
 

@@ -18,8 +18,8 @@ internal static partial class HostLoops
 
     /// <summary>
     /// Cross-entropy forward, one row of logits at a time, as <see cref="CrossEntropyRowsBody{T, TMath}"/>: the row's
-    /// maximum m and Σⱼ e^(xⱼ − m) (<see cref="MaxAndSumExp{T, TMath}"/>: vector lanes along the row, into a
-    /// per-thread scratch row; a strided row is gathered into it first), s = ln Σ, the loss
+    /// maximum m and Σⱼ e^(xⱼ − m) in one read (<see cref="RowMaxSum{T, TMath}"/>: vector lanes along the row; a
+    /// strided row is gathered into a per-thread scratch row first), s = ln Σ, the loss
     /// (<see cref="CrossEntropyMath{TLane, T, TMath}.Loss"/>), and (m, s) into stats[2·row], stats[2·row + 1]. Rows
     /// are split across cores.
     /// </summary>
@@ -29,7 +29,7 @@ internal static partial class HostLoops
         where TMath : struct, ILossMath<T>
     {
         // Every logit is read and exponentiated once: an exp costs several adds, so no divisor on the work.
-        ForRange(n, (long)n * classes, (first, last) => WithScratch<T>(classes, exps =>
+        ForRange(n, (long)n * classes, (first, last) => WithScratch<T>(classes, scratch =>
         {
             TMath math = default;
             var xs = Span(x);
@@ -39,12 +39,12 @@ internal static partial class HostLoops
             for (int row = first; row < last; row++)
             {
                 int start = rows.OffsetOf(row);
-                var (max, sum) = MaxAndSumExp<T, TMath>(RowOf(xs, start, classes, colStride, exps), exps);
-                T logSum = math.Log(sum);
-                ss[2 * row] = max;
+                var stats = RowMaxSum<T, TMath>(RowOf(xs, start, classes, colStride, scratch));
+                T logSum = math.Log(stats.Sum);
+                ss[2 * row] = stats.Max;
                 ss[2 * row + 1] = logSum;
-                ls[row] = CrossEntropyMath<T, T, TMath>.Loss(xs[start + math.ToIndex(ts[row]) * colStride], max,
-                    logSum);
+                ls[row] = CrossEntropyMath<T, T, TMath>.Loss(xs[start + math.ToIndex(ts[row]) * colStride],
+                    stats.Max, logSum);
             }
         }));
     }

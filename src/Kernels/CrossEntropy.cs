@@ -3,15 +3,6 @@ using ILGPU;
 
 namespace MicrogradPlus.Kernels;
 
-/// <summary>
-/// max through <see cref="ILossMath{T}"/>, for <see cref="GroupTree"/> (every thread brings a value: no identity).
-/// </summary>
-internal readonly struct LossMax<T, TMath> : ICombineOp<T>
-    where TMath : struct, ILossMath<T>
-{
-    public T Combine(T a, T b) => default(TMath).Max(a, b);
-}
-
 /// <summary>Σ, for <see cref="GroupTree"/>.</summary>
 internal readonly struct LossSum<T> : ICombineOp<T> where T : INumber<T>
 {
@@ -19,8 +10,9 @@ internal readonly struct LossSum<T> : ICombineOp<T> where T : INumber<T>
 }
 
 /// <summary>
-/// Cross-entropy forward, one thread per row of logits x [n, C]: with m = max x and s = ln Σⱼ e^(xⱼ − m) (no
-/// overflow), loss = s − (x[target] − m). Writes the loss and (m, s) per row — stats[2·row], stats[2·row + 1] — for
+/// Cross-entropy forward, one thread per row of logits x [n, C], in one read of the row: with m = max x and
+/// s = ln Σⱼ e^(xⱼ − m) (no overflow; m and the sum formed together by
+/// <see cref="SoftmaxMath{TLane, T, TMath}.Step"/>), loss = s − (x[target] − m). Writes the loss and (m, s) per row — stats[2·row], stats[2·row + 1] — for
 /// the backward, which forms softmax = e^((x − m) − s) from them: shifting by m first keeps large logits accurate.
 /// <paramref name="rows"/> maps a row to the offset of its first logit, <paramref name="colStride"/> steps along it.
 /// </summary>
@@ -39,21 +31,16 @@ internal struct CrossEntropyRowsBody<T, TMath>(ArrayView<T> x, Layout rows, int 
         TMath math = default;
         int row = index;
         int start = _rows.OffsetOf(row);
-        T max = _x[start];
-        for (int j = 1; j < _classes; j++)
-        {
-            max = SoftmaxMath<T, T, TMath>.Max(max, _x[start + j * _colStride]);
-        }
-        T sum = T.Zero;
+        var stats = SoftmaxMath<T, T, TMath>.Start();
         for (int j = 0; j < _classes; j++)
         {
-            sum += SoftmaxMath<T, T, TMath>.Exp(_x[start + j * _colStride], max);
+            stats = SoftmaxMath<T, T, TMath>.Step(stats, _x[start + j * _colStride]);
         }
-        T logSum = math.Log(sum);
-        _stats[2 * row] = max;
+        T logSum = math.Log(stats.Sum);
+        _stats[2 * row] = stats.Max;
         _stats[2 * row + 1] = logSum;
-        _loss[row] = CrossEntropyMath<T, T, TMath>.Loss(_x[start + math.ToIndex(_targets[row]) * _colStride], max,
-            logSum);
+        _loss[row] = CrossEntropyMath<T, T, TMath>.Loss(_x[start + math.ToIndex(_targets[row]) * _colStride],
+            stats.Max, logSum);
     }
 }
 
@@ -62,7 +49,7 @@ internal static class CrossEntropyKernels
 {
     /// <summary>
     /// Cross-entropy forward for wide rows, as <see cref="CrossEntropyRowsBody{T, TMath}"/> with a group per row
-    /// (grid-stride over rows): the group reads the row together, its partial maxima and sums meet in a shared-memory
+    /// (grid-stride over rows): the group reads the row together, once, its threads' (m, Σ) meet in a shared-memory
     /// tree, and the group's first thread writes the loss and the row's (m, s). <paramref name="shape"/> maps a row
     /// to its first logit (<c>Outer</c>) and steps along it (<c>Inner</c>).
     /// </summary>
@@ -71,20 +58,19 @@ internal static class CrossEntropyKernels
         where T : unmanaged, INumber<T>
         where TMath : struct, ILossMath<T>
     {
-        var partial = SharedMemory.Allocate<T>(ReduceKernels.MaxGroupSize);
+        var partial = SharedMemory.Allocate<MaxSum<T>>(ReduceKernels.MaxGroupSize);
         TMath math = default;
         for (int row = Grid.IdxX; row < shape.OuterCount; row += Grid.DimX)
         {
             int start = shape.Outer.OffsetOf(row);
-            T max = SoftmaxKernels.RowMax<T, TMath>(partial, x, start, shape.Inner, shape.InnerCount);
-            T logSum = math.Log(SoftmaxKernels.RowSumExp<T, TMath>(partial, x, start, shape.Inner, shape.InnerCount,
-                max));
+            var normalizer = SoftmaxKernels.RowMaxSum<T, TMath>(partial, x, start, shape.Inner, shape.InnerCount);
             if (Group.IdxX == 0)
             {
-                stats[2 * row] = max;
+                T logSum = math.Log(normalizer.Sum);
+                stats[2 * row] = normalizer.Max;
                 stats[2 * row + 1] = logSum;
                 loss[row] = CrossEntropyMath<T, T, TMath>.Loss(
-                    x[start + shape.Inner.OffsetOf(math.ToIndex(targets[row]))], max, logSum);
+                    x[start + shape.Inner.OffsetOf(math.ToIndex(targets[row]))], normalizer.Max, logSum);
             }
         }
     }

@@ -28,6 +28,14 @@ internal interface ILaneMath<TLane, T>
     /// <summary>max(a, b), NaN-propagating.</summary>
     TLane Max(TLane a, TLane b);
 
+    /// <summary>The lowest finite value in every lane: where a running maximum starts (−∞ would make (−∞) − (−∞)).
+    /// </summary>
+    TLane Lowest();
+
+    /// <summary><paramref name="then"/> in the lanes where <paramref name="x"/> &gt; 0, else
+    /// <paramref name="otherwise"/> (NaN: otherwise).</summary>
+    TLane IfPositive(TLane x, TLane then, TLane otherwise);
+
     /// <summary>
     /// 1 in the lane that stands for position <paramref name="index"/>, 0 in the others, when the lanes stand for
     /// positions <paramref name="first"/>, first + 1, …: a one-hot vector's piece.
@@ -59,6 +67,10 @@ internal struct ScalarMath : ILossMath<float>, ILossMath<double>
     public readonly double Sqrt(double x) => Math.Sqrt(x);
     public readonly float Max(float a, float b) => DeviceMath.Max(a, b);
     public readonly double Max(double a, double b) => DeviceMath.Max(a, b);
+    readonly float ILaneMath<float, float>.Lowest() => float.MinValue;
+    readonly double ILaneMath<double, double>.Lowest() => double.MinValue;
+    public readonly float IfPositive(float x, float then, float otherwise) => x > 0f ? then : otherwise;
+    public readonly double IfPositive(double x, double then, double otherwise) => x > 0d ? then : otherwise;
     readonly float ILaneMath<float, float>.OneAt(int first, int index) => first == index ? 1f : 0f;
     readonly double ILaneMath<double, double>.OneAt(int first, int index) => first == index ? 1d : 0d;
     public readonly int ToIndex(float x) => (int)x;
@@ -127,6 +139,16 @@ internal readonly struct VectorMath<T> : ILaneMath<Lanes<T>, T> where T : unmana
 
     /// <inheritdoc/>
     public Lanes<T> Max(Lanes<T> a, Lanes<T> b) => new(Vector.Max(a.Value, b.Value)); // IEEE maximum: NaN propagates
+
+    /// <inheritdoc/>
+    public Lanes<T> Lowest() => new(
+        typeof(T) == typeof(float) ? T.CreateTruncating(float.MinValue) :
+        typeof(T) == typeof(double) ? T.CreateTruncating(double.MinValue) :
+        throw Unsupported());
+
+    /// <inheritdoc/>
+    public Lanes<T> IfPositive(Lanes<T> x, Lanes<T> then, Lanes<T> otherwise) =>
+        new(Vector.ConditionalSelect(Vector.GreaterThan(x.Value, Vector<T>.Zero), then.Value, otherwise.Value));
 
     /// <inheritdoc/>
     public Lanes<T> OneAt(int first, int index) => new((uint)(index - first) < (uint)Vector<T>.Count

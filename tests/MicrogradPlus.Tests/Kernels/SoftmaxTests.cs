@@ -9,7 +9,8 @@ namespace MicrogradPlus.Tests.Kernels;
 /// <summary>
 /// The fused softmax and log-softmax primitives, forward and backward, and the fused cross-entropy forward, against
 /// float64 references: every strategy (a thread per row, a group per row, the automatic choice), views of every kind
-/// along every axis, long rows, huge, infinite and NaN logits, and empty inputs.
+/// along every axis, long rows, huge, infinite and NaN logits, and empty inputs. Rows are read online (the maximum
+/// and the sum formed in one read): rows whose maximum keeps rising, and rows of infinities, check the rescaling.
 /// </summary>
 public class SoftmaxTests
 {
@@ -32,6 +33,18 @@ public class SoftmaxTests
             double.NegativeInfinity, 2, double.NegativeInfinity, 1, 0, -1, 3, 2, 1,
             1, 2, double.NaN, 4, 5, 6, 7, 8, 9,
         ], 3, 9), [1]),
+        // Rows of 19 (vector lanes and a scalar tail on the CPU device) with infinities: only −∞ (NaN, as PyTorch), −∞
+        // before and after the maximum, one +∞ and two (NaN everywhere, as PyTorch), and maxima rising at every step
+        // and falling.
+        ("infinities", _ => HostView.Contiguous(
+        [
+            .. Enumerable.Repeat(double.NegativeInfinity, 19),
+            .. Enumerable.Range(0, 19).Select(j => j % 3 == 2 ? j * 0.5 : double.NegativeInfinity),
+            .. Enumerable.Range(0, 19).Select(j => j == 11 ? double.PositiveInfinity : j * 0.25),
+            .. Enumerable.Range(0, 19).Select(j => j is 2 or 17 ? double.PositiveInfinity : -j),
+            .. Enumerable.Range(0, 19).Select(j => j * 3.0 - 20),
+            .. Enumerable.Range(0, 19).Select(j => 30 - j * 2.5),
+        ], 6, 19), [1, 0]),
         // Along a leading axis, rows run across memory (the CPU device takes 16 of them at once): huge, infinite and
         // NaN values in the first three.
         ("extreme columns", v => HostView.Contiguous(
@@ -88,6 +101,7 @@ public class SoftmaxTests
             ("wide", HostView.Filled(values, 3, 300)),
             ("transposed", HostView.Filled(values, 300, 3).TransposeLast()),
             ("extremes", Inputs.Single(i => i.Name == "extremes").Make(values)),
+            ("infinities", Inputs.Single(i => i.Name == "infinities").Make(values)),
         };
         foreach (var (name, logits) in inputs)
         {
@@ -99,7 +113,8 @@ public class SoftmaxTests
             for (int i = 0; i < n; i++)
             {
                 var row = x.Skip(i * classes).Take(classes).ToArray();
-                double max = row.Aggregate(double.NegativeInfinity, HostMath.Maximum);
+                // The running maximum starts at the lowest finite float: a row of −∞ only keeps it, with Σ = 0.
+                double max = row.Aggregate((double)float.MinValue, HostMath.Maximum);
                 double logSum = Math.Log(row.Sum(v => Math.Exp(v - max)));
                 expectedStats[2 * i] = max;
                 expectedStats[2 * i + 1] = logSum;
@@ -128,6 +143,90 @@ public class SoftmaxTests
             }
         }
         log.AssertNone();
+    }
+
+    /// <summary>
+    /// Softmax, log-softmax and the cross-entropy forward of [8192, 1000] logits whose maximum keeps rising along each
+    /// row (a ramp under noise, steeper in some rows, values up to ±60), so that the online sum is rescaled again and
+    /// again, against float64; the automatic strategy (what ops get) on every device.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Long_rows_whose_maximum_keeps_rising_match_the_float64_reference(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        const int n = 8192, classes = 1000;
+        var random = new Random(13);
+        var x = HostView.Round<float>(Enumerable.Range(0, n * classes).Select(i =>
+            (i / classes % 4) * 0.015 * (i % classes) + random.NextDouble() * 24 - 12 - (i / classes % 7) * 3));
+        var targets = Enumerable.Range(0, n).Select(i => (i * 7919) % classes).ToArray();
+        var expected = new double[n * classes];
+        var expectedLog = new double[n * classes];
+        var expectedLoss = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.AsSpan(i * classes, classes);
+            double max = double.NegativeInfinity, sum = 0;
+            foreach (double v in row)
+            {
+                max = Math.Max(max, v);
+            }
+            foreach (double v in row)
+            {
+                sum += Math.Exp(v - max);
+            }
+            for (int j = 0; j < classes; j++)
+            {
+                expected[i * classes + j] = Math.Exp(row[j] - max) / sum;
+                expectedLog[i * classes + j] = row[j] - max - Math.Log(sum);
+            }
+            expectedLoss[i] = Math.Log(sum) - (row[targets[i]] - max);
+        }
+        var log = new Mismatches();
+        var tolerance = ToleranceFor<float>(device, classes);
+        // About 100 MB live at once would make the pool collect (leaving its growth mark high) and fill its cache:
+        // with a larger bound for the test, and the cache emptied after, later tests see the pool as they left it.
+        var pool = device.Pool;
+        long bound = pool.MaxCachedBytes;
+        pool.MaxCachedBytes = Math.Max(bound, 1L << 30);
+        try
+        {
+            LongRowCases(device, x, n, classes, targets, expected, expectedLog, expectedLoss, tolerance, log);
+        }
+        finally
+        {
+            pool.MaxCachedBytes = bound;
+            pool.Trim();
+        }
+        log.AssertNone();
+    }
+
+    private static void LongRowCases(Device device, double[] x, int n, int classes, int[] targets, double[] expected,
+        double[] expectedLog, double[] expectedLoss, Tolerance tolerance, Mismatches log)
+    {
+        using var buffers = new BufferSet();
+        var logits = StridedView.Contiguous(buffers.Upload(device, x.Select(v => (float)v).ToArray()), n, classes);
+        foreach (bool logSoftmax in new[] { false, true })
+        {
+            string context = $"{(logSoftmax ? "log-softmax" : "softmax")} [{n}, {classes}] on {device}";
+            log.Run(context, () =>
+            {
+                var y = buffers.Rent<float>(device, n * classes);
+                Primitives.Softmax<float, ScalarMath>(logits, 1, y, logSoftmax);
+                log.Compare(context, y.ToArray().Select(v => (double)v).ToArray(), logSoftmax ? expectedLog : expected,
+                    tolerance);
+            });
+        }
+        log.Run($"cross-entropy [{n}, {classes}] on {device}", () =>
+        {
+            var loss = buffers.Rent<float>(device, n);
+            var stats = buffers.Rent<float>(device, 2 * n);
+            Primitives.CrossEntropyRows<float, ScalarMath>(logits,
+                buffers.Upload(device, targets.Select(t => (float)t).ToArray()), loss, stats, ReduceStrategy.Auto);
+            log.Compare($"cross-entropy [{n}, {classes}] on {device}", loss.ToArray().Select(v => (double)v).ToArray(),
+                expectedLoss, tolerance.Times(10));
+        });
     }
 
     [Fact]
