@@ -41,6 +41,9 @@ public sealed class BufferPool
     // finalizer), and the pool would then reclaim, cache and hand out freed memory.
     private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
 
+    // The zero-length leases, one per element type (see DeviceBuffer's remarks).
+    private readonly ConcurrentDictionary<Type, object> _empty = new();
+
     // Live bytes that survived the last collection the pool ran (or 0 before the first).
     private long _liveAfterCollection;
 
@@ -103,7 +106,10 @@ public sealed class BufferPool
     /// <summary>Garbage collections the pool ran to take back memory of tensors dropped undisposed.</summary>
     public long Collections { get; private set; }
 
-    /// <summary>Rents a buffer of <paramref name="length"/> elements (contents undefined).</summary>
+    /// <summary>
+    /// Rents a buffer of <paramref name="length"/> elements (contents undefined); zero elements rent nothing (see
+    /// <see cref="DeviceBuffer{T}"/>'s remarks) and count in no counter.
+    /// </summary>
     internal DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
 
     /// <summary>
@@ -114,6 +120,10 @@ public sealed class BufferPool
     internal DeviceBuffer<T> Rent<T>(long length, bool guarded) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0)
+        {
+            return (DeviceBuffer<T>)_empty.GetOrAdd(typeof(T), static (_, pool) => new DeviceBuffer<T>(pool), this);
+        }
         long elementSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         long bytes = BucketBytes(length * elementSize);
         RawBuffer? raw;

@@ -12,8 +12,10 @@ namespace MicrogradPlus.Backends;
 /// The guard is a separate finalizable object because registering one for finalization makes an allocation several
 /// times dearer (about 0.1 µs, a fifth of a tensor op's host cost): tensors created inside a
 /// <c>Tensor.Scope()</c>, which the scope disposes, start without one and get it only if they leave the scope alive.
+/// A lease of zero elements holds no memory: its pool hands out one such lease per element type to every renter,
+/// and disposing or guarding it does nothing (a file of many empty tensors costs no device memory, nor a finalizer).
 /// </remarks>
-internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
+internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
 {
     private readonly BufferPool _pool;
     private readonly ArrayView<T> _view;
@@ -24,7 +26,6 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     {
         _pool = pool;
         _raw = raw;
-        Length = length;
         _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
         if (guarded)
         {
@@ -32,11 +33,18 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
     }
 
+    /// <summary>The zero-length lease of <paramref name="pool"/> (see the remarks): no memory, nothing to return.</summary>
+    internal DeviceBuffer(BufferPool pool)
+    {
+        _pool = pool;
+        _view = ArrayView<T>.Empty;
+    }
+
     /// <summary>
     /// From now on, dropping this lease undisposed returns its memory to the pool (for a lease that something other
     /// than a scope will own). Nothing after Dispose.
     /// </summary>
-    internal void Guard()
+    public void Guard()
     {
         if (_guard is null && _raw is { } raw)
         {
@@ -48,16 +56,16 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     public Device Device => _pool.Device;
 
     /// <summary>Number of elements.</summary>
-    public long Length { get; }
+    public long Length => _view.Length;
 
-    /// <summary>Whether the buffer has been returned to its pool.</summary>
-    public bool IsDisposed => _raw is null;
+    /// <summary>Whether the buffer has been returned to its pool (never, for a zero-length lease).</summary>
+    public bool IsDisposed => _raw is null && Length > 0;
 
     internal ArrayView<T> View
     {
         get
         {
-            if (_raw is null)
+            if (IsDisposed)
             {
                 throw new ObjectDisposedException(nameof(DeviceBuffer<T>),
                     $"a {Length}-element buffer on {Device} was used after Dispose");
@@ -151,6 +159,19 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
             _pool.Return(raw);
         }
     }
+}
+
+/// <summary>A lease whatever its element type: what an owner of one (a tensor's storage) needs of it.</summary>
+internal interface IDeviceBuffer : IDisposable
+{
+    /// <summary>The device the memory lives on.</summary>
+    Device Device { get; }
+
+    /// <summary>Number of elements.</summary>
+    long Length { get; }
+
+    /// <summary>Returns the memory to the pool if the lease is dropped undisposed (nothing after Dispose).</summary>
+    void Guard();
 }
 
 /// <summary>

@@ -69,7 +69,7 @@ public static partial class Safetensors
             throw Invalid($"tensor '{Abbreviate(name)}': shape {Shapes.Format(shape)} of {dtype} needs " +
                 $"{elements * elementBytes} bytes, but data_offsets [{begin}, {end}] hold {end - begin}");
         }
-        return new Entry(name, dtype, shape, begin, end);
+        return new Entry(name, dtype, shape, begin);
     }
 
     private static StoredType ReadDType(byte[] json, string name, FieldText text, out int elementBytes)
