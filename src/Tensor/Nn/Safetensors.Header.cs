@@ -1,15 +1,15 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 using MicrogradPlus.Backends;
 
 namespace MicrogradPlus.Nn;
 
-// The header: its length prefix and JSON, read as a stream of tokens (no document tree) into one compact record per
-// tensor, and the data layout those records describe, all validated before any tensor is allocated. What the reader
-// allocates stays a small multiple of the header's size whatever the header holds: each name is made into a string
-// once, and the records go into arrays sized by a first pass that only checks the syntax and counts the names.
+// The header: its length prefix and JSON, read as a stream of tokens (no document tree, and no copy of the whole text:
+// see HeaderText) into one compact record per tensor, and the data layout those records describe, all validated
+// before any tensor is allocated. What the reader allocates stays a small multiple of the header's size whatever the
+// header holds: each name is made into a string once, and the records go into arrays sized by a first pass that only
+// checks the syntax and counts the names.
 public static partial class Safetensors
 {
     /// <summary>Parses the 8-byte length and the JSON header; checks the layout against the stream's length.</summary>
@@ -38,21 +38,18 @@ public static partial class Safetensors
         {
             throw Invalid($"the header length {n} runs past the end of the file ({length} bytes)");
         }
-        var json = new byte[n];
-        ReadExactly(stream, json);
-        if (!Utf8.IsValid(json))
-        {
-            throw Invalid("the header is not valid UTF-8");
-        }
+        var text = new HeaderText(stream, (int)n);
         long dataLength = length - 8 - (long)n;
-        return ParseHeader(json, dataLength);
+        var header = ParseHeader(text, dataLength);
+        stream.Position = text.End; // the data section follows
+        return header;
     }
 
-    private static Header ParseHeader(byte[] json, long dataLength)
+    private static Header ParseHeader(HeaderText text, long dataLength)
     {
         try
         {
-            return ParseHeaderJson(json, dataLength);
+            return ParseHeaderJson(text, dataLength);
         }
         catch (InvalidOperationException e)
         {
@@ -62,25 +59,29 @@ public static partial class Safetensors
         }
     }
 
-    private static Header ParseHeaderJson(byte[] json, long dataLength)
+    private static Header ParseHeaderJson(HeaderText text, long dataLength)
     {
         // The whole text is checked first, so a syntax error anywhere is reported as such, before any entry's content.
-        int names = CheckSyntaxAndCountNames(json);
-        var reader = new Utf8JsonReader(json);
-        reader.Read();
+        int names = CheckSyntaxAndCountNames(text);
+        var reader = text.Begin(validate: false);
+        while (!reader.Read())
+        {
+            text.More(ref reader); // only blanks so far: the syntax check saw a value
+        }
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw Invalid($"the header is a JSON {Kind(reader.TokenType)}, not an object");
         }
         // Room for every name, but no more than the header's length could describe valid tensors: a header of many
         // short names that are not tensors must not cost a record each.
-        int capacity = Math.Min(names, json.Length / MinEntryBytes + 1);
+        int capacity = Math.Min(names, text.Length / MinEntryBytes + 1);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new Entry[capacity];
         int count = 0;
         bool sawMetadata = false;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        while (text.NextMember(ref reader))
         {
+            reader.Read();
             string name = reader.GetString()!;
             reader.Read();
             if (name == MetadataKey)
@@ -98,7 +99,7 @@ public static partial class Safetensors
                 {
                     Array.Resize(ref entries, 2 * count); // not for a valid header: see MinEntryBytes
                 }
-                entries[count] = ReadEntry(json, name, ref reader, dataLength,
+                entries[count] = ReadEntry(text.Window, name, ref reader, dataLength,
                     count > 0 ? entries[count - 1].Shape : null);
                 count++;
             }
@@ -130,20 +131,27 @@ public static partial class Safetensors
     /// </summary>
     private const int MinEntryBytes = 50;
 
-    /// <summary>Reads every token once (allocating nothing) and counts the names of the outermost object.</summary>
-    private static int CheckSyntaxAndCountNames(byte[] json)
+    /// <summary>
+    /// Reads every token once (allocating nothing but the window) and counts the names of the outermost object; checks
+    /// the text is UTF-8 on the way.
+    /// </summary>
+    private static int CheckSyntaxAndCountNames(HeaderText text)
     {
-        var reader = new Utf8JsonReader(json);
         int names = 0;
         try
         {
-            while (reader.Read())
+            var reader = text.Begin(validate: true);
+            do
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                while (reader.Read())
                 {
-                    names++;
+                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                    {
+                        names++;
+                    }
                 }
             }
+            while (text.More(ref reader));
         }
         catch (JsonException e)
         {

@@ -45,7 +45,12 @@ public static partial class Safetensors
             reader.Read();
             int at = (int)reader.TokenStartIndex;
             var token = reader.TokenType;
-            reader.Skip();
+            // A reader of part of the text skips with TrySkip; the whole entry is in the window
+            // (HeaderText.NextMember), so it succeeds.
+            if (!reader.TrySkip())
+            {
+                throw Invalid($"tensor '{Abbreviate(name)}': the header ends inside its entry");
+            }
             if (known)
             {
                 text = new FieldText(at, (int)reader.BytesConsumed - at, token);
