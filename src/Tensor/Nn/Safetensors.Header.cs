@@ -66,7 +66,11 @@ public static partial class Safetensors
         var reader = text.Begin(validate: false);
         while (!reader.Read())
         {
-            text.More(ref reader); // only blanks so far: the syntax check saw a value
+            // Only blanks in the window so far; the syntax check saw a value after them.
+            if (!text.More(ref reader))
+            {
+                throw Invalid("the header holds no JSON value");
+            }
         }
         if (reader.TokenType != JsonTokenType.StartObject)
         {
