@@ -44,6 +44,9 @@ public sealed class BufferPool
     // The same, by ILGPU buffer: how a captured step finds the memory behind the array views of its launches.
     private readonly Dictionary<MemoryBuffer, RawBuffer> _rentedByMemory = new(ReferenceEqualityComparer.Instance);
 
+    // The zero-length leases, one per element type (see DeviceBuffer's remarks).
+    private readonly ConcurrentDictionary<Type, object> _empty = new();
+
     // Live bytes that survived the last collection the pool ran (or 0 before the first).
     private long _liveAfterCollection;
 
@@ -106,7 +109,10 @@ public sealed class BufferPool
     /// <summary>Garbage collections the pool ran to take back memory of tensors dropped undisposed.</summary>
     public long Collections { get; private set; }
 
-    /// <summary>Rents a buffer of <paramref name="length"/> elements (contents undefined).</summary>
+    /// <summary>
+    /// Rents a buffer of <paramref name="length"/> elements (contents undefined); zero elements rent nothing (see
+    /// <see cref="DeviceBuffer{T}"/>'s remarks) and count in no counter.
+    /// </summary>
     internal DeviceBuffer<T> Rent<T>(long length) where T : unmanaged => Rent<T>(length, guarded: true);
 
     /// <summary>
@@ -117,6 +123,10 @@ public sealed class BufferPool
     internal DeviceBuffer<T> Rent<T>(long length, bool guarded) where T : unmanaged
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0)
+        {
+            return (DeviceBuffer<T>)_empty.GetOrAdd(typeof(T), static (_, pool) => new DeviceBuffer<T>(pool), this);
+        }
         long elementSize = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         long bytes = BucketBytes(length * elementSize);
         RawBuffer? raw;

@@ -12,12 +12,13 @@ namespace MicrogradPlus.Backends;
 /// The guard is a separate finalizable object because registering one for finalization makes an allocation several
 /// times dearer (about 0.1 µs, a fifth of a tensor op's host cost): tensors created inside a
 /// <c>Tensor.Scope()</c>, which the scope disposes, start without one and get it only if they leave the scope alive.
+/// A lease of zero elements holds no memory: its pool hands out one such lease per element type to every renter,
+/// and disposing or guarding it does nothing (a file of many empty tensors costs no device memory, nor a finalizer).
 /// </remarks>
-internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
+internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
 {
     private readonly BufferPool _pool;
     private readonly ArrayView<T> _view;
-    private readonly bool _owner = true;
     private RawBuffer? _raw;
     private LeakGuard? _guard;
 
@@ -25,7 +26,6 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     {
         _pool = pool;
         _raw = raw;
-        Length = length;
         _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
         if (guarded)
         {
@@ -33,32 +33,30 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         }
     }
 
-    // A lease that does not own its memory: disposing it returns nothing (see Borrow).
-    private DeviceBuffer(BufferPool pool, RawBuffer raw, long length)
+    /// <summary>The zero-length lease of <paramref name="pool"/> (see the remarks): no memory, nothing to return.</summary>
+    internal DeviceBuffer(BufferPool pool)
     {
         _pool = pool;
-        _raw = raw;
-        _owner = false;
-        Length = length;
-        _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
+        _view = ArrayView<T>.Empty;
     }
 
-    /// <summary>The memory, or null once disposed.</summary>
+    /// <summary>The memory, or null once disposed (and for a zero-length lease).</summary>
     internal RawBuffer? Raw => _raw;
 
     /// <summary>
-    /// A second lease on <paramref name="raw"/> (this lease's memory) that never returns it to the pool: for a holder
-    /// that keeps the memory some other way, as a captured step pins what its launches use.
+    /// A second lease on this lease's memory, <paramref name="raw"/>, for a holder that keeps the memory out of the
+    /// pool some other way (a captured step pins what its launches use) and never disposes the lease: it has no guard,
+    /// and it stays usable after this lease is disposed.
     /// </summary>
-    internal DeviceBuffer<T> Borrow(RawBuffer raw) => new(_pool, raw, Length);
+    internal DeviceBuffer<T> Borrow(RawBuffer raw) => new(_pool, raw, Length, guarded: false);
 
     /// <summary>
     /// From now on, dropping this lease undisposed returns its memory to the pool (for a lease that something other
     /// than a scope will own). Nothing after Dispose.
     /// </summary>
-    internal void Guard()
+    public void Guard()
     {
-        if (_owner && _guard is null && _raw is { } raw)
+        if (_guard is null && _raw is { } raw)
         {
             _guard = new LeakGuard(_pool, raw);
         }
@@ -68,16 +66,16 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     public Device Device => _pool.Device;
 
     /// <summary>Number of elements.</summary>
-    public long Length { get; }
+    public long Length => _view.Length;
 
-    /// <summary>Whether the buffer has been returned to its pool.</summary>
-    public bool IsDisposed => _raw is null;
+    /// <summary>Whether the buffer has been returned to its pool (never, for a zero-length lease).</summary>
+    public bool IsDisposed => _raw is null && Length > 0;
 
     internal ArrayView<T> View
     {
         get
         {
-            if (_raw is null)
+            if (IsDisposed)
             {
                 throw new ObjectDisposedException(nameof(DeviceBuffer<T>),
                     $"a {Length}-element buffer on {Device} was used after Dispose");
@@ -165,12 +163,25 @@ internal sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     public void Dispose()
     {
         var raw = Interlocked.Exchange(ref _raw, null);
-        if (raw is not null && _owner)
+        if (raw is not null)
         {
             _guard?.Dispose();
             _pool.Return(raw);
         }
     }
+}
+
+/// <summary>A lease whatever its element type: what an owner of one (a tensor's storage) needs of it.</summary>
+internal interface IDeviceBuffer : IDisposable
+{
+    /// <summary>The device the memory lives on.</summary>
+    Device Device { get; }
+
+    /// <summary>Number of elements.</summary>
+    long Length { get; }
+
+    /// <summary>Returns the memory to the pool if the lease is dropped undisposed (nothing after Dispose).</summary>
+    void Guard();
 }
 
 /// <summary>

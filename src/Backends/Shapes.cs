@@ -29,6 +29,10 @@ internal static class Shapes
     /// <summary>Row-major strides of a contiguous tensor of this shape.</summary>
     public static int[] ContiguousStrides(ReadOnlySpan<int> shape)
     {
+        if (shape.IsEmpty)
+        {
+            return []; // one shared empty array: strides are never written
+        }
         var strides = new int[shape.Length];
         int stride = 1;
         for (int i = shape.Length - 1; i >= 0; i--)

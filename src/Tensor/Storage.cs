@@ -10,37 +10,44 @@ namespace MicrogradPlus;
 /// </summary>
 internal sealed class Storage
 {
+    // One lease, typed by DType: a tensor of every kind costs one field, not one per element type.
+    private readonly IDeviceBuffer _buffer;
     private int _references = 1;
     private int _version;
 
     public Storage(DeviceBuffer<float> buffer, bool constant = false)
+        : this(buffer, DType.Float32, constant)
     {
-        Float32 = buffer;
-        IsConstant = constant;
     }
 
     public Storage(DeviceBuffer<double> buffer, bool constant = false)
+        : this(buffer, DType.Float64, constant)
     {
-        Float64 = buffer;
-        IsConstant = constant;
     }
 
     public Storage(DeviceBuffer<int> buffer)
+        : this(buffer, DType.Int32, constant: false)
     {
-        Int32 = buffer;
     }
 
-    public DeviceBuffer<float>? Float32 { get; }
+    private Storage(IDeviceBuffer buffer, DType dtype, bool constant)
+    {
+        _buffer = buffer;
+        DType = dtype;
+        IsConstant = constant;
+    }
 
-    public DeviceBuffer<double>? Float64 { get; }
+    public DeviceBuffer<float>? Float32 => _buffer as DeviceBuffer<float>;
 
-    public DeviceBuffer<int>? Int32 { get; }
+    public DeviceBuffer<double>? Float64 => _buffer as DeviceBuffer<double>;
 
-    public DType DType => Float32 is not null ? DType.Float32 : Float64 is not null ? DType.Float64 : DType.Int32;
+    public DeviceBuffer<int>? Int32 => _buffer as DeviceBuffer<int>;
 
-    public Device Device => Float32?.Device ?? Float64?.Device ?? Int32!.Device;
+    public DType DType { get; }
 
-    public long Length => Float32?.Length ?? Float64?.Length ?? Int32!.Length;
+    public Device Device => _buffer.Device;
+
+    public long Length => _buffer.Length;
 
     /// <summary>Whether the device owns this memory (see the class summary): to read, never write or keep.</summary>
     public bool IsConstant { get; }
@@ -71,18 +78,14 @@ internal sealed class Storage
         {
             return;
         }
-        Float32?.Guard();
-        Float64?.Guard();
-        Int32?.Guard();
+        _buffer.Guard();
     }
 
     public void Release()
     {
         if (Interlocked.Decrement(ref _references) == 0 && !IsConstant)
         {
-            Float32?.Dispose();
-            Float64?.Dispose();
-            Int32?.Dispose();
+            _buffer.Dispose();
         }
     }
 }

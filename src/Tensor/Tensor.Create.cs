@@ -200,7 +200,14 @@ public sealed partial class Tensor
         Random(shape, seed, device, dtype, requiresGrad, normal: true);
 
     /// <summary>An uninitialised contiguous tensor (used by ops, which overwrite every element).</summary>
-    internal static Tensor Empty(int[] shape, DType dtype, Device device)
+    internal static Tensor Empty(int[] shape, DType dtype, Device device) =>
+        Empty(shape, Shapes.ContiguousStrides(shape), dtype, device);
+
+    /// <summary>
+    /// An uninitialised tensor of <paramref name="shape"/> with the given contiguous <paramref name="strides"/>, for a
+    /// caller making many tensors of one shape (they may share the arrays: tensors never write to them).
+    /// </summary>
+    internal static Tensor Empty(int[] shape, int[] strides, DType dtype, Device device)
     {
         int size = Shapes.Size(shape);
         // Unguarded: the constructor guards the lease when no scope takes the tensor.
@@ -210,7 +217,7 @@ public sealed partial class Tensor
             DType.Float64 => new Storage(device.Pool.Rent<double>(size, guarded: false)),
             _ => new Storage(device.Pool.Rent<int>(size, guarded: false)),
         };
-        return new Tensor(storage, shape, Shapes.ContiguousStrides(shape), 0);
+        return new Tensor(storage, shape, strides, 0);
     }
 
     private static Tensor Random(int[] shape, ulong? seed, Device? device, DType dtype, bool requiresGrad, bool normal)

@@ -43,8 +43,7 @@ public sealed partial class Tensor
             moved.Guard(); // no scope will dispose it, as for a tensor made outside any scope
         }
         _storage = moved;
-        _f32 = null;
-        _f64 = null;
+        _view = null;
         old.Release();
         Grad?.Relocate(device);
     }

@@ -99,18 +99,17 @@ public sealed partial class Tensor : IDisposable
     internal Storage Storage => _storage ?? throw new ObjectDisposedException(nameof(Tensor),
         $"a tensor of shape {Shapes.Format(_shape)} was used after Dispose");
 
-    // How the kernels see this tensor, made (and bounds-checked) once: shape, strides and offset never change.
-    private StridedView<float>? _f32;
-    private StridedView<double>? _f64;
-    private StridedView<int>? _i32;
+    // How the kernels see this tensor (a StridedView of the storage's element type), made and bounds-checked once:
+    // shape, strides and offset never change. One field serves the three element types: a tensor has only one.
+    private object? _view;
 
     internal StridedView<float> F32
     {
         get
         {
             var storage = Storage; // throws after Dispose, cached view or not
-            return _f32 ??= new(storage.Float32 ?? throw DTypeError(DType.Float32, storage.DType), _shape, Strides,
-                Offset);
+            return _view as StridedView<float> ?? (StridedView<float>)(_view = new StridedView<float>(
+                storage.Float32 ?? throw DTypeError(DType.Float32, storage.DType), _shape, Strides, Offset));
         }
     }
 
@@ -119,8 +118,8 @@ public sealed partial class Tensor : IDisposable
         get
         {
             var storage = Storage;
-            return _f64 ??= new(storage.Float64 ?? throw DTypeError(DType.Float64, storage.DType), _shape, Strides,
-                Offset);
+            return _view as StridedView<double> ?? (StridedView<double>)(_view = new StridedView<double>(
+                storage.Float64 ?? throw DTypeError(DType.Float64, storage.DType), _shape, Strides, Offset));
         }
     }
 
@@ -129,7 +128,8 @@ public sealed partial class Tensor : IDisposable
         get
         {
             var storage = Storage;
-            return _i32 ??= new(storage.Int32 ?? throw DTypeError(DType.Int32, storage.DType), _shape, Strides, Offset);
+            return _view as StridedView<int> ?? (StridedView<int>)(_view = new StridedView<int>(
+                storage.Int32 ?? throw DTypeError(DType.Int32, storage.DType), _shape, Strides, Offset));
         }
     }
 

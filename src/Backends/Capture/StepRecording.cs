@@ -162,6 +162,10 @@ internal sealed class StepRecording : IDisposable
     /// <summary>A lease on <paramref name="buffer"/>'s memory for the replays, which keeps it pinned.</summary>
     public DeviceBuffer<T> Hold<T>(DeviceBuffer<T> buffer) where T : unmanaged
     {
+        if (buffer.Length == 0)
+        {
+            return buffer; // the pool's shared zero-length lease: no memory to hold
+        }
         var raw = buffer.Raw ?? throw Refuse($"a launch used a {buffer.Length}-element buffer after it was disposed");
         Pin(raw);
         return buffer.Borrow(raw);

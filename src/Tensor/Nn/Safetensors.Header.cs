@@ -1,14 +1,15 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
+using MicrogradPlus.Backends;
 
 namespace MicrogradPlus.Nn;
 
-// The header: its length prefix and JSON, read as a stream of tokens (no document tree) into one compact record per
-// tensor, and the data layout those records describe, all validated before any tensor is allocated. What the reader
-// allocates stays a small multiple of the header's size whatever the header holds: each name is made into a string
-// once, and the records go into arrays sized by a first pass that only checks the syntax and counts the names.
+// The header: its length prefix and JSON, read as a stream of tokens (no document tree, and no copy of the whole text:
+// see HeaderText) into one compact record per tensor, and the data layout those records describe, all validated
+// before any tensor is allocated. What the reader allocates stays a small multiple of the header's size whatever the
+// header holds: each name is made into a string once, and the records go into arrays sized by a first pass that only
+// checks the syntax and counts the names.
 public static partial class Safetensors
 {
     /// <summary>Parses the 8-byte length and the JSON header; checks the layout against the stream's length.</summary>
@@ -37,21 +38,18 @@ public static partial class Safetensors
         {
             throw Invalid($"the header length {n} runs past the end of the file ({length} bytes)");
         }
-        var json = new byte[n];
-        ReadExactly(stream, json);
-        if (!Utf8.IsValid(json))
-        {
-            throw Invalid("the header is not valid UTF-8");
-        }
+        var text = new HeaderText(stream, (int)n);
         long dataLength = length - 8 - (long)n;
-        return ParseHeader(json, dataLength);
+        var header = ParseHeader(text, dataLength);
+        stream.Position = text.End; // the data section follows
+        return header;
     }
 
-    private static Header ParseHeader(byte[] json, long dataLength)
+    private static Header ParseHeader(HeaderText text, long dataLength)
     {
         try
         {
-            return ParseHeaderJson(json, dataLength);
+            return ParseHeaderJson(text, dataLength);
         }
         catch (InvalidOperationException e)
         {
@@ -61,33 +59,42 @@ public static partial class Safetensors
         }
     }
 
-    private static Header ParseHeaderJson(byte[] json, long dataLength)
+    private static Header ParseHeaderJson(HeaderText text, long dataLength)
     {
         // The whole text is checked first, so a syntax error anywhere is reported as such, before any entry's content.
-        int names = CheckSyntaxAndCountNames(json);
-        var reader = new Utf8JsonReader(json);
-        reader.Read();
+        int names = CheckSyntaxAndCountNames(text);
+        var reader = text.Begin(validate: false);
+        while (!reader.Read())
+        {
+            // Only blanks in the window so far; the syntax check saw a value after them.
+            if (!text.More(ref reader))
+            {
+                throw Invalid("the header holds no JSON value");
+            }
+        }
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             throw Invalid($"the header is a JSON {Kind(reader.TokenType)}, not an object");
         }
         // Room for every name, but no more than the header's length could describe valid tensors: a header of many
         // short names that are not tensors must not cost a record each.
-        int capacity = Math.Min(names, json.Length / MinEntryBytes + 1);
+        int capacity = Math.Min(names, text.Length / MinEntryBytes + 1);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         var entries = new Entry[capacity];
         int count = 0;
-        var seen = new HashSet<string>(capacity, StringComparer.Ordinal);
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        bool sawMetadata = false;
+        while (text.NextMember(ref reader))
         {
+            reader.Read();
             string name = reader.GetString()!;
-            if (!seen.Add(name))
-            {
-                throw Invalid($"the header names '{Abbreviate(name)}' twice");
-            }
             reader.Read();
             if (name == MetadataKey)
             {
+                if (sawMetadata)
+                {
+                    throw Invalid($"the header names '{MetadataKey}' twice");
+                }
+                sawMetadata = true;
                 ReadMetadata(ref reader, metadata);
             }
             else
@@ -96,13 +103,30 @@ public static partial class Safetensors
                 {
                     Array.Resize(ref entries, 2 * count); // not for a valid header: see MinEntryBytes
                 }
-                entries[count] = ReadEntry(json, name, ref reader, dataLength,
+                entries[count] = ReadEntry(text.Window, name, ref reader, dataLength,
                     count > 0 ? entries[count - 1].Shape : null);
                 count++;
             }
         }
+        CheckNamesDiffer(entries.AsSpan(0, count));
         CheckLayout(entries.AsSpan(0, count), dataLength);
         return new Header(entries, count, metadata);
+    }
+
+    /// <summary>
+    /// No name twice, found by sorting the records by name (in place: no set of names beside them, which would cost
+    /// a third of what a file of many short entries pays per tensor).
+    /// </summary>
+    private static void CheckNamesDiffer(Span<Entry> entries)
+    {
+        entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        for (int i = 1; i < entries.Length; i++)
+        {
+            if (string.Equals(entries[i].Name, entries[i - 1].Name, StringComparison.Ordinal))
+            {
+                throw Invalid($"the header names '{Abbreviate(entries[i].Name)}' twice");
+            }
+        }
     }
 
     /// <summary>
@@ -111,20 +135,27 @@ public static partial class Safetensors
     /// </summary>
     private const int MinEntryBytes = 50;
 
-    /// <summary>Reads every token once (allocating nothing) and counts the names of the outermost object.</summary>
-    private static int CheckSyntaxAndCountNames(byte[] json)
+    /// <summary>
+    /// Reads every token once (allocating nothing but the window) and counts the names of the outermost object; checks
+    /// the text is UTF-8 on the way.
+    /// </summary>
+    private static int CheckSyntaxAndCountNames(HeaderText text)
     {
-        var reader = new Utf8JsonReader(json);
         int names = 0;
         try
         {
-            while (reader.Read())
+            var reader = text.Begin(validate: true);
+            do
             {
-                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                while (reader.Read())
                 {
-                    names++;
+                    if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                    {
+                        names++;
+                    }
                 }
             }
+            while (text.More(ref reader));
         }
         catch (JsonException e)
         {
@@ -226,7 +257,18 @@ public static partial class Safetensors
     }
 
     /// <summary>One tensor of the header: its name, stored type, shape and bytes in the data section.</summary>
-    private readonly record struct Entry(string Name, StoredType DType, int[] Shape, long Begin, long End);
+    private readonly record struct Entry(string Name, StoredType DType, int[] Shape, long Begin)
+    {
+        /// <summary>Where the tensor's bytes end: not stored, as the shape and type say it (32 bytes a record).</summary>
+        public long End => Begin + (long)Shapes.Size(Shape) * ElementBytes(DType);
+    }
+
+    private static int ElementBytes(StoredType dtype) => dtype switch
+    {
+        StoredType.F64 => 8,
+        StoredType.F32 => 4,
+        _ => 2,
+    };
 
     /// <summary>The first <see cref="Count"/> of <see cref="Entries"/>, sorted by offset, and the metadata.</summary>
     private sealed record Header(Entry[] Entries, int Count, Dictionary<string, string> Metadata);

@@ -45,7 +45,12 @@ public static partial class Safetensors
             reader.Read();
             int at = (int)reader.TokenStartIndex;
             var token = reader.TokenType;
-            reader.Skip();
+            // A reader of part of the text skips with TrySkip; the whole entry is in the window
+            // (HeaderText.NextMember), so it succeeds.
+            if (!reader.TrySkip())
+            {
+                throw Invalid($"tensor '{Abbreviate(name)}': the header ends inside its entry");
+            }
             if (known)
             {
                 text = new FieldText(at, (int)reader.BytesConsumed - at, token);
@@ -69,7 +74,7 @@ public static partial class Safetensors
             throw Invalid($"tensor '{Abbreviate(name)}': shape {Shapes.Format(shape)} of {dtype} needs " +
                 $"{elements * elementBytes} bytes, but data_offsets [{begin}, {end}] hold {end - begin}");
         }
-        return new Entry(name, dtype, shape, begin, end);
+        return new Entry(name, dtype, shape, begin);
     }
 
     private static StoredType ReadDType(byte[] json, string name, FieldText text, out int elementBytes)

@@ -57,11 +57,18 @@ public static partial class Safetensors
         var result = new Dictionary<string, Tensor>(entries.Length, StringComparer.Ordinal);
         // One small staging buffer serves every tensor in turn, a piece at a time.
         var staging = new byte[StagingBytes(entries)];
+        // Entries of one shape share one shape array (see ReadShape), and so one strides array.
+        int[]? shape = null, strides = null;
         try
         {
             foreach (ref readonly var entry in entries)
             {
-                result.Add(entry.Name, ReadTensor(stream, entry, target, staging));
+                if (!ReferenceEquals(entry.Shape, shape))
+                {
+                    shape = entry.Shape;
+                    strides = Shapes.ContiguousStrides(shape);
+                }
+                result.Add(entry.Name, ReadTensor(stream, entry, strides!, target, staging));
             }
         }
         catch
@@ -105,14 +112,16 @@ public static partial class Safetensors
 
     /// <summary>
     /// The next tensor of the data section, read chunk by chunk through <paramref name="staging"/> into the tensor's
-    /// memory. The entry's shape array becomes the tensor's (nothing else holds it).
+    /// memory. The entry's shape array becomes the tensor's (only tensors of this file hold it, and never write to it),
+    /// with <paramref name="strides"/>, its contiguous strides.
     /// </summary>
-    private static Tensor ReadTensor(Stream stream, in Entry entry, Device device, byte[] staging)
+    private static Tensor ReadTensor(Stream stream, in Entry entry, int[] strides, Device device, byte[] staging)
     {
-        var tensor = Tensor.Empty(entry.Shape, entry.DType == StoredType.F64 ? DType.Float64 : DType.Float32, device);
+        var tensor = Tensor.Empty(entry.Shape, strides, entry.DType == StoredType.F64 ? DType.Float64 : DType.Float32,
+            device);
         try
         {
-            int storedBytes = entry.DType switch { StoredType.F64 => 8, StoredType.F32 => 4, _ => 2 };
+            int storedBytes = ElementBytes(entry.DType);
             long elements = (entry.End - entry.Begin) / storedBytes;
             for (long done = 0; done < elements;)
             {

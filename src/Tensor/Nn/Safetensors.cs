@@ -12,11 +12,12 @@ namespace MicrogradPlus.Nn;
 /// alignment (F64 before F32) and then by name, compact JSON with <c>__metadata__</c> first (its keys sorted), the
 /// header padded with spaces to a multiple of 8 bytes so the data is aligned. Loading validates everything before it
 /// allocates: a malformed file raises <see cref="InvalidDataException"/> naming what is wrong. Whatever the header
-/// holds, reading its tensor entries allocates a few times the header's size at most (it is read token by token, each
-/// name made a string once; a header of many short <c>__metadata__</c> keys costs up to about 8× their text, since they
-/// come back as a dictionary), and loading adds each tensor's own objects (about 330 bytes) and a staging buffer of at
-/// most 3 MB. F32 and F64 load as
-/// float32 and float64 tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to float32.
+/// holds, reading its tensor entries allocates a few times the header's size at most (it is read token by token
+/// through a window of the text, each name made a string once; a header of many short <c>__metadata__</c> keys costs up
+/// to about 8× their text, since they come back as a dictionary), and loading adds each tensor's own objects (about
+/// 160 bytes for an empty tensor, which holds no device memory; about 260 for one with data, 600 when the pool
+/// allocates its memory afresh) and a staging buffer of at most 3 MB. F32 and F64 load as float32 and float64
+/// tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to float32.
 /// </remarks>
 public static partial class Safetensors
 {
@@ -27,7 +28,7 @@ public static partial class Safetensors
     public const string MetadataKey = "__metadata__";
 
     // The other parts: Safetensors.Save.cs writes, Safetensors.Load.cs reads, Safetensors.Header.cs parses and checks
-    // the header.
+    // the header (Safetensors.HeaderEntry.cs one entry, Safetensors.HeaderText.cs the window it reads through).
 
     private static InvalidDataException Invalid(string message) => new($"safetensors: {message}");
 }

@@ -89,32 +89,50 @@ public class DeviceAndPoolTests
         long allocations = pool.DeviceAllocations, reuses = pool.Reuses;
         var random = new Random(1);
         long[] lengths = [0, 1, 63, 64, 65, 1000, 4096, 70_000];
-        var held = new List<IDisposable>();
+        var held = new List<(IDisposable Lease, long Length)>();
+        int empty = 0;
         for (int i = 0; i < 1000; i++)
         {
             long length = lengths[random.Next(lengths.Length)];
-            held.Add((i % 3) switch
+            empty += length == 0 ? 1 : 0;
+            held.Add(((i % 3) switch
             {
                 0 => pool.Rent<float>(length),
                 1 => pool.Rent<double>(length),
                 _ => pool.Rent<int>(length),
-            });
+            }, length));
             if (held.Count > 8)
             {
                 int victim = random.Next(held.Count);
-                held[victim].Dispose();
+                held[victim].Lease.Dispose();
                 held.RemoveAt(victim);
             }
         }
-        Assert.Equal(live + held.Count, pool.LiveBuffers);
-        held.ForEach(b => b.Dispose());
+        // A zero-length lease holds no memory: it is no buffer of the pool's.
+        Assert.Equal(live + held.Count(h => h.Length > 0), pool.LiveBuffers);
+        held.ForEach(h => h.Lease.Dispose());
         Assert.Equal(live, pool.LiveBuffers);
         Assert.Equal(liveBytes, pool.LiveBytes);
-        // 9 buckets (256 B … 512 KiB) with at most 9 buffers out at once: everything else is reuse.
+        // 9 buckets (256 B … 512 KiB) with at most 9 buffers out at once: every other non-empty rental is reuse.
         Assert.InRange(pool.DeviceAllocations - allocations, 0L, 9L * 9);
-        Assert.True(pool.Reuses - reuses >= 1000 - 81, $"only {pool.Reuses - reuses} reuses: {pool}");
+        Assert.True(pool.Reuses - reuses >= 1000 - empty - 81,
+            $"only {pool.Reuses - reuses} reuses: {pool}");
         Assert.True(pool.CachedBytes <= pool.MaxCachedBytes);
         Assert.Throws<ArgumentOutOfRangeException>(() => pool.Rent<float>(-1));
+
+        // Empty tensors rent nothing: one shared zero-length lease, which disposing does not return.
+        Assert.Same(pool.Rent<float>(0), pool.Rent<float>(0, guarded: false));
+        var stats = scope.Device.MemoryStats();
+        var nothing = MicrogradPlus.Tensor.Zeros([0, 3], scope.Device);
+        using (var view = nothing.Transpose(0, 1))
+        {
+            Assert.Equal(stats, scope.Device.MemoryStats());
+            Assert.Equal([3, 0], view.Shape);
+        }
+        nothing.Dispose();
+        nothing.Dispose();
+        Assert.Equal(stats, scope.Device.MemoryStats());
+        Assert.False(pool.Rent<int>(0).IsDisposed);
     }
 
     [Theory]
