@@ -172,12 +172,17 @@ internal static class SpanDrivers
         for (int o = 0; o < y.Length; o++)
         {
             var run = x.Slice(start + o * stride, length);
-            y[o] = (length <= HostPolicy.PairwiseBlock ? ReduceBlock(run, op) : Reduce(run, op)) * scale;
+            y[o] = (length <= HostPolicy.PairwiseBlock ? FoldBlock(run, op) : Reduce(run, op)) * scale;
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // A call of its own inside the recursion, whose frames then stay small; inlined into the loop over short runs.
     private static T ReduceBlock<T, TOp>(ReadOnlySpan<T> x, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T> => FoldBlock(x, op);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T FoldBlock<T, TOp>(ReadOnlySpan<T> x, TOp op)
         where T : unmanaged
         where TOp : struct, IReduceOp<T>
     {
@@ -212,10 +217,11 @@ internal static class SpanDrivers
     }
 
     /// <summary>
-    /// The lanes of <paramref name="v"/> combined as a tree: with 256-bit vectors, halves, then quarters, then pairs
-    /// are combined by whole-vector shuffles (lane i with lane i + 4, i + 2, i + 1), three steps where a serial fold
-    /// takes seven and reading lanes out one by one costs more than the fold (the type tests are constants for the
-    /// JIT, so only one branch is compiled).
+    /// The lanes of <paramref name="v"/> combined as a tree, lane i with lane i + 4, then i + 2, then i + 1: three
+    /// dependent steps for eight lanes where a serial fold takes seven. With 256-bit float or double vectors each
+    /// step is one whole-vector shuffle, since reading lanes out one by one costs more than the fold itself on a short
+    /// row; other lane types read them out in the same order (the type tests are constants for the JIT, so only one
+    /// branch is compiled).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Lanes<T, TOp>(Vector<T> v, TOp op)
@@ -232,6 +238,15 @@ internal static class SpanDrivers
         {
             v = op.Combine(v, Swap(v, Vector256.Create(2L, 3, 0, 1)));
             return op.Combine(v, Swap(v, Vector256.Create(1L, 0, 3, 2)))[0];
+        }
+        if (Vector<T>.Count == 8)
+        {
+            return op.Combine(op.Combine(op.Combine(v[0], v[4]), op.Combine(v[2], v[6])),
+                op.Combine(op.Combine(v[1], v[5]), op.Combine(v[3], v[7])));
+        }
+        if (Vector<T>.Count == 4)
+        {
+            return op.Combine(op.Combine(v[0], v[2]), op.Combine(v[1], v[3]));
         }
         T result = v[0];
         for (int lane = 1; lane < Vector<T>.Count; lane++)
