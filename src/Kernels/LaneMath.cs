@@ -110,8 +110,8 @@ internal readonly struct Lanes<T>(Vector<T> value) :
 }
 
 /// <summary>
-/// <see cref="Lanes{T}"/> math (host code only) for float and double: exp and log are .NET's vector functions, the
-/// rest round exactly as the scalars. The type tests are constants for the JIT.
+/// <see cref="Lanes{T}"/> math (host code only) for float and double: exp is <see cref="VectorExp"/>, log is .NET's
+/// vector function, the rest round exactly as the scalars. The type tests are constants for the JIT.
 /// </summary>
 internal readonly struct VectorMath<T> : ILaneMath<Lanes<T>, T> where T : unmanaged, INumber<T>
 {
@@ -124,8 +124,8 @@ internal readonly struct VectorMath<T> : ILaneMath<Lanes<T>, T> where T : unmana
 
     /// <inheritdoc/>
     public Lanes<T> Exp(Lanes<T> x) => new(
-        typeof(T) == typeof(float) ? Vector.Exp(x.Value.As<T, float>()).As<float, T>() :
-        typeof(T) == typeof(double) ? Vector.Exp(x.Value.As<T, double>()).As<double, T>() :
+        typeof(T) == typeof(float) ? VectorExp.Exp(x.Value.As<T, float>()).As<float, T>() :
+        typeof(T) == typeof(double) ? VectorExp.Exp(x.Value.As<T, double>()).As<double, T>() :
         throw Unsupported());
 
     /// <inheritdoc/>

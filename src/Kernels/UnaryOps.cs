@@ -37,11 +37,11 @@ internal static class VectorForm
     /// σ(x) = 1/(1 + e⁻ˣ) on lanes: e⁻ˣ overflows to ∞ only where σ rounds to 0 anyway, so no branch on the sign is
     /// needed (the scalar <see cref="DeviceMath.Sigmoid(float)"/> branches to keep e/(1+e) for its last ulp).
     /// </summary>
-    public static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + Vector.Exp(-x));
+    public static Vector<float> Sigmoid(Vector<float> x) => Vector<float>.One / (Vector<float>.One + VectorExp.Exp(-x));
 
     /// <summary>σ(x) on double lanes.</summary>
     public static Vector<double> Sigmoid(Vector<double> x) =>
-        Vector<double>.One / (Vector<double>.One + Vector.Exp(-x));
+        Vector<double>.One / (Vector<double>.One + VectorExp.Exp(-x));
 
     /// <summary>x where x &gt; 0, else <paramref name="otherwise"/>: relu's and leaky relu's select.</summary>
     public static Vector<T> WherePositive<T>(Vector<T> x, Vector<T> value, Vector<T> otherwise) where T : unmanaged =>
@@ -72,8 +72,8 @@ internal struct ExpOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => MathF.Exp(x);
     public readonly double Apply(double x) => Math.Exp(x);
-    public readonly Vector<float> Apply(Vector<float> x) => Vector.Exp(x);
-    public readonly Vector<double> Apply(Vector<double> x) => Vector.Exp(x);
+    public readonly Vector<float> Apply(Vector<float> x) => VectorExp.Exp(x);
+    public readonly Vector<double> Apply(Vector<double> x) => VectorExp.Exp(x);
 }
 
 /// <summary>ln x</summary>

@@ -46,6 +46,13 @@ internal sealed partial class HostExecutor
             ReduceInPieces(xv, yv, shape, scale, op, work);
             return;
         }
+        // One contiguous run per output at a fixed stride (a sum over the last axis): the driver's loop over runs.
+        if (runs && shape.InnerCount == inner && shape.Outer.Rank <= 1)
+        {
+            HostLoops.ForRange(shape.OuterCount, work, (first, last) => SpanDrivers.ReduceRuns(HostLoops.Span(xv),
+                shape.Outer.OffsetOf(first), shape.Outer.S5, inner, HostLoops.Span(yv)[first..last], scale, op));
+            return;
+        }
         HostLoops.ForRange(shape.OuterCount, work, (first, last) =>
         {
             var xs = HostLoops.Span(xv);

@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using MicrogradPlus.Kernels;
 
 namespace MicrogradPlus.Backends;
@@ -157,7 +159,30 @@ internal static class SpanDrivers
         return op.Combine(Reduce(x[..half], op), Reduce(x[half..], op));
     }
 
+    /// <summary>
+    /// y[o] = op over the run of <paramref name="length"/> elements at <paramref name="start"/> + o·<paramref
+    /// name="stride"/>, times <paramref name="scale"/>, for every o (a reduction over the last axis): a run that fits
+    /// one pairwise block is folded right here, so many short runs cost no call or halving each.
+    /// </summary>
+    public static void ReduceRuns<T, TOp>(ReadOnlySpan<T> x, int start, int stride, int length, Span<T> y, T scale,
+        TOp op)
+        where T : unmanaged, INumber<T>
+        where TOp : struct, IReduceOp<T>
+    {
+        for (int o = 0; o < y.Length; o++)
+        {
+            var run = x.Slice(start + o * stride, length);
+            y[o] = (length <= HostPolicy.PairwiseBlock ? FoldBlock(run, op) : Reduce(run, op)) * scale;
+        }
+    }
+
+    // A call of its own inside the recursion, whose frames then stay small; inlined into the loop over short runs.
     private static T ReduceBlock<T, TOp>(ReadOnlySpan<T> x, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T> => FoldBlock(x, op);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T FoldBlock<T, TOp>(ReadOnlySpan<T> x, TOp op)
         where T : unmanaged
         where TOp : struct, IReduceOp<T>
     {
@@ -192,22 +217,36 @@ internal static class SpanDrivers
     }
 
     /// <summary>
-    /// The lanes of <paramref name="v"/> combined as a tree: three dependent steps for eight lanes where a serial fold
-    /// takes seven, which is most of a short row's reduction (<see cref="Vector{T}.Count"/> is a constant to the JIT,
-    /// so only one branch is compiled).
+    /// The lanes of <paramref name="v"/> combined as a tree, lane i with lane i + 4, then i + 2, then i + 1: three
+    /// dependent steps for eight lanes where a serial fold takes seven. With 256-bit float or double vectors each
+    /// step is one whole-vector shuffle, since reading lanes out one by one costs more than the fold itself on a short
+    /// row; other lane types read them out in the same order (the type tests are constants for the JIT, so only one
+    /// branch is compiled).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static T Lanes<T, TOp>(Vector<T> v, TOp op)
         where T : unmanaged
         where TOp : struct, IReduceOp<T>
     {
+        if (Vector<T>.Count == 8 && typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        {
+            v = op.Combine(v, Swap(v, Vector256.Create(4, 5, 6, 7, 0, 1, 2, 3)));
+            v = op.Combine(v, Swap(v, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)));
+            return op.Combine(v, Swap(v, Vector256.Create(1, 0, 3, 2, 5, 4, 7, 6)))[0];
+        }
+        if (Vector<T>.Count == 4 && typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated)
+        {
+            v = op.Combine(v, Swap(v, Vector256.Create(2L, 3, 0, 1)));
+            return op.Combine(v, Swap(v, Vector256.Create(1L, 0, 3, 2)))[0];
+        }
         if (Vector<T>.Count == 8)
         {
-            return op.Combine(op.Combine(op.Combine(v[0], v[1]), op.Combine(v[2], v[3])),
-                op.Combine(op.Combine(v[4], v[5]), op.Combine(v[6], v[7])));
+            return op.Combine(op.Combine(op.Combine(v[0], v[4]), op.Combine(v[2], v[6])),
+                op.Combine(op.Combine(v[1], v[5]), op.Combine(v[3], v[7])));
         }
         if (Vector<T>.Count == 4)
         {
-            return op.Combine(op.Combine(v[0], v[1]), op.Combine(v[2], v[3]));
+            return op.Combine(op.Combine(v[0], v[2]), op.Combine(v[1], v[3]));
         }
         T result = v[0];
         for (int lane = 1; lane < Vector<T>.Count; lane++)
@@ -216,6 +255,15 @@ internal static class SpanDrivers
         }
         return result;
     }
+
+    // The lanes of v in the order given (float or double lanes of a 256-bit vector).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Swap<T>(Vector<T> v, Vector256<int> order) where T : unmanaged =>
+        Vector256.Shuffle(v.As<T, float>().AsVector256(), order).AsVector().As<float, T>();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> Swap<T>(Vector<T> v, Vector256<long> order) where T : unmanaged =>
+        Vector256.Shuffle(v.As<T, double>().AsVector256(), order).AsVector().As<double, T>();
 
     /// <summary>acc = op(acc, x) lane by lane over two rows of one length (a reduction over a leading axis).</summary>
     public static void Accumulate<T, TOp>(Span<T> acc, ReadOnlySpan<T> x, TOp op)
