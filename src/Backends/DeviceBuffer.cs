@@ -66,11 +66,11 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
     /// </summary>
     internal DeviceBuffer<T> Share(long start, long length)
     {
-        if (start % ShareAlignment != 0 || length < 1)
+        if (start < 0 || start % ShareAlignment != 0 || length < 1 || start + length > Length)
         {
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"a sub-lease of {length} elements at {start}: it needs elements and a start on a multiple of " +
-                $"{ShareAlignment}");
+                $"a sub-lease of {length} elements at {start} of a {Length}-element buffer on {Device}: it needs " +
+                $"elements inside the buffer and a start on a multiple of {ShareAlignment}");
         }
         var view = View.SubView(start, length);
         var raw = _raw!;
