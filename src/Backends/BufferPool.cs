@@ -79,10 +79,13 @@ public sealed class BufferPool
         }
     }
 
-    /// <summary>Buffers rented and not yet returned.</summary>
+    /// <summary>
+    /// Buffers rented and not yet returned. One allocation shared by many tensors (the safetensors reader puts a
+    /// file's tensors of one type in one) counts once, live until the last of them is returned.
+    /// </summary>
     public long LiveBuffers { get; private set; }
 
-    /// <summary>Bucket bytes of the buffers rented and not yet returned.</summary>
+    /// <summary>Bucket bytes of the buffers rented and not yet returned (a shared allocation: its whole bucket).</summary>
     public long LiveBytes { get; private set; }
 
     /// <summary>The most <see cref="LiveBytes"/> since the pool was created or <see cref="ResetPeak"/>.</summary>
@@ -213,14 +216,36 @@ public sealed class BufferPool
         $"({CachedBytes} B of {MaxCachedBytes} B), {DeviceAllocations} allocations, {Reuses} reuses, " +
         $"{Collections} collections";
 
-    internal void Return(RawBuffer raw)
+    /// <summary>
+    /// Takes back one lease on <paramref name="raw"/>; with the last one, the memory, and <paramref name="guard"/>, the
+    /// leases' guard, is disarmed (a finalizer must not reclaim memory that may be rented again).
+    /// </summary>
+    internal void Return(RawBuffer raw, LeakGuard? guard)
     {
         lock (_gate)
         {
+            if (--raw.Leases > 0)
+            {
+                return;
+            }
+            guard?.Dispose();
             Release(raw);
         }
     }
 
+    /// <summary>One more lease on rented memory (a sub-lease: see <see cref="DeviceBuffer{T}.Share"/>).</summary>
+    internal void AddLease(RawBuffer raw)
+    {
+        lock (_gate)
+        {
+            raw.Leases++;
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="raw"/>, whose leases' guard was finalized: every lease still counted on it was dropped
+    /// undisposed (each holds the guard), so the next rental takes them all back.
+    /// </summary>
     internal void Reclaim(RawBuffer raw) => _finalized.Enqueue(raw);
 
     /// <summary>
@@ -256,6 +281,7 @@ public sealed class BufferPool
 
     private void CountRented(RawBuffer raw)
     {
+        raw.Leases = 1;
         _rented.Add(raw);
         _rentedByMemory[raw.Memory] = raw;
         LiveBuffers++;
@@ -268,6 +294,7 @@ public sealed class BufferPool
     {
         while (_finalized.TryDequeue(out var raw))
         {
+            raw.Leases = 0;
             Release(raw);
         }
     }
@@ -380,6 +407,12 @@ internal sealed class RawBuffer(MemoryBuffer1D<byte, Stride1D.Dense> memory, lon
 {
     public MemoryBuffer1D<byte, Stride1D.Dense> Memory { get; } = memory;
     public long Bytes { get; } = bytes;
+
+    /// <summary>
+    /// Leases on this memory not yet returned: one, or more when tensors share the allocation (changed under the
+    /// pool's lock; borrowed leases, which are never returned, do not count).
+    /// </summary>
+    public int Leases { get; set; }
 
     /// <summary>Captured steps holding this memory (changed under the pool's lock).</summary>
     public int Pins { get; set; }

@@ -17,20 +17,26 @@ namespace MicrogradPlus.Backends;
 /// </remarks>
 internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
 {
+    /// <summary>Where sub-leases may start: a multiple of this many elements (see <see cref="Share"/>).</summary>
+    internal const int ShareAlignment = 4;
+
     private readonly BufferPool _pool;
     private readonly ArrayView<T> _view;
     private RawBuffer? _raw;
     private LeakGuard? _guard;
 
     internal DeviceBuffer(BufferPool pool, RawBuffer raw, long length, bool guarded)
+        : this(pool, raw, raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length),
+            guarded ? new LeakGuard(pool, raw) : null)
+    {
+    }
+
+    private DeviceBuffer(BufferPool pool, RawBuffer raw, ArrayView<T> view, LeakGuard? guard)
     {
         _pool = pool;
         _raw = raw;
-        _view = raw.Memory.View.AsContiguous().Cast<T>().SubView(0, length);
-        if (guarded)
-        {
-            _guard = new LeakGuard(pool, raw);
-        }
+        _view = view;
+        _guard = guard;
     }
 
     /// <summary>The zero-length lease of <paramref name="pool"/> (see the remarks): no memory, nothing to return.</summary>
@@ -48,7 +54,30 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
     /// pool some other way (a captured step pins what its launches use) and never disposes the lease: it has no guard,
     /// and it stays usable after this lease is disposed.
     /// </summary>
-    internal DeviceBuffer<T> Borrow(RawBuffer raw) => new(_pool, raw, Length, guarded: false);
+    internal DeviceBuffer<T> Borrow(RawBuffer raw) => new(_pool, raw, _view, guard: null);
+
+    /// <summary>
+    /// A lease of its own on elements [<paramref name="start"/>, start + <paramref name="length"/>) of this lease's
+    /// memory (a sub-lease): many tensors in one allocation. The memory goes back to the pool when this lease and
+    /// every sub-lease are disposed; all of them share this lease's guard (made now if it had none), so those dropped
+    /// undisposed come back together once none is reachable, for one finalizable object per allocation, not one per
+    /// sub-lease. <paramref name="start"/> is a multiple of four: kernels load four elements at a time from a view
+    /// that starts on a four-element boundary of its lease, which must then be one of the memory's too.
+    /// </summary>
+    internal DeviceBuffer<T> Share(long start, long length)
+    {
+        if (start < 0 || start % ShareAlignment != 0 || length < 1 || start + length > Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"a sub-lease of {length} elements at {start} of a {Length}-element buffer on {Device}: it needs " +
+                $"elements inside the buffer and a start on a multiple of {ShareAlignment}");
+        }
+        var view = View.SubView(start, length);
+        var raw = _raw!;
+        _guard ??= new LeakGuard(_pool, raw);
+        _pool.AddLease(raw);
+        return new DeviceBuffer<T>(_pool, raw, view, _guard);
+    }
 
     /// <summary>
     /// From now on, dropping this lease undisposed returns its memory to the pool (for a lease that something other
@@ -165,8 +194,7 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
         var raw = Interlocked.Exchange(ref _raw, null);
         if (raw is not null)
         {
-            _guard?.Dispose();
-            _pool.Return(raw);
+            _pool.Return(raw, _guard);
         }
     }
 }
@@ -185,13 +213,15 @@ internal interface IDeviceBuffer : IDisposable
 }
 
 /// <summary>
-/// Finalized with the lease that holds it, when that lease was never disposed: frees nothing on the device, only queues
-/// the memory for the pool (see <see cref="BufferPool"/>).
+/// Finalized with the leases that hold it (one, or a lease and its sub-leases: see
+/// <see cref="DeviceBuffer{T}.Share"/>) once none is reachable and some were never disposed: frees nothing on the
+/// device, only queues the memory for the pool (see <see cref="BufferPool"/>), which takes back every lease still
+/// counted on it. The pool disarms it when the last lease is returned, so it never reclaims memory handed out again.
 /// </summary>
 internal sealed class LeakGuard(BufferPool pool, RawBuffer raw) : IDisposable
 {
     ~LeakGuard() => pool.Reclaim(raw);
 
-    /// <summary>Disarms the guard: the lease was disposed, there is nothing to reclaim.</summary>
+    /// <summary>Disarms the guard: every lease on the memory was returned, there is nothing to reclaim.</summary>
     public void Dispose() => GC.SuppressFinalize(this);
 }

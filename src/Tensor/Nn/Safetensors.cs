@@ -15,9 +15,12 @@ namespace MicrogradPlus.Nn;
 /// holds, reading its tensor entries allocates a few times the header's size at most (it is read token by token
 /// through a window of the text, each name made a string once; a header of many short <c>__metadata__</c> keys costs up
 /// to about 8× their text, since they come back as a dictionary), and loading adds each tensor's own objects (about
-/// 160 bytes for an empty tensor, which holds no device memory; about 260 for one with data, 600 when the pool
-/// allocates its memory afresh) and a staging buffer of at most 3 MB. F32 and F64 load as float32 and float64
-/// tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to float32.
+/// 160 bytes for an empty tensor, which holds no device memory; about 200 for one with data) and host windows of at
+/// most 2.5 MiB in all. The tensors of one element type share one device allocation, each with its own storage
+/// (writes, versions and disposal are its own): the pool counts it as one live buffer, which goes back when the last
+/// of those tensors is disposed or dropped, so a tensor kept from a loaded file keeps its type's whole allocation.
+/// F32 and F64 load as float32 and float64 tensors; F16 and BF16 (common in PyTorch checkpoints) are widened to
+/// float32.
 /// </remarks>
 public static partial class Safetensors
 {

@@ -216,6 +216,39 @@ public class DeviceAndPoolTests
         Assert.Empty(empty.ToArray());
     }
 
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Sub_leases_hold_their_memory_until_the_last_is_returned_and_a_pin_after_that(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
+        long live = pool.LiveBuffers;
+        var whole = pool.Rent<float>(12, guarded: false);
+        whole.CopyFrom([0f, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        var first = whole.Share(0, 3);
+        var second = whole.Share(4, 8);
+        Assert.Throws<ArgumentOutOfRangeException>(() => whole.Share(2, 3)); // off the four-element grid
+        Assert.Throws<ArgumentOutOfRangeException>(() => whole.Share(4, 9)); // past the end
+        whole.Dispose();
+        Assert.Equal([0f, 1, 2], first.ToArray());
+        Assert.Equal([4f, 5, 6, 7, 8, 9, 10, 11], second.ToArray());
+        second.CopyFrom(0, [40f]);
+        Assert.Equal([0f, 1, 2], first.ToArray()); // sub-leases do not overlap
+        Assert.Equal(live + 1, pool.LiveBuffers);
+
+        var raw = first.Raw!;
+        pool.Pin(raw);
+        first.Dispose();
+        first.Dispose(); // counted once
+        Assert.Equal(live + 1, pool.LiveBuffers);
+        Assert.Equal(40f, second.ToArray()[0]);
+        second.Dispose();
+        Assert.Equal(live + 1, pool.LiveBuffers); // every lease returned, still pinned
+        pool.Unpin(raw);
+        Assert.Equal(live, pool.LiveBuffers);
+    }
+
     /// <summary>Rents without disposing; the buffer is unreachable once this returns.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Abandon(BufferPool pool) => pool.Rent<float>(1000);
