@@ -113,6 +113,7 @@ public static class CaptureExtensions
         catch
         {
             recording.Dispose();
+            warmUp.Dispose(); // the step's output belongs to the capture, which is not made
             throw;
         }
         if (!ReferenceEquals(warmUp, output))
