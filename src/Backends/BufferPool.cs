@@ -36,13 +36,11 @@ public sealed class BufferPool
     private readonly Dictionary<long, Stack<RawBuffer>> _free = [];
     private readonly ConcurrentQueue<RawBuffer> _finalized = new();
 
-    // Strong references to the rented memory. Without them, the ILGPU buffer behind a lease that is finalized
-    // undisposed would become unreachable with the lease and be finalized too (ILGPU frees device memory in its own
-    // finalizer), and the pool would then reclaim, cache and hand out freed memory.
-    private readonly HashSet<RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
-
-    // The same, by ILGPU buffer: how a captured step finds the memory behind the array views of its launches.
-    private readonly Dictionary<MemoryBuffer, RawBuffer> _rentedByMemory = new(ReferenceEqualityComparer.Instance);
+    // Strong references to the rented memory, by ILGPU buffer. Without them, the ILGPU buffer behind a lease that is
+    // finalized undisposed would become unreachable with the lease and be finalized too (ILGPU frees device memory in
+    // its own finalizer), and the pool would then reclaim, cache and hand out freed memory. The key is how a captured
+    // step finds the memory behind the array views of its launches.
+    private readonly Dictionary<MemoryBuffer, RawBuffer> _rented = new(ReferenceEqualityComparer.Instance);
 
     // The zero-length leases, one per element type (see DeviceBuffer's remarks).
     private readonly ConcurrentDictionary<Type, object> _empty = new();
@@ -89,10 +87,10 @@ public sealed class BufferPool
     public long LiveBytes { get; private set; }
 
     /// <summary>The most <see cref="LiveBytes"/> since the pool was created or <see cref="ResetPeak"/>.</summary>
-    public long PeakLiveBytes { get; private set; }
+    internal long PeakLiveBytes { get; private set; }
 
     /// <summary>The most <see cref="LiveBuffers"/> since the pool was created or <see cref="ResetPeak"/>.</summary>
-    public long PeakLiveBuffers { get; private set; }
+    internal long PeakLiveBuffers { get; private set; }
 
     /// <summary>Buffers kept for reuse.</summary>
     public long CachedBuffers { get; private set; }
@@ -104,13 +102,13 @@ public sealed class BufferPool
     public long DeviceAllocations { get; private set; }
 
     /// <summary>Buffers given back to the device (cache full, trimmed, emptied).</summary>
-    public long DeviceFrees { get; private set; }
+    internal long DeviceFrees { get; private set; }
 
     /// <summary>Rentals served from the cache (hits).</summary>
     public long Reuses { get; private set; }
 
     /// <summary>Garbage collections the pool ran to take back memory of tensors dropped undisposed.</summary>
-    public long Collections { get; private set; }
+    internal long Collections { get; private set; }
 
     /// <summary>
     /// Rents a buffer of <paramref name="length"/> elements (contents undefined); zero elements rent nothing (see
@@ -185,7 +183,7 @@ public sealed class BufferPool
     {
         lock (_gate)
         {
-            return _rentedByMemory.GetValueOrDefault(buffer);
+            return _rented.GetValueOrDefault(buffer);
         }
     }
 
@@ -200,7 +198,7 @@ public sealed class BufferPool
     }
 
     /// <summary>Starts the peak counters over from the live counters.</summary>
-    public void ResetPeak()
+    internal void ResetPeak()
     {
         lock (_gate)
         {
@@ -282,8 +280,7 @@ public sealed class BufferPool
     private void CountRented(RawBuffer raw)
     {
         raw.Leases = 1;
-        _rented.Add(raw);
-        _rentedByMemory[raw.Memory] = raw;
+        _rented[raw.Memory] = raw;
         LiveBuffers++;
         LiveBytes += raw.Bytes;
         PeakLiveBuffers = Math.Max(PeakLiveBuffers, LiveBuffers);
@@ -306,8 +303,7 @@ public sealed class BufferPool
             raw.ReleasedWhilePinned = true;
             return;
         }
-        _rented.Remove(raw);
-        _rentedByMemory.Remove(raw.Memory);
+        _rented.Remove(raw.Memory);
         LiveBuffers--;
         LiveBytes -= raw.Bytes;
         if (CachedBytes + raw.Bytes > MaxCachedBytes)

@@ -45,21 +45,7 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var bytes = ToBytes(model, inputShape);
-        string full = Path.GetFullPath(path);
-        string temporary = full + ".tmp";
-        try
-        {
-            File.WriteAllBytes(temporary, bytes);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
+        AtomicFile.Write(path, ToBytes(model, inputShape));
     }
 
     /// <summary>The ONNX file's bytes for <paramref name="model"/> (see <see cref="Export"/>).</summary>

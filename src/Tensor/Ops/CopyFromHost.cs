@@ -51,12 +51,7 @@ public sealed partial class Tensor
             throw new ArgumentException(
                 $"CopyFrom: {count} values for a tensor of shape {Shapes.Format(_shape)} ({Size} elements)");
         }
-        if (RequiresGrad && Autograd.IsGradEnabled)
-        {
-            throw new InvalidOperationException(
-                $"CopyFrom into a tensor of shape {Shapes.Format(_shape)} that requires grad: an in-place write " +
-                "would change values the graph relies on; do it inside Autograd.NoGrad()");
-        }
+        RequireWritable();
     }
 
     // Straight into this tensor's memory when it is one contiguous run; through a temporary otherwise.

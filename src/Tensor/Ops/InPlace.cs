@@ -23,12 +23,7 @@ public sealed partial class Tensor
     public Tensor CopyFrom(Tensor source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        if (RequiresGrad && Autograd.IsGradEnabled)
-        {
-            throw new InvalidOperationException(
-                $"CopyFrom into a tensor of shape {Shapes.Format(_shape)} that requires grad: an in-place write " +
-                "would change values the graph relies on; do it inside Autograd.NoGrad()");
-        }
+        RequireWritable();
         if (!Shapes.BroadcastsTo(source._shape, _shape))
         {
             throw new ArgumentException(
@@ -63,6 +58,20 @@ public sealed partial class Tensor
         }
         Storage.BumpVersion();
         return this;
+    }
+
+    /// <summary>
+    /// Refuses an in-place write into a tensor that requires grad while grad mode is on, as PyTorch does: the graph
+    /// would silently see changed values.
+    /// </summary>
+    private void RequireWritable()
+    {
+        if (RequiresGrad && Autograd.IsGradEnabled)
+        {
+            throw new InvalidOperationException(
+                $"CopyFrom into a tensor of shape {Shapes.Format(_shape)} that requires grad: an in-place write " +
+                "would change values the graph relies on; do it inside Autograd.NoGrad()");
+        }
     }
 
     /// <summary>
