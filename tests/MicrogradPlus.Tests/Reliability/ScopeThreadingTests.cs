@@ -18,6 +18,7 @@ public class ScopeThreadingTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         var (a, b) = await ScopeAcrossAwait(scope.Device);
         Assert.True(a.IsDisposed && b.IsDisposed);
@@ -47,6 +48,7 @@ public class ScopeThreadingTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         var tensors = Tensor.Scope();
         var a = Tensor.Ones([4], scope.Device);
@@ -64,6 +66,7 @@ public class ScopeThreadingTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         using (var root = Tensor.Scope())
         {
@@ -94,6 +97,7 @@ public class ScopeThreadingTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         for (int round = 0; round < 5; round++)
         {
@@ -133,6 +137,7 @@ public class ScopeThreadingTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         float[] sums;
         using (var tensors = Tensor.Scope())

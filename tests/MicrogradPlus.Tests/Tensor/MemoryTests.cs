@@ -37,6 +37,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         Tensor a, b, c;
         using (var tensors = Tensor.Scope())
@@ -60,6 +61,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         Tensor kept, movedByScope, temporary;
         using (var outer = Tensor.Scope())
@@ -89,6 +91,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         Tensor result;
         using (Tensor.Scope())
@@ -108,6 +111,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         using (var outer = Tensor.Scope())
         {
@@ -139,6 +143,7 @@ public class MemoryTests
     {
         using var scope = TestDevices.Use(deviceName);
         var pool = scope.Device.Pool;
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         var x = Tensor.FromArray([1f, 2f, 3f, 4f, 5f, 6f], [2, 3], scope.Device);
         var reshaped = x.Reshape(3, 2);

@@ -288,6 +288,7 @@ public class ShapeOpTests
         var pool = scope.Device.Pool;
         var data = Iota(24);
         var x = Tensor.FromArray(data, [2, 3, 4], scope.Device, requiresGrad: true);
+        Pools.DrainFinalized(pool);
         long live = pool.LiveBuffers;
         using (Tensor.Scope())
         {
@@ -313,6 +314,7 @@ public class ShapeOpTests
 
         // Cat and Stack write one new contiguous tensor (Stack's unsqueezed views are given back at once).
         var a = Tensor.FromArray(Iota(6), [2, 3], scope.Device);
+        Pools.DrainFinalized(pool);
         long before = pool.LiveBuffers;
         var cat = Tensor.Cat([a, a], 1);
         Assert.Equal(before + 1, pool.LiveBuffers);
