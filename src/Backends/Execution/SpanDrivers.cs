@@ -143,8 +143,8 @@ internal static class SpanDrivers
 
     /// <summary>
     /// The reduction of a non-empty run, pairwise: runs of up to <see cref="HostPolicy.PairwiseBlock"/> elements
-    /// fold into four vectors of lanes (or serially, compensated, for operators without a vector form), and halves
-    /// combine, so a sum's rounding error grows with the logarithm of the length, not the length.
+    /// fold into four vectors of lanes (or serially, compensated, for operators without a vector form), and blocks
+    /// combine as a tree, so a sum's rounding error grows with the logarithm of the length, not the length.
     /// </summary>
     public static T Reduce<T, TOp>(ReadOnlySpan<T> x, TOp op)
         where T : unmanaged
@@ -154,9 +154,106 @@ internal static class SpanDrivers
         {
             return ReduceBlock(x, op);
         }
-        // Halves on a whole number of vectors keep every block's loads aligned with the first's.
-        int half = x.Length / 2 / Vector<T>.Count * Vector<T>.Count;
-        return op.Combine(Reduce(x[..half], op), Reduce(x[half..], op));
+        return VectorForm.Has<TOp>() && Vector.IsHardwareAccelerated ? ReduceVectors(x, op) : ReduceHalves(x, op);
+    }
+
+    // Without a vector form: halves of the run, recursively, down to serial blocks.
+    private static T ReduceHalves<T, TOp>(ReadOnlySpan<T> x, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T>
+    {
+        if (x.Length <= HostPolicy.PairwiseBlock)
+        {
+            return ReduceBlock(x, op);
+        }
+        int half = x.Length / 2;
+        return op.Combine(ReduceHalves(x[..half], op), ReduceHalves(x[half..], op));
+    }
+
+    /// <summary>
+    /// The tree over whole blocks kept in vectors: each block folds into one vector of lanes, which merges, as a
+    /// binary counter does, with the partial of as many blocks as it stands for while there is one (the earlier
+    /// partial absorbing the later, as the halves of a recursion would). Lanes are combined once, at the end, and
+    /// the loop makes no call and no halving per block.
+    /// </summary>
+    private static T ReduceVectors<T, TOp>(ReadOnlySpan<T> x, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T>
+    {
+        const int block = HostPolicy.PairwiseBlock;
+        ref T xs = ref MemoryMarshal.GetReference(x);
+        Levels<T> levels = default;
+        Span<Vector<T>> level = levels;
+        int blocks = x.Length / block;
+        for (int k = 0; k < blocks; k++)
+        {
+            var partial = FoldVectors(ref xs, k * block, block / Vector<T>.Count, op);
+            int l = 0;
+            for (int carry = k; (carry & 1) != 0; carry >>= 1, l++)
+            {
+                partial = op.Combine(level[l], partial);
+            }
+            level[l] = partial;
+        }
+        // What is left: partials of decreasing size (the highest level holds the earliest blocks), then the short end.
+        var identity = new Vector<T>(op.Identity);
+        var total = identity;
+        bool started = false;
+        for (int l = 31; l >= 0; l--)
+        {
+            if ((blocks >> l & 1) != 0)
+            {
+                total = started ? op.Combine(total, level[l]) : level[l];
+                started = true;
+            }
+        }
+        int done = blocks * block, vectors = (x.Length - done) / Vector<T>.Count;
+        if (vectors > 0)
+        {
+            total = op.Combine(total, FoldVectors(ref xs, done, vectors, op));
+            done += vectors * Vector<T>.Count;
+        }
+        var result = Lanes(total, op);
+        if (done < x.Length)
+        {
+            var run = new Running<T>(op.Identity, default);
+            for (int i = done; i < x.Length; i++)
+            {
+                run = op.Fold(run, x[i]);
+            }
+            result = op.Combine(result, op.Finish(run));
+        }
+        return result;
+    }
+
+    // The vectors of lanes of a block folded into one: four accumulators, combined as a tree.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<T> FoldVectors<T, TOp>(ref T xs, int start, int vectors, TOp op)
+        where T : unmanaged
+        where TOp : struct, IReduceOp<T>
+    {
+        int n = Vector<T>.Count, i = start, end = start + vectors * n;
+        var identity = new Vector<T>(op.Identity);
+        var (v0, v1, v2, v3) = (identity, identity, identity, identity);
+        for (; i <= end - 4 * n; i += 4 * n)
+        {
+            v0 = op.Combine(v0, Vector.LoadUnsafe(ref xs, (nuint)i));
+            v1 = op.Combine(v1, Vector.LoadUnsafe(ref xs, (nuint)(i + n)));
+            v2 = op.Combine(v2, Vector.LoadUnsafe(ref xs, (nuint)(i + 2 * n)));
+            v3 = op.Combine(v3, Vector.LoadUnsafe(ref xs, (nuint)(i + 3 * n)));
+        }
+        for (; i < end; i += n)
+        {
+            v0 = op.Combine(v0, Vector.LoadUnsafe(ref xs, (nuint)i));
+        }
+        return op.Combine(op.Combine(v0, v1), op.Combine(v2, v3));
+    }
+
+    /// <summary>One partial per level of <see cref="ReduceVectors{T, TOp}"/>'s tree: room for 2³¹ blocks.</summary>
+    [InlineArray(32)]
+    private struct Levels<T> where T : unmanaged
+    {
+        private Vector<T> _first;
     }
 
     /// <summary>
