@@ -16,7 +16,8 @@ namespace MicrogradPlus;
 /// <para>Bounds. The cache holds at most <see cref="MaxCachedBytes"/>: past it a returned buffer is freed. Live memory
 /// of tensors nobody disposes only comes back when the GC finalizes them, and the GC does not see device memory, so
 /// the pool asks for a collection itself: when a rental that the cache cannot serve would take live bytes past the
-/// live bytes that survived the last collection plus <see cref="MaxCachedBytes"/>, it runs one (and waits for the
+/// live bytes that survived the last collection (or the fewest live since, if tensors were returned) plus
+/// <see cref="MaxCachedBytes"/>, it runs one (and waits for the
 /// finalizers), takes back what they queued, and frees cached buffers that no longer fit. A training loop that never
 /// disposes a tensor therefore holds at most its real working set + <see cref="MaxCachedBytes"/> + one rental of live
 /// memory, and the cache at most <see cref="MaxCachedBytes"/>. A device allocation that fails is retried after
@@ -45,7 +46,9 @@ public sealed class BufferPool
     // The zero-length leases, one per element type (see DeviceBuffer's remarks).
     private readonly ConcurrentDictionary<Type, object> _empty = new();
 
-    // Live bytes that survived the last collection the pool ran (or 0 before the first).
+    // Live bytes that survived the last collection the pool ran (0 before the first), lowered whenever live bytes fall
+    // below it since: growth past it is what the GC may owe the pool. A mark that only rose would let memory that was
+    // live at a collection, then disposed, count as headroom for undisposed tensors.
     private long _liveAfterCollection;
 
     internal BufferPool(Device device)
@@ -306,6 +309,7 @@ public sealed class BufferPool
         _rented.Remove(raw.Memory);
         LiveBuffers--;
         LiveBytes -= raw.Bytes;
+        _liveAfterCollection = Math.Min(_liveAfterCollection, LiveBytes);
         if (CachedBytes + raw.Bytes > MaxCachedBytes)
         {
             Free(raw);

@@ -82,6 +82,48 @@ public class PoolBoundTests
     }
 
     /// <summary>
+    /// Memory live at a collection and disposed afterwards is not headroom for tensors dropped undisposed: once a large
+    /// tensor that outlived a collection is gone, dropped tensors again bring a collection within the cache bound.
+    /// </summary>
+    [Fact]
+    public void Memory_disposed_after_a_collection_does_not_raise_the_bound_for_dropped_tensors()
+    {
+        var pool = Device.Cpu.Pool;
+        long bound = pool.MaxCachedBytes;
+        const int Dropped = 16 * 1024; // 64 KiB each
+        try
+        {
+            pool.MaxCachedBytes = 256 * 1024;
+            long peak = 0;
+            RunOnFreshThread(() =>
+            {
+                var large = Tensor.Zeros([2 * 1024 * 1024], Device.Cpu); // 8 MiB
+                long collections = pool.Collections;
+                while (pool.Collections < collections + 2)
+                {
+                    _ = Tensor.Zeros([Dropped], Device.Cpu); // dropped: a collection comes within the bound
+                }
+                large.Dispose();
+                Pools.DrainFinalized(pool);
+                long start = pool.LiveBytes;
+                for (int i = 0; i < 200; i++)
+                {
+                    _ = Tensor.Zeros([Dropped], Device.Cpu);
+                    peak = Math.Max(peak, pool.LiveBytes - start);
+                }
+            });
+            Assert.True(peak <= pool.MaxCachedBytes + Dropped * sizeof(float),
+                $"dropped tensors reached {peak} live bytes over the start; the cache bound is {pool.MaxCachedBytes}");
+        }
+        finally
+        {
+            pool.MaxCachedBytes = bound;
+            Pools.DrainFinalized(pool);
+            pool.Trim();
+        }
+    }
+
+    /// <summary>
     /// The careless loop (no scope, no dispose; Adam on a small MLP) against the same loop in scopes. 2,000 steps on the
     /// user-facing CPU device; fewer where each op is an ILGPU launch. The cache bound is lowered for the test so that
     /// the bound bites well within the steps.
