@@ -52,9 +52,12 @@ internal sealed partial class HostExecutor(Device device, KernelExecutor kernels
     // Apart from Map, so the closure is allocated only when the loop is split.
     private static void MapSplit<T, TOp>(ArrayView<T> xs, ArrayView<T> ys, int size, TOp op)
         where T : unmanaged
-        where TOp : struct, IUnaryOp<T> =>
+        where TOp : struct, IUnaryOp<T>
+    {
+        bool stream = HostPolicy.Streams<T>(size);
         HostLoops.ForRange(size, Work<TOp>(size), (first, last) =>
-            SpanDrivers.Map(HostLoops.Span(xs)[first..last], HostLoops.Span(ys)[first..last], op));
+            SpanDrivers.Map(HostLoops.Span(xs)[first..last], HostLoops.Span(ys)[first..last], op, stream));
+    }
 
     // Row by row of the innermost dimension: each row's start decoded once, then walked with its stride.
     private static void MapRows<T, TOp>(StridedView<T> x, ArrayView<T> ys, TOp op)
@@ -107,9 +110,13 @@ internal sealed partial class HostExecutor(Device device, KernelExecutor kernels
     // Apart from Zip, so the closure is allocated only when the loop is split.
     private static void ZipSplit<T, TOp>(ArrayView<T> av, ArrayView<T> bv, ArrayView<T> cv, int size, TOp op)
         where T : unmanaged
-        where TOp : struct, IBinaryOp<T> =>
+        where TOp : struct, IBinaryOp<T>
+    {
+        bool stream = HostPolicy.Streams<T>(size);
         HostLoops.ForRange(size, Work<TOp>(size), (first, last) => SpanDrivers.Zip<T, TOp>(
-            HostLoops.Span(av)[first..last], HostLoops.Span(bv)[first..last], HostLoops.Span(cv)[first..last], op));
+            HostLoops.Span(av)[first..last], HostLoops.Span(bv)[first..last], HostLoops.Span(cv)[first..last], op,
+            stream));
+    }
 
     // Rows where each operand is contiguous or one broadcast value (a bias row, a column of maxima) go through the span
     // driver; other rows walk both strides.

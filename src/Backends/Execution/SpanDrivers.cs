@@ -12,10 +12,13 @@ namespace MicrogradPlus.Backends;
 /// and its scalar form over the rest. No operator is named here: a new operator gets the vector loop by writing its
 /// vector form.
 /// </summary>
-internal static class SpanDrivers
+internal static partial class SpanDrivers
 {
-    /// <summary>y = op(x); y may be x.</summary>
-    public static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op)
+    /// <summary>
+    /// y = op(x); y may be x. With <paramref name="stream"/> (the whole output outgrows the caches: see
+    /// <see cref="HostPolicy.Streams{T}"/>) stores bypass the caches.
+    /// </summary>
+    public static void Map<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op, bool stream = false)
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
@@ -30,7 +33,7 @@ internal static class SpanDrivers
         ref T xs = ref MemoryMarshal.GetReference(x);
         ref T ys = ref MemoryMarshal.GetReference(y);
         // One vector an iteration: unrolling measured no faster for light operators and slower for exp (registers).
-        int n = Vector<T>.Count, i = 0;
+        int n = Vector<T>.Count, i = stream ? MapStreaming(x, y, op) : 0;
         for (; i <= y.Length - n; i += n)
         {
             op.Apply(Vector.LoadUnsafe(ref xs, (nuint)i)).StoreUnsafe(ref ys, (nuint)i);
@@ -43,9 +46,9 @@ internal static class SpanDrivers
 
     /// <summary>
     /// c = op(a, b) over one row, where a and b each hold the row or, with length 1, one value repeated along it
-    /// (a broadcast operand); c may be a or b.
+    /// (a broadcast operand); c may be a or b. <paramref name="stream"/> as for <see cref="Map{T, TOp}"/>.
     /// </summary>
-    public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, TOp op)
+    public static void Zip<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, TOp op, bool stream = false)
         where T : unmanaged
         where TOp : struct, IBinaryOp<T>
     {
@@ -59,10 +62,10 @@ internal static class SpanDrivers
             return;
         }
         // One loop per kind of operand, so no iteration asks which it is.
-        int i = aOne && bOne ? ZipVectors(new Splat<T>(a[0]), new Splat<T>(b[0]), c, op)
-            : aOne ? ZipVectors(new Splat<T>(a[0]), new Run<T>(b), c, op)
-            : bOne ? ZipVectors(new Run<T>(a), new Splat<T>(b[0]), c, op)
-            : ZipVectors(new Run<T>(a), new Run<T>(b), c, op);
+        int i = aOne && bOne ? ZipVectors(new Splat<T>(a[0]), new Splat<T>(b[0]), c, op, stream)
+            : aOne ? ZipVectors(new Splat<T>(a[0]), new Run<T>(b), c, op, stream)
+            : bOne ? ZipVectors(new Run<T>(a), new Splat<T>(b[0]), c, op, stream)
+            : ZipVectors(new Run<T>(a), new Run<T>(b), c, op, stream);
         if (i < c.Length)
         {
             ZipTail(aOne ? a : a[i..], bOne ? b : b[i..], c[i..], op);
@@ -70,14 +73,14 @@ internal static class SpanDrivers
     }
 
     /// <summary>c = op(a, b) over the whole vectors of c; returns where the ragged end starts.</summary>
-    private static int ZipVectors<T, TOp, TA, TB>(TA a, TB b, Span<T> c, TOp op)
+    private static int ZipVectors<T, TOp, TA, TB>(TA a, TB b, Span<T> c, TOp op, bool stream)
         where T : unmanaged
         where TOp : struct, IBinaryOp<T>
         where TA : struct, IOperand<T>, allows ref struct
         where TB : struct, IOperand<T>, allows ref struct
     {
         ref T cs = ref MemoryMarshal.GetReference(c);
-        int n = Vector<T>.Count, i = 0;
+        int n = Vector<T>.Count, i = stream ? ZipStreaming(a, b, c, op) : 0;
         for (; i <= c.Length - n; i += n)
         {
             op.Apply(a.At(i), b.At(i)).StoreUnsafe(ref cs, (nuint)i);
@@ -182,9 +185,8 @@ internal static class SpanDrivers
     {
         const int block = HostPolicy.PairwiseBlock;
         ref T xs = ref MemoryMarshal.GetReference(x);
-        Levels<T> levels = default;
-        Span<Vector<T>> level = levels;
         int blocks = x.Length / block;
+        Span<Vector<T>> level = stackalloc Vector<T>[32 - BitOperations.LeadingZeroCount((uint)blocks)];
         for (int k = 0; k < blocks; k++)
         {
             var partial = FoldVectors(ref xs, k * block, block / Vector<T>.Count, op);
@@ -199,7 +201,7 @@ internal static class SpanDrivers
         var identity = new Vector<T>(op.Identity);
         var total = identity;
         bool started = false;
-        for (int l = 31; l >= 0; l--)
+        for (int l = level.Length - 1; l >= 0; l--)
         {
             if ((blocks >> l & 1) != 0)
             {
@@ -247,13 +249,6 @@ internal static class SpanDrivers
             v0 = op.Combine(v0, Vector.LoadUnsafe(ref xs, (nuint)i));
         }
         return op.Combine(op.Combine(v0, v1), op.Combine(v2, v3));
-    }
-
-    /// <summary>One partial per level of <see cref="ReduceVectors{T, TOp}"/>'s tree: room for 2³¹ blocks.</summary>
-    [InlineArray(32)]
-    private struct Levels<T> where T : unmanaged
-    {
-        private Vector<T> _first;
     }
 
     /// <summary>
