@@ -81,6 +81,17 @@ internal static partial class SpanDrivers
     {
         ref T cs = ref MemoryMarshal.GetReference(c);
         int n = Vector<T>.Count, i = stream ? ZipStreaming(a, b, c, op) : 0;
+        for (; i <= c.Length - 4 * n; i += 4 * n)
+        {
+            var r0 = op.Apply(a.At(i), b.At(i));
+            var r1 = op.Apply(a.At(i + n), b.At(i + n));
+            var r2 = op.Apply(a.At(i + 2 * n), b.At(i + 2 * n));
+            var r3 = op.Apply(a.At(i + 3 * n), b.At(i + 3 * n));
+            r0.StoreUnsafe(ref cs, (nuint)i);
+            r1.StoreUnsafe(ref cs, (nuint)(i + n));
+            r2.StoreUnsafe(ref cs, (nuint)(i + 2 * n));
+            r3.StoreUnsafe(ref cs, (nuint)(i + 3 * n));
+        }
         for (; i <= c.Length - n; i += n)
         {
             op.Apply(a.At(i), b.At(i)).StoreUnsafe(ref cs, (nuint)i);
