@@ -18,32 +18,34 @@ namespace MicrogradPlus.Backends;
 internal static partial class SpanDrivers
 {
     /// <summary>
-    /// y = op(x) over whole vectors with streaming stores, two an iteration; returns where the caller's vector loop
+    /// y = op(x) over whole vectors with streaming stores, two an iteration (more spill an exp's registers); returns where the caller's vector loop
     /// goes on (0 where streaming does not apply: see <see cref="StreamingHead"/>).
     /// </summary>
     private static unsafe int MapStreaming<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op)
         where T : unmanaged
         where TOp : struct, IUnaryOp<T>
     {
-        int n = Vector<T>.Count;
+        nuint n = (nuint)Vector<T>.Count, length = (nuint)y.Length;
         ref T xs = ref MemoryMarshal.GetReference(x);
         fixed (T* ys = y)
         {
-            int i = StreamingHead(ys, y.Length);
-            if (i < 0)
+            int head = StreamingHead(ys, y.Length);
+            if (head < 0)
             {
                 return 0;
             }
             var first = op.Apply(Vector.LoadUnsafe(ref xs));
-            for (; i <= y.Length - 2 * n; i += 2 * n)
+            nuint i = (nuint)head;
+            for (; i + 2 * n <= length; i += 2 * n)
             {
-                Vector256.StoreAlignedNonTemporal(op.Apply(Vector.LoadUnsafe(ref xs, (nuint)i)).AsVector256(), ys + i);
-                Vector256.StoreAlignedNonTemporal(op.Apply(Vector.LoadUnsafe(ref xs, (nuint)(i + n))).AsVector256(),
-                    ys + i + n);
+                var r0 = op.Apply(Vector.LoadUnsafe(ref xs, i));
+                var r1 = op.Apply(Vector.LoadUnsafe(ref xs, i + n));
+                Vector256.StoreAlignedNonTemporal(r0.AsVector256(), ys + i);
+                Vector256.StoreAlignedNonTemporal(r1.AsVector256(), ys + i + n);
             }
             Fence();
             first.StoreUnsafe(ref *ys);
-            return i;
+            return (int)i;
         }
     }
 
@@ -54,23 +56,31 @@ internal static partial class SpanDrivers
         where TA : struct, IOperand<T>, allows ref struct
         where TB : struct, IOperand<T>, allows ref struct
     {
-        int n = Vector<T>.Count;
+        nuint n = (nuint)Vector<T>.Count, length = (nuint)c.Length;
         fixed (T* cs = c)
         {
-            int i = StreamingHead(cs, c.Length);
-            if (i < 0)
+            int head = StreamingHead(cs, c.Length);
+            if (head < 0)
             {
                 return 0;
             }
             var first = op.Apply(a.At(0), b.At(0));
-            for (; i <= c.Length - 2 * n; i += 2 * n)
+            // Four an iteration: binary operators are light, and the loop then runs ahead of memory.
+            nuint i = (nuint)head;
+            for (; i + 4 * n <= length; i += 4 * n)
             {
-                Vector256.StoreAlignedNonTemporal(op.Apply(a.At(i), b.At(i)).AsVector256(), cs + i);
-                Vector256.StoreAlignedNonTemporal(op.Apply(a.At(i + n), b.At(i + n)).AsVector256(), cs + i + n);
+                var r0 = op.Apply(a.At(i), b.At(i));
+                var r1 = op.Apply(a.At(i + n), b.At(i + n));
+                var r2 = op.Apply(a.At(i + 2 * n), b.At(i + 2 * n));
+                var r3 = op.Apply(a.At(i + 3 * n), b.At(i + 3 * n));
+                Vector256.StoreAlignedNonTemporal(r0.AsVector256(), cs + i);
+                Vector256.StoreAlignedNonTemporal(r1.AsVector256(), cs + i + n);
+                Vector256.StoreAlignedNonTemporal(r2.AsVector256(), cs + i + 2 * n);
+                Vector256.StoreAlignedNonTemporal(r3.AsVector256(), cs + i + 3 * n);
             }
             Fence();
             first.StoreUnsafe(ref *cs);
-            return i;
+            return (int)i;
         }
     }
 

@@ -80,23 +80,25 @@ internal static partial class SpanDrivers
         where TB : struct, IOperand<T>, allows ref struct
     {
         ref T cs = ref MemoryMarshal.GetReference(c);
-        int n = Vector<T>.Count, i = stream ? ZipStreaming(a, b, c, op) : 0;
-        for (; i <= c.Length - 4 * n; i += 4 * n)
+        // Unsigned native indices, so every load and store folds its offset into one address.
+        nuint n = (nuint)Vector<T>.Count, length = (nuint)c.Length;
+        nuint i = stream ? (nuint)ZipStreaming(a, b, c, op) : 0;
+        for (; i + 4 * n <= length; i += 4 * n)
         {
             var r0 = op.Apply(a.At(i), b.At(i));
             var r1 = op.Apply(a.At(i + n), b.At(i + n));
             var r2 = op.Apply(a.At(i + 2 * n), b.At(i + 2 * n));
             var r3 = op.Apply(a.At(i + 3 * n), b.At(i + 3 * n));
-            r0.StoreUnsafe(ref cs, (nuint)i);
-            r1.StoreUnsafe(ref cs, (nuint)(i + n));
-            r2.StoreUnsafe(ref cs, (nuint)(i + 2 * n));
-            r3.StoreUnsafe(ref cs, (nuint)(i + 3 * n));
+            r0.StoreUnsafe(ref cs, i);
+            r1.StoreUnsafe(ref cs, i + n);
+            r2.StoreUnsafe(ref cs, i + 2 * n);
+            r3.StoreUnsafe(ref cs, i + 3 * n);
         }
-        for (; i <= c.Length - n; i += n)
+        for (; i + n <= length; i += n)
         {
-            op.Apply(a.At(i), b.At(i)).StoreUnsafe(ref cs, (nuint)i);
+            op.Apply(a.At(i), b.At(i)).StoreUnsafe(ref cs, i);
         }
-        return i;
+        return (int)i;
     }
 
     // The ragged end through one padded vector: every element gets the vector form wherever it sits, so a strided row
@@ -136,7 +138,7 @@ internal static partial class SpanDrivers
     /// <summary>One operand of a vector loop: the vector of lanes at an index.</summary>
     private interface IOperand<T> where T : unmanaged
     {
-        Vector<T> At(int i);
+        Vector<T> At(nuint i);
     }
 
     /// <summary>An operand that holds the row.</summary>
@@ -144,7 +146,7 @@ internal static partial class SpanDrivers
     {
         private readonly ReadOnlySpan<T> _values = values;
 
-        public Vector<T> At(int i) => Vector.LoadUnsafe(ref MemoryMarshal.GetReference(_values), (nuint)i);
+        public Vector<T> At(nuint i) => Vector.LoadUnsafe(ref MemoryMarshal.GetReference(_values), i);
     }
 
     /// <summary>An operand broadcast along the row: one value in every lane.</summary>
@@ -152,7 +154,7 @@ internal static partial class SpanDrivers
     {
         private readonly Vector<T> _value = new(value);
 
-        public Vector<T> At(int i) => _value;
+        public Vector<T> At(nuint i) => _value;
     }
 
     /// <summary>
