@@ -15,13 +15,15 @@ namespace MicrogradPlus;
 /// <remarks>
 /// <para>Bounds. The cache holds at most <see cref="MaxCachedBytes"/>: past it a returned buffer is freed. Live memory
 /// of tensors nobody disposes only comes back when the GC finalizes them, and the GC does not see device memory, so
-/// the pool asks for a collection itself: when a rental that the cache cannot serve would take live bytes past the
-/// live bytes that survived the last collection (or the fewest live since, if tensors were returned) plus
-/// <see cref="MaxCachedBytes"/>, it runs one (and waits for the
-/// finalizers), takes back what they queued, and frees cached buffers that no longer fit. A training loop that never
-/// disposes a tensor therefore holds at most its real working set + <see cref="MaxCachedBytes"/> + one rental of live
-/// memory, and the cache at most <see cref="MaxCachedBytes"/>. A device allocation that fails is retried after
-/// emptying the cache, then after a collection.</para>
+/// the pool asks for a collection itself: when a rental that the cache cannot serve would take live bytes more than
+/// <see cref="MaxCachedBytes"/> past the mark — the live bytes that survived the last collection, or the fewest live
+/// since, as tensors are returned — it runs one (and waits for the finalizers), takes back what they queued, and
+/// frees cached buffers that no longer fit. A training loop that never disposes a tensor therefore holds at most its
+/// real working set + <see cref="MaxCachedBytes"/> + one rental of live memory, and the cache at most
+/// <see cref="MaxCachedBytes"/>. A collection that finds less than half its allowance dropped means the growth was
+/// real (a step whose temporaries outgrow the bound): the allowance then doubles, up to 16 times the bound, so such a
+/// step does not collect every time; the first collection that finds dropped memory sets it back. A device
+/// allocation that fails is retried after emptying the cache, then after a collection.</para>
 /// <para>Defaults: 64 MiB on the CPU (host memory: caching more buys little), a quarter of the device's memory on a
 /// GPU.</para>
 /// </remarks>
@@ -51,6 +53,11 @@ public sealed class BufferPool
     // live at a collection, then disposed, count as headroom for undisposed tensors.
     private long _liveAfterCollection;
 
+    // Growth past the mark that makes a rental collect: MaxCachedBytes, doubled after each fruitless collection.
+    private long _allowance;
+
+    private const long MaxAllowanceFactor = 16;
+
     internal BufferPool(Device device)
     {
         _device = device;
@@ -75,6 +82,7 @@ public sealed class BufferPool
             lock (_gate)
             {
                 field = value;
+                _allowance = value;
                 FreeCachedDownTo(value);
             }
         }
@@ -139,7 +147,7 @@ public sealed class BufferPool
         {
             DrainFinalized();
             raw = TryReuse(bytes);
-            collect = raw is null && LiveBytes + bytes > _liveAfterCollection + MaxCachedBytes;
+            collect = raw is null && LiveBytes + bytes > _liveAfterCollection + _allowance;
         }
         if (collect)
         {
@@ -260,7 +268,11 @@ public sealed class BufferPool
         lock (_gate)
         {
             Collections++;
+            long before = LiveBytes;
             DrainFinalized();
+            _allowance = before - LiveBytes < _allowance / 2
+                ? Math.Min(2 * _allowance, MaxAllowanceFactor * MaxCachedBytes)
+                : MaxCachedBytes;
             _liveAfterCollection = LiveBytes;
             FreeCachedDownTo(MaxCachedBytes);
         }
