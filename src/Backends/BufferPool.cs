@@ -13,7 +13,8 @@ namespace MicrogradPlus;
 /// finalizer thread never touches the device — and is reclaimed at the next rental on the caller's thread.
 /// </summary>
 /// <remarks>
-/// <para>Bounds. The cache holds at most <see cref="MaxCachedBytes"/>: past it a returned buffer is freed. Live memory
+/// <para>Bounds. The cache holds at most <see cref="MaxCachedBytes"/>: a returned buffer makes room for itself by
+/// freeing the largest cached ones (one larger than the bound is freed itself). Live memory
 /// of tensors nobody disposes only comes back when the GC finalizes them, and the GC does not see device memory, so
 /// the pool asks for a collection itself: when a rental that the cache cannot serve would take live bytes more than
 /// <see cref="MaxCachedBytes"/> past the mark — the live bytes that survived the last collection, or the fewest live
@@ -322,11 +323,14 @@ public sealed class BufferPool
         LiveBuffers--;
         LiveBytes -= raw.Bytes;
         _liveAfterCollection = Math.Min(_liveAfterCollection, LiveBytes);
-        if (CachedBytes + raw.Bytes > MaxCachedBytes)
+        if (raw.Bytes > MaxCachedBytes)
         {
             Free(raw);
             return;
         }
+        // Room for the buffer just returned, which is likelier to be rented again than what the cache holds: a cache
+        // filled once by large buffers would otherwise turn every later rental of another size into an allocation.
+        FreeCachedDownTo(MaxCachedBytes - raw.Bytes);
         if (!_free.TryGetValue(raw.Bytes, out var stack))
         {
             _free[raw.Bytes] = stack = new Stack<RawBuffer>();
@@ -339,19 +343,19 @@ public sealed class BufferPool
     /// <summary>Frees cached buffers, largest buckets first, until at most <paramref name="bound"/> bytes stay.</summary>
     private void FreeCachedDownTo(long bound)
     {
-        if (CachedBytes <= bound)
+        while (CachedBytes > bound)
         {
-            return;
-        }
-        foreach (long bucket in _free.Keys.OrderDescending().ToList())
-        {
-            var stack = _free[bucket];
-            while (stack.Count > 0 && CachedBytes > bound)
+            long largest = 0;
+            foreach (var (bucket, stack) in _free)
             {
-                Free(stack.Pop());
-                CachedBuffers--;
-                CachedBytes -= bucket;
+                if (stack.Count > 0 && bucket > largest)
+                {
+                    largest = bucket;
+                }
             }
+            Free(_free[largest].Pop());
+            CachedBuffers--;
+            CachedBytes -= largest;
         }
     }
 

@@ -124,6 +124,37 @@ public class PoolBoundTests
     }
 
     /// <summary>
+    /// A cache that large buffers filled once still serves the sizes a later loop rents: each returned buffer makes
+    /// room for itself, so the loop allocates once, not on every rental.
+    /// </summary>
+    [Fact]
+    public void A_cache_filled_by_large_buffers_makes_room_for_the_sizes_in_use()
+    {
+        var pool = Device.Cpu.Pool;
+        long bound = pool.MaxCachedBytes;
+        try
+        {
+            pool.MaxCachedBytes = 1024 * 1024;
+            Pools.DrainFinalized(pool);
+            pool.Rent<float>(256 * 1024).Dispose(); // 1 MiB: the whole cache
+            Assert.Equal(1024 * 1024, pool.CachedBytes);
+            long allocations = pool.DeviceAllocations, reuses = pool.Reuses;
+            for (int i = 0; i < 100; i++)
+            {
+                pool.Rent<float>(1024).Dispose();
+            }
+            Assert.Equal(1, pool.DeviceAllocations - allocations);
+            Assert.Equal(99, pool.Reuses - reuses);
+            Assert.True(pool.CachedBytes <= pool.MaxCachedBytes);
+        }
+        finally
+        {
+            pool.MaxCachedBytes = bound;
+            pool.Trim();
+        }
+    }
+
+    /// <summary>
     /// A scoped step whose temporaries outgrow the cache bound is real memory, not garbage: after a collection or two
     /// that find nothing dropped, the pool stops collecting for it.
     /// </summary>
