@@ -28,7 +28,7 @@ namespace MicrogradPlus;
 /// <para>Defaults: 64 MiB on the CPU (host memory: caching more buys little), a quarter of the device's memory on a
 /// GPU.</para>
 /// </remarks>
-public sealed class BufferPool
+public sealed partial class BufferPool
 {
     private const long MinBucketBytes = 256;
 
@@ -258,27 +258,6 @@ public sealed class BufferPool
     /// </summary>
     internal void Reclaim(RawBuffer raw) => _finalized.Enqueue(raw);
 
-    /// <summary>
-    /// Runs a full garbage collection and its finalizers (never under the lock: a finalizer may return memory), then
-    /// takes back what they queued and frees cached buffers that no longer fit.
-    /// </summary>
-    private void Collect()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        lock (_gate)
-        {
-            Collections++;
-            long before = LiveBytes;
-            DrainFinalized();
-            _allowance = before - LiveBytes < _allowance / 2
-                ? Math.Min(2 * _allowance, MaxAllowanceFactor * MaxCachedBytes)
-                : MaxCachedBytes;
-            _liveAfterCollection = LiveBytes;
-            FreeCachedDownTo(MaxCachedBytes);
-        }
-    }
-
     private RawBuffer? TryReuse(long bytes)
     {
         if (!_free.TryGetValue(bytes, out var stack) || stack.Count == 0)
@@ -340,99 +319,6 @@ public sealed class BufferPool
         CachedBytes += raw.Bytes;
     }
 
-    /// <summary>Frees cached buffers, largest buckets first, until at most <paramref name="bound"/> bytes stay.</summary>
-    private void FreeCachedDownTo(long bound)
-    {
-        while (CachedBytes > bound)
-        {
-            long largest = 0;
-            foreach (var (bucket, stack) in _free)
-            {
-                if (stack.Count > 0 && bucket > largest)
-                {
-                    largest = bucket;
-                }
-            }
-            Free(_free[largest].Pop());
-            CachedBuffers--;
-            CachedBytes -= largest;
-        }
-    }
-
-    private void Free(RawBuffer raw)
-    {
-        raw.Memory.Dispose();
-        DeviceFrees++;
-    }
-
-    private RawBuffer Allocate(long bytes)
-    {
-        RawBuffer raw;
-        try
-        {
-            raw = new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
-        }
-        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
-        {
-            raw = AllocateUnderPressure(bytes);
-        }
-        DeviceAllocations++;
-        CountRented(raw);
-        return raw;
-    }
-
-    /// <summary>The device is full: empty the cache and retry, then collect what was dropped undisposed and retry.</summary>
-    private RawBuffer AllocateUnderPressure(long bytes)
-    {
-        FreeCachedDownTo(0);
-        try
-        {
-            return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
-        }
-        catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
-        {
-            _gate.Exit();
-            try
-            {
-                Collect();
-            }
-            finally
-            {
-                _gate.Enter();
-            }
-            FreeCachedDownTo(0);
-            try
-            {
-                return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
-            }
-            catch (Exception again) when (again is OutOfMemoryException or AcceleratorException)
-            {
-                throw new InvalidOperationException(
-                    $"{_device}: could not allocate {bytes} bytes ({LiveBytes} bytes live in {LiveBuffers} " +
-                    $"buffers, nothing cached; dispose tensors or use Tensor.Scope())", again);
-            }
-        }
-    }
-
     private static long BucketBytes(long bytes) =>
         bytes <= MinBucketBytes ? MinBucketBytes : (long)System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)bytes);
-}
-
-/// <summary>Device memory owned by the pool; leases (<see cref="DeviceBuffer{T}"/>) point at it.</summary>
-internal sealed class RawBuffer(MemoryBuffer1D<byte, Stride1D.Dense> memory, long bytes)
-{
-    public MemoryBuffer1D<byte, Stride1D.Dense> Memory { get; } = memory;
-    public long Bytes { get; } = bytes;
-
-    /// <summary>
-    /// Leases on this memory not yet returned: one, or more when tensors share the allocation (changed under the
-    /// pool's lock; borrowed leases, which are never returned, do not count).
-    /// </summary>
-    public int Leases { get; set; }
-
-    /// <summary>Captured steps holding this memory (changed under the pool's lock).</summary>
-    public int Pins { get; set; }
-
-    /// <summary>Whether its last lease was released while it was pinned.</summary>
-    public bool ReleasedWhilePinned { get; set; }
 }
