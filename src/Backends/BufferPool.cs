@@ -22,9 +22,11 @@ namespace MicrogradPlus;
 /// frees cached buffers that no longer fit. A training loop that never disposes a tensor therefore holds at most its
 /// real working set + <see cref="MaxCachedBytes"/> + one rental of live memory, and the cache at most
 /// <see cref="MaxCachedBytes"/>. A collection that finds less than half its allowance dropped means the growth was
-/// real (a step whose temporaries outgrow the bound): the allowance then doubles, up to 16 times the bound, so such a
-/// step does not collect every time; the first collection that finds dropped memory sets it back. A device
-/// allocation that fails is retried after emptying the cache, then after a collection.</para>
+/// real (a step whose temporaries outgrow the bound, a large tensor): the allowance then doubles, up to four times the
+/// bound, so a step with up to that much in temporaries does not collect every time; the first collection that finds
+/// dropped memory sets it back. So a careless loop holds at most four times <see cref="MaxCachedBytes"/> of dropped
+/// tensors, and once a collection has found them, at most the bound. A device allocation that fails is retried after
+/// emptying the cache, then after a collection.</para>
 /// <para>Defaults: 64 MiB on the CPU (host memory: caching more buys little), a quarter of the device's memory on a
 /// GPU.</para>
 /// </remarks>
@@ -57,7 +59,7 @@ public sealed partial class BufferPool
     // Growth past the mark that makes a rental collect: MaxCachedBytes, doubled after each fruitless collection.
     private long _allowance;
 
-    private const long MaxAllowanceFactor = 16;
+    private const long MaxAllowanceFactor = 4;
 
     internal BufferPool(Device device)
     {
