@@ -84,16 +84,14 @@ public class PoolBoundTests
     /// <summary>
     /// Memory live at a collection and disposed afterwards is not headroom for tensors dropped undisposed: once a large
     /// tensor that outlived a collection is gone, dropped tensors again bring a collection within the cache bound.
+    /// After collections that find nothing dropped, the allowance stays within four times the bound.
     /// </summary>
     [Fact]
     public void Memory_disposed_after_a_collection_does_not_raise_the_bound_for_dropped_tensors()
     {
-        var pool = Device.Cpu.Pool;
-        long bound = pool.MaxCachedBytes;
         const int Dropped = 16 * 1024; // 64 KiB each
-        try
+        WithCacheBound(256 * 1024, pool =>
         {
-            pool.MaxCachedBytes = 256 * 1024;
             long peak = 0;
             RunOnFreshThread(() =>
             {
@@ -104,18 +102,11 @@ public class PoolBoundTests
                     _ = Tensor.Zeros([Dropped], Device.Cpu); // dropped: a collection comes within the bound
                 }
                 large.Dispose();
-                Pools.DrainFinalized(pool);
-                long start = pool.LiveBytes;
-                for (int i = 0; i < 200; i++)
-                {
-                    _ = Tensor.Zeros([Dropped], Device.Cpu);
-                    peak = Math.Max(peak, pool.LiveBytes - start);
-                }
+                peak = PeakOfDropped(pool, Dropped);
             });
             Assert.True(peak <= pool.MaxCachedBytes + Dropped * sizeof(float),
                 $"dropped tensors reached {peak} live bytes over the start; the cache bound is {pool.MaxCachedBytes}");
 
-            // A large tensor that made collections find nothing raises the allowance, within four times the bound.
             RunOnFreshThread(() =>
             {
                 Pools.DrainFinalized(pool);
@@ -123,24 +114,25 @@ public class PoolBoundTests
                 {
                     Tensor.Zeros([(i + 1) * 1024 * 1024], Device.Cpu).Dispose(); // 4, 8, 12 MiB: nothing dropped
                 }
-                long start = pool.LiveBytes;
-                peak = 0;
-                for (int i = 0; i < 200; i++)
-                {
-                    _ = Tensor.Zeros([Dropped], Device.Cpu);
-                    peak = Math.Max(peak, pool.LiveBytes - start);
-                }
+                peak = PeakOfDropped(pool, Dropped);
             });
             Assert.True(peak <= 4 * pool.MaxCachedBytes + Dropped * sizeof(float),
                 $"after fruitless collections dropped tensors reached {peak} live bytes; the bound is " +
                 $"{pool.MaxCachedBytes}");
-        }
-        finally
+        });
+    }
+
+    // The most live bytes over the start while 200 tensors of `length` floats are made and dropped.
+    private static long PeakOfDropped(BufferPool pool, int length)
+    {
+        Pools.DrainFinalized(pool);
+        long start = pool.LiveBytes, peak = 0;
+        for (int i = 0; i < 200; i++)
         {
-            pool.MaxCachedBytes = bound;
-            Pools.DrainFinalized(pool);
-            pool.Trim();
+            _ = Tensor.Zeros([length], Device.Cpu);
+            peak = Math.Max(peak, pool.LiveBytes - start);
         }
+        return peak;
     }
 
     /// <summary>
@@ -148,45 +140,28 @@ public class PoolBoundTests
     /// room for itself, so the loop allocates once, not on every rental.
     /// </summary>
     [Fact]
-    public void A_cache_filled_by_large_buffers_makes_room_for_the_sizes_in_use()
+    public void A_cache_filled_by_large_buffers_makes_room_for_the_sizes_in_use() => WithCacheBound(1024 * 1024, pool =>
     {
-        var pool = Device.Cpu.Pool;
-        long bound = pool.MaxCachedBytes;
-        try
+        pool.Rent<float>(256 * 1024).Dispose(); // 1 MiB: the whole cache
+        Assert.Equal(1024 * 1024, pool.CachedBytes);
+        long allocations = pool.DeviceAllocations, reuses = pool.Reuses;
+        for (int i = 0; i < 100; i++)
         {
-            pool.MaxCachedBytes = 1024 * 1024;
-            Pools.DrainFinalized(pool);
-            pool.Rent<float>(256 * 1024).Dispose(); // 1 MiB: the whole cache
-            Assert.Equal(1024 * 1024, pool.CachedBytes);
-            long allocations = pool.DeviceAllocations, reuses = pool.Reuses;
-            for (int i = 0; i < 100; i++)
-            {
-                pool.Rent<float>(1024).Dispose();
-            }
-            Assert.Equal(1, pool.DeviceAllocations - allocations);
-            Assert.Equal(99, pool.Reuses - reuses);
-            Assert.True(pool.CachedBytes <= pool.MaxCachedBytes);
+            pool.Rent<float>(1024).Dispose();
         }
-        finally
-        {
-            pool.MaxCachedBytes = bound;
-            pool.Trim();
-        }
-    }
+        Assert.Equal(1, pool.DeviceAllocations - allocations);
+        Assert.Equal(99, pool.Reuses - reuses);
+        Assert.True(pool.CachedBytes <= pool.MaxCachedBytes);
+    });
 
     /// <summary>
     /// A scoped step whose temporaries outgrow the cache bound is real memory, not garbage: after a collection or two
     /// that find nothing dropped, the pool stops collecting for it.
     /// </summary>
     [Fact]
-    public void Steps_whose_temporaries_outgrow_the_bound_do_not_collect_every_time()
-    {
-        var pool = Device.Cpu.Pool;
-        long bound = pool.MaxCachedBytes;
-        try
+    public void Steps_whose_temporaries_outgrow_the_bound_do_not_collect_every_time() => WithCacheBound(256 * 1024,
+        pool =>
         {
-            pool.MaxCachedBytes = 256 * 1024;
-            Pools.DrainFinalized(pool);
             long collections = pool.Collections;
             for (int step = 0; step < 20; step++)
             {
@@ -198,10 +173,26 @@ public class PoolBoundTests
             }
             long ran = pool.Collections - collections;
             Assert.True(ran <= 3, $"{ran} collections in 20 steps of 768 KiB of temporaries against a 256 KiB bound");
+        });
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the CPU pool's cache bound set to <paramref name="bytes"/> (after taking back
+    /// what earlier tests dropped), then restores the bound and empties the cache.
+    /// </summary>
+    private static void WithCacheBound(long bytes, Action<BufferPool> body)
+    {
+        var pool = Device.Cpu.Pool;
+        long bound = pool.MaxCachedBytes;
+        try
+        {
+            pool.MaxCachedBytes = bytes;
+            Pools.DrainFinalized(pool);
+            body(pool);
         }
         finally
         {
             pool.MaxCachedBytes = bound;
+            Pools.DrainFinalized(pool);
             pool.Trim();
         }
     }
