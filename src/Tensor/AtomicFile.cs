@@ -7,7 +7,8 @@ internal static class AtomicFile
     public static void Write(string path, byte[] bytes)
     {
         string full = Path.GetFullPath(path);
-        string temporary = full + ".tmp";
+        // A name of its own, so that two writers of one path never write into each other's temporary.
+        string temporary = $"{full}.{Guid.NewGuid():N}.tmp";
         try
         {
             File.WriteAllBytes(temporary, bytes);

@@ -43,6 +43,18 @@ internal sealed class Storage
 
     public DeviceBuffer<int>? Int32 => _buffer as DeviceBuffer<int>;
 
+    /// <summary>The lease as <typeparamref name="T"/> elements, or null when the storage holds another type.</summary>
+    public DeviceBuffer<T>? Buffer<T>() where T : unmanaged => _buffer as DeviceBuffer<T>;
+
+    /// <summary>A storage over a lease of float, double or int elements (the type decides the <see cref="DType"/>).</summary>
+    public static Storage Of<T>(DeviceBuffer<T> buffer) where T : unmanaged => buffer switch
+    {
+        DeviceBuffer<float> f => new Storage(f),
+        DeviceBuffer<double> d => new Storage(d),
+        DeviceBuffer<int> i => new Storage(i),
+        _ => throw new NotSupportedException($"no tensor storage of {typeof(T).Name}"),
+    };
+
     public DType DType { get; }
 
     public Device Device => _buffer.Device;

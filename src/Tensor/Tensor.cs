@@ -103,34 +103,17 @@ public sealed partial class Tensor : IDisposable
     // shape, strides and offset never change. One field serves the three element types: a tensor has only one.
     private object? _view;
 
-    internal StridedView<float> F32
-    {
-        get
-        {
-            var storage = Storage; // throws after Dispose, cached view or not
-            return _view as StridedView<float> ?? (StridedView<float>)(_view = new StridedView<float>(
-                storage.Float32 ?? throw DTypeError(DType.Float32, storage.DType), _shape, Strides, Offset));
-        }
-    }
+    internal StridedView<float> F32 => ViewOf<float>(DType.Float32);
 
-    internal StridedView<double> F64
-    {
-        get
-        {
-            var storage = Storage;
-            return _view as StridedView<double> ?? (StridedView<double>)(_view = new StridedView<double>(
-                storage.Float64 ?? throw DTypeError(DType.Float64, storage.DType), _shape, Strides, Offset));
-        }
-    }
+    internal StridedView<double> F64 => ViewOf<double>(DType.Float64);
 
-    internal StridedView<int> I32
+    internal StridedView<int> I32 => ViewOf<int>(DType.Int32);
+
+    private StridedView<T> ViewOf<T>(DType dtype) where T : unmanaged
     {
-        get
-        {
-            var storage = Storage;
-            return _view as StridedView<int> ?? (StridedView<int>)(_view = new StridedView<int>(
-                storage.Int32 ?? throw DTypeError(DType.Int32, storage.DType), _shape, Strides, Offset));
-        }
+        var storage = Storage; // throws after Dispose, cached view or not
+        return _view as StridedView<T> ?? (StridedView<T>)(_view = new StridedView<T>(
+            storage.Buffer<T>() ?? throw DTypeError(dtype, storage.DType), _shape, Strides, Offset));
     }
 
     /// <summary>Opens a scope that disposes the tensors created inside it (see <see cref="TensorScope"/>).</summary>

@@ -62,10 +62,7 @@ internal sealed class StepRecording : IDisposable
     }
 
     /// <summary>The recording current on this flow for <paramref name="device"/>, if any (cheap when none is).</summary>
-    public static StepRecording? For(Device device) =>
-        Volatile.Read(ref s_active) != 0 && Current.Value is { IsRecording: true } r && ReferenceEquals(r.Device, device)
-            ? r
-            : null;
+    public static StepRecording? For(Device device) => Any is { } r && ReferenceEquals(r.Device, device) ? r : null;
 
     /// <summary>The recording current on this flow for any device, if any.</summary>
     public static StepRecording? Any => Volatile.Read(ref s_active) != 0 && Current.Value is { IsRecording: true } r

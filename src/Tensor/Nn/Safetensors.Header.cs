@@ -259,8 +259,11 @@ public static partial class Safetensors
     /// <summary>One tensor of the header: its name, stored type, shape and bytes in the data section.</summary>
     private readonly record struct Entry(string Name, StoredType DType, int[] Shape, long Begin)
     {
+        /// <summary>Elements of the tensor.</summary>
+        public long Elements => Shapes.Size(Shape);
+
         /// <summary>Where the tensor's bytes end: not stored, as the shape and type say it (32 bytes a record).</summary>
-        public long End => Begin + (long)Shapes.Size(Shape) * ElementBytes(DType);
+        public long End => Begin + Elements * ElementBytes(DType);
     }
 
     private static int ElementBytes(StoredType dtype) => dtype switch

@@ -54,8 +54,8 @@ public static partial class Safetensors
         var entries = header.Entries.AsSpan(0, header.Count);
         var result = new Dictionary<string, Tensor>(entries.Length, StringComparer.Ordinal);
         // The tensors of each element type share one allocation, filled through one host window (see Packed).
-        using var singles = new Packed<float>(entries, DType.Float32, target);
-        using var doubles = new Packed<double>(entries, DType.Float64, target);
+        using var singles = new Packed<float>(entries, target);
+        using var doubles = new Packed<double>(entries, target);
         var halves = new byte[HalfStagingBytes(entries, singles.WindowLength)];
         // Entries of one shape share one shape array (see ReadShape), and so one strides array.
         int[]? shape = null, strides = null;

@@ -42,22 +42,20 @@ public static partial class Safetensors
     {
         private const int Alignment = DeviceBuffer<T>.ShareAlignment;
 
-        private readonly DType _dtype;
         private readonly DeviceBuffer<T>? _whole;
         private readonly T[] _window = [];
         private long _windowStart; // the element of the allocation _window[0] stands for
         private long _filled; // the elements [_windowStart, _filled) of the window are read
         private long _next; // where the next tensor starts
 
-        public Packed(ReadOnlySpan<Entry> entries, DType dtype, Device device)
+        public Packed(ReadOnlySpan<Entry> entries, Device device)
         {
-            _dtype = dtype;
             long total = 0;
             foreach (ref readonly var entry in entries)
             {
-                if (entry.End > entry.Begin && (entry.DType == StoredType.F64) == (dtype == DType.Float64))
+                if (entry.End > entry.Begin && (entry.DType == StoredType.F64) == (typeof(T) == typeof(double)))
                 {
-                    total = Align(total) + (entry.End - entry.Begin) / ElementBytes(entry.DType);
+                    total = Align(total) + entry.Elements;
                 }
             }
             if (total > 0)
@@ -78,7 +76,7 @@ public static partial class Safetensors
         /// </summary>
         public Tensor Read(Stream stream, in Entry entry, int[] strides, byte[] halves)
         {
-            long at = _next, count = (entry.End - entry.Begin) / ElementBytes(entry.DType);
+            long at = _next, count = entry.Elements;
             if (at + count - _windowStart > _window.Length)
             {
                 Flush();
@@ -103,11 +101,7 @@ public static partial class Safetensors
                 _windowStart = _filled = at + count;
             }
             _next = Align(at + count);
-            var lease = _whole!.Share(at, count);
-            var storage = _dtype == DType.Float64
-                ? new Storage((DeviceBuffer<double>)(object)lease)
-                : new Storage((DeviceBuffer<float>)(object)lease);
-            return new Tensor(storage, entry.Shape, strides, 0);
+            return new Tensor(Storage.Of(_whole!.Share(at, count)), entry.Shape, strides, 0);
         }
 
         /// <summary>Copies what the window holds to the device.</summary>

@@ -14,7 +14,7 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">A count other than <see cref="Size"/>, or an Int32 tensor.</exception>
     public Tensor CopyFrom(ReadOnlySpan<float> values)
     {
-        CheckHostCopy(values.Length, DType.Int32, "float");
+        CheckHostCopy(values.Length, DType != DType.Int32, "float");
         if (DType == DType.Float64)
         {
             var widened = new double[values.Length];
@@ -35,14 +35,13 @@ public sealed partial class Tensor
     /// <exception cref="ArgumentException">A count other than <see cref="Size"/>, or a float tensor.</exception>
     public Tensor CopyFrom(ReadOnlySpan<int> values)
     {
-        CheckHostCopy(values.Length, DType.Float32, "int");
-        CheckHostCopy(values.Length, DType.Float64, "int");
+        CheckHostCopy(values.Length, DType == DType.Int32, "int");
         return CopyFromHost(values);
     }
 
-    private void CheckHostCopy(int count, DType refused, string what)
+    private void CheckHostCopy(int count, bool accepted, string what)
     {
-        if (DType == refused)
+        if (!accepted)
         {
             throw new ArgumentException($"CopyFrom: {what} values cannot go into a {DType} tensor");
         }
@@ -59,9 +58,7 @@ public sealed partial class Tensor
     {
         if (IsContiguous)
         {
-            var buffer = (DeviceBuffer<T>)(object)(typeof(T) == typeof(float) ? Storage.Float32!
-                : typeof(T) == typeof(double) ? Storage.Float64! : Storage.Int32!);
-            buffer.CopyFrom(Offset, values);
+            Storage.Buffer<T>()!.CopyFrom(Offset, values);
             Storage.BumpVersion();
             return this;
         }
