@@ -6,27 +6,35 @@ namespace MicrogradPlus;
 /// pass itself (higher-order gradients).
 /// </summary>
 /// <remarks>
-/// The node notes the version (<see cref="Storage.Version"/>) of its inputs' and its output's memory when the op runs;
-/// those are the tensors a rule may have saved. Backward refuses to run the rule once any of them was written in
-/// place since, as PyTorch does, rather than compute gradients from the new values. This is stricter than PyTorch for
-/// ops whose rule needs no values (add, views): they count as saving their inputs too.
+/// The node notes the version (<see cref="Storage.Version"/>) of the memory of every tensor its rule reads — what
+/// PyTorch calls the op's saved tensors, declared by the op (<see cref="Saves"/>). Backward refuses to run the rule
+/// once any of them was written in place since, as PyTorch does, rather than compute gradients from the new values.
+/// A rule that reads no values (add, sum, views) saves nothing, so writing into its input or output is no error.
 /// </remarks>
 internal sealed class Node
 {
     private Func<Tensor, Tensor?[]>? _backward;
     private Saved[] _saved;
 
-    public Node(string op, Tensor[] inputs, Tensor output, Func<Tensor, Tensor?[]> backward)
+    public Node(string op, Tensor[] inputs, Tensor output, Func<Tensor, Tensor?[]> backward, Saves saves)
     {
         Op = op;
         Inputs = inputs;
         _backward = backward;
-        _saved = new Saved[inputs.Length + 1];
-        for (int i = 0; i < inputs.Length; i++)
+        int count = (saves.HasFlag(Saves.Inputs) ? inputs.Length : 0) + (saves.HasFlag(Saves.Output) ? 1 : 0);
+        _saved = count == 0 ? [] : new Saved[count];
+        int next = 0;
+        if (saves.HasFlag(Saves.Inputs))
         {
-            _saved[i] = new Saved(inputs[i]);
+            for (int i = 0; i < inputs.Length; i++)
+            {
+                _saved[next++] = new Saved(inputs[i], $"input {i}");
+            }
         }
-        _saved[^1] = new Saved(output);
+        if (saves.HasFlag(Saves.Output))
+        {
+            _saved[next] = new Saved(output, "output 0");
+        }
     }
 
     public string Op { get; }
@@ -64,11 +72,10 @@ internal sealed class Node
             int now = saved.Storage.Version;
             if (now != saved.Version)
             {
-                string which = i == _saved.Length - 1 ? "the output" : $"input {i}";
                 throw new InvalidOperationException(
                     "one of the variables needed for gradient computation has been modified by an inplace " +
                     $"operation: [{saved.DType.ToString().ToLowerInvariant()} tensor of shape " +
-                    $"[{string.Join(", ", saved.Shape)}]], which is {which} of '{Op}', is at version {now}; expected " +
+                    $"[{string.Join(", ", saved.Shape)}]], which is {saved.Role} of '{Op}', is at version {now}; expected " +
                     $"version {saved.Version} instead. Hint: it (or a view of its memory) was written in place " +
                     "(CopyFrom, an optimizer step, …) after the op ran; write into a Clone() instead, or run the op " +
                     "again after the write");
@@ -76,12 +83,36 @@ internal sealed class Node
         }
     }
 
-    /// <summary>A tensor's memory and its version when the op ran (memory, not the tensor: it may be disposed).</summary>
-    private readonly struct Saved(Tensor tensor)
+    /// <summary>
+    /// A tensor's memory and its version when the op ran (memory, not the tensor: it may be disposed), and what it is
+    /// to the op ("input 1", "output 0"), for the message.
+    /// </summary>
+    private readonly struct Saved(Tensor tensor, string role)
     {
+        public string Role { get; } = role;
         public Storage Storage { get; } = tensor.Storage;
         public int Version { get; } = tensor.Storage.Version;
         public int[] Shape { get; } = tensor.ShapeRef;
         public DType DType { get; } = tensor.DType;
     }
+}
+
+/// <summary>
+/// Which tensors an op's backward rule reads the values of (PyTorch's saved tensors): the ones backward checks for
+/// in-place writes since the op ran. Shapes, dtypes and <see cref="Tensor.RequiresGrad"/> are not values.
+/// </summary>
+[Flags]
+internal enum Saves
+{
+    /// <summary>The rule needs only the incoming gradient (add, sum, reshape and the other views).</summary>
+    Nothing = 0,
+
+    /// <summary>The rule reads its inputs (mul, matmul, log).</summary>
+    Inputs = 1,
+
+    /// <summary>The rule reads the op's result (exp, tanh, softmax).</summary>
+    Output = 2,
+
+    /// <summary>Both; what an op that declares nothing is taken to save.</summary>
+    InputsAndOutput = Inputs | Output,
 }

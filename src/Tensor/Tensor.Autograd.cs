@@ -79,15 +79,18 @@ public sealed partial class Tensor
     /// Backward rules run under <see cref="Autograd.NoGrad"/> unless a graph of the backward pass is being built
     /// (createGraph), so inside a rule <see cref="Autograd.IsGradEnabled"/> is true exactly then. A rule written with
     /// tensor ops needs no care; a fused backward kernel, which records nothing, must fall back to differentiable ops
-    /// when it is true, as CrossEntropy and Mse do.
+    /// when it is true, as CrossEntropy and Mse do. <paramref name="saves"/> names the tensors whose values the rule
+    /// reads; backward checks those for in-place writes. Declare less than the default only when the rule provably
+    /// reads less: an undeclared tensor written in place would feed the rule its new values without a word.
     /// </remarks>
-    internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    internal static Tensor Record(Tensor result, string op, Tensor[] inputs, Func<Tensor, Tensor?[]> backward,
+        Saves saves = Saves.InputsAndOutput)
     {
         // An integer result (indices) is never differentiable, whatever produced it.
         if (Autograd.IsGradEnabled && result.DType != DType.Int32 && Array.Exists(inputs, t => t.RequiresGrad))
         {
             result._requiresGrad = true;
-            result.GradFn = new Node(op, inputs, result, backward)
+            result.GradFn = new Node(op, inputs, result, backward, saves)
             {
                 CreationSite = Autograd.IsAnomalyDetectionEnabled ? Autograd.CallerSite() : null,
             };

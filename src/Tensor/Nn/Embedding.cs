@@ -110,7 +110,7 @@ public static partial class Functional
             Array.Fill(keep, 1d);
             keep[row] = 0d;
             var mask = Tensor.FromArray(keep, [keep.Length, 1], weight.Device).To(weight.DType);
-            table = Tensor.Record(weight.Detach(), "embedding_padding", [weight], g => [g * mask]);
+            table = Tensor.Record(weight.Detach(), "embedding_padding", [weight], g => [g * mask], Saves.Nothing);
         }
         var rows = table.IndexSelect(0, input.Reshape(-1));
         return rows.Reshape([.. input.ShapeRef, weight.ShapeRef[1]]);

@@ -15,7 +15,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(b);
         var result = Zip<AddOp>(a, b, "add");
         int[] aShape = a._shape, bShape = b._shape;
-        return Record(result, "add", [a, b], g => [SumToShape(g, aShape), SumToShape(g, bShape)]);
+        return Record(result, "add", [a, b], g => [SumToShape(g, aShape), SumToShape(g, bShape)], Saves.Nothing);
     }
 
     /// <summary>a + s for a scalar s.</summary>
@@ -25,7 +25,7 @@ public sealed partial class Tensor
     public static Tensor operator +(Tensor a, float s)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return Record(Map(a, new AddScalarOp(s)), "add", [a], g => [g]);
+        return Record(Map(a, new AddScalarOp(s)), "add", [a], g => [g], Saves.Nothing);
     }
 
     /// <summary>s + a for a scalar s.</summary>

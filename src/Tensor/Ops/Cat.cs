@@ -65,7 +65,7 @@ public sealed partial class Tensor
                 grads[i] = inputs[i].RequiresGrad ? g.Slice(a, starts[i], starts[i] + inputs[i]._shape[a]) : null;
             }
             return grads;
-        });
+        }, Saves.Nothing);
     }
 
     /// <summary>Checks what Cat and Stack share: at least one tensor, none null, one device, one dtype.</summary>

@@ -8,6 +8,6 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         var result = Empty(_shape, DType, Device).CopyFrom(this);
-        return Record(result, "clone", [this], g => [g]);
+        return Record(result, "clone", [this], g => [g], Saves.Nothing);
     }
 }

@@ -22,6 +22,6 @@ public sealed partial class Tensor
         }
         int a = Shapes.NormalizeAxis(axis, Rank);
         var result = CumSumRaw(this, a);
-        return Record(result, "cumsum", [this], g => [g.Flip(a).CumSum(a).Flip(a)]);
+        return Record(result, "cumsum", [this], g => [g.Flip(a).CumSum(a).Flip(a)], Saves.Nothing);
     }
 }

@@ -29,7 +29,7 @@ public sealed partial class Tensor
     {
         ArgumentNullException.ThrowIfNull(a);
         var result = Map(a, new DivScalarOp(s));
-        return Record(result, "div", [a], g => [g / s]);
+        return Record(result, "div", [a], g => [g / s], Saves.Nothing);
     }
 
     /// <summary>s / a for a scalar s.</summary>

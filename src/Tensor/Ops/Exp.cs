@@ -10,6 +10,6 @@ public sealed partial class Tensor
     public Tensor Exp()
     {
         var result = Map<ExpOp>(this);
-        return Record(result, "exp", [this], g => [g * result]);
+        return Record(result, "exp", [this], g => [g * result], Saves.Output);
     }
 }

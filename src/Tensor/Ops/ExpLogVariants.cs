@@ -21,7 +21,7 @@ public sealed partial class Tensor
     public Tensor Exp2()
     {
         var result = Map<Exp2Op>(this);
-        return Record(result, "exp2", [this], g => [(g * result).Scale(Ln2)]);
+        return Record(result, "exp2", [this], g => [(g * result).Scale(Ln2)], Saves.Output);
     }
 
     /// <summary>ln(1 + x) element-wise, accurate for tiny x (torch.log1p).</summary>
@@ -39,6 +39,6 @@ public sealed partial class Tensor
     public Tensor Expm1()
     {
         var result = Map<Expm1Op>(this);
-        return Record(result, "expm1", [this], g => [g * (result + 1f)]);
+        return Record(result, "expm1", [this], g => [g * (result + 1f)], Saves.Output);
     }
 }

@@ -31,6 +31,6 @@ public sealed partial class Tensor
         var strides = Shapes.ExpandedStrides(_shape, Strides, target);
         var result = View(target, strides, Offset);
         int[] original = _shape;
-        return Record(result, "expand", [this], g => [SumToShape(g, original)]);
+        return Record(result, "expand", [this], g => [SumToShape(g, original)], Saves.Nothing);
     }
 }

@@ -35,6 +35,6 @@ public sealed partial class Tensor
         using var reversed = View(_shape, strides, Size == 0 ? Offset : offset);
         var result = Empty(_shape, DType, Device);
         CopyInto(reversed, result, expand: false);
-        return Record(result, "flip", [this], g => [g.Flip(normalized)]);
+        return Record(result, "flip", [this], g => [g.Flip(normalized)], Saves.Nothing);
     }
 }

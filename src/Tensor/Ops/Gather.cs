@@ -78,7 +78,7 @@ public sealed partial class Tensor
         {
             using var zeros = Zeros(shape, g.Device, g.DType);
             return [zeros.ScatterAddChecked(axis, index, g)];
-        });
+        }, Saves.Nothing);
     }
 
     /// <summary>ScatterAdd with a normalized axis and a checked index.</summary>
@@ -88,7 +88,7 @@ public sealed partial class Tensor
         return Record(result, "scatter_add", [this, src], g => [
             RequiresGrad ? g : null,
             src.RequiresGrad ? g.GatherChecked(axis, index) : null,
-        ]);
+        ], Saves.Nothing);
     }
 
     /// <summary>The normalized axis of an index op, which needs at least one dimension.</summary>

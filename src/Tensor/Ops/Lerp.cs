@@ -22,6 +22,6 @@ public sealed partial class Tensor
         return Record(result, "lerp", [start, end], g => [
             start.RequiresGrad ? SumToShape(g * (1f - weight), start._shape) : null,
             end.RequiresGrad ? SumToShape(g * weight, end._shape) : null,
-        ]);
+        ], Saves.Nothing);
     }
 }

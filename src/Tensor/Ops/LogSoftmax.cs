@@ -24,6 +24,6 @@ public sealed partial class Tensor
             Autograd.IsGradEnabled || !fused
                 ? g - y.Exp() * g.Sum(Shapes.SingleAxis(axis, Rank), keepDim: true)
                 : FusedSoftmaxBackward(y, g, axis, log: true),
-        ]);
+        ], Saves.Output);
     }
 }

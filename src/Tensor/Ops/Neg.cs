@@ -11,6 +11,6 @@ public sealed partial class Tensor
     public static Tensor operator -(Tensor a)
     {
         ArgumentNullException.ThrowIfNull(a);
-        return Record(Map<NegOp>(a), "neg", [a], g => [-g]);
+        return Record(Map<NegOp>(a), "neg", [a], g => [-g], Saves.Nothing);
     }
 }

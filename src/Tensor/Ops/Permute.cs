@@ -51,6 +51,6 @@ public sealed partial class Tensor
             strides[i] = Strides[order[i]];
         }
         var result = View(shape, strides, Offset);
-        return Record(result, "permute", [this], g => [g.Permute(inverse)]);
+        return Record(result, "permute", [this], g => [g.Permute(inverse)], Saves.Nothing);
     }
 }

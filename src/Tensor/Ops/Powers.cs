@@ -10,7 +10,7 @@ public sealed partial class Tensor
     public Tensor Rsqrt()
     {
         var result = Map<RsqrtOp>(this);
-        return Record(result, "rsqrt", [this], g => [g * result * result * result * -0.5f]);
+        return Record(result, "rsqrt", [this], g => [g * result * result * result * -0.5f], Saves.Output);
     }
 
     /// <summary>1/x element-wise (torch.reciprocal).</summary>
@@ -19,7 +19,7 @@ public sealed partial class Tensor
     public Tensor Reciprocal()
     {
         var result = Map<ReciprocalOp>(this);
-        return Record(result, "reciprocal", [this], g => [-g * result * result]);
+        return Record(result, "reciprocal", [this], g => [-g * result * result], Saves.Output);
     }
 
     /// <summary>x² element-wise (torch.square).</summary>

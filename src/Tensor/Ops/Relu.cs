@@ -13,7 +13,7 @@ public sealed partial class Tensor
     public Tensor Relu()
     {
         var result = Map<ReluOp>(this);
-        return Record(result, "relu", [this], g => [ReluBackward(g, this)]);
+        return Record(result, "relu", [this], g => [ReluBackward(g, this)], Saves.Inputs);
     }
 
     /// <summary>
@@ -23,6 +23,6 @@ public sealed partial class Tensor
     private static Tensor ReluBackward(Tensor g, Tensor x)
     {
         var result = Zip<ReluBackwardOp>(g, x, "relu backward");
-        return Record(result, "relu_backward", [g, x], gg => [ReluBackward(gg, x), null]);
+        return Record(result, "relu_backward", [g, x], gg => [ReluBackward(gg, x), null], Saves.Inputs);
     }
 }

@@ -18,7 +18,7 @@ public sealed partial class Tensor
         using var dense = Materialize();
         var result = dense.View(target, Shapes.ContiguousStrides(target), dense.Offset);
         int[] original = _shape;
-        return Record(result, "reshape", [this], g => [g.Reshape(original)]);
+        return Record(result, "reshape", [this], g => [g.Reshape(original)], Saves.Nothing);
     }
 
     private int[] InferShape(int[] shape)

@@ -33,6 +33,6 @@ public sealed partial class Tensor
     private Tensor Stepwise<TOp>(string opName) where TOp : struct, IUnaryOp<float>, IUnaryOp<double>
     {
         var result = Map<TOp>(this);
-        return Record(result, opName, [this], g => [Zeros(g._shape, g.Device, g.DType)]);
+        return Record(result, opName, [this], g => [Zeros(g._shape, g.Device, g.DType)], Saves.Nothing);
     }
 }

@@ -10,6 +10,6 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var result = Map<SigmoidOp>(this);
-        return Record(result, "sigmoid", [this], g => [g * result * (1f - result)]);
+        return Record(result, "sigmoid", [this], g => [g * result * (1f - result)], Saves.Output);
     }
 }

@@ -41,7 +41,7 @@ public sealed partial class Tensor
         shape[a] = to - from;
         var result = View(shape, Strides, Offset + from * Strides[a]);
         int[] original = _shape;
-        return Record(result, "slice", [this], g => [SliceBackward(g, original, a, from, to)]);
+        return Record(result, "slice", [this], g => [SliceBackward(g, original, a, from, to)], Saves.Nothing);
     }
 
     /// <summary>
@@ -103,7 +103,7 @@ public sealed partial class Tensor
             var interleaved = Cat([g.Unsqueeze(a + 1), gap], a + 1).Reshape(spread);
             int length = (count - 1) * step + 1;
             return [SliceBackward(interleaved.Slice(a, 0, length), original, a, from, from + length)];
-        });
+        }, Saves.Nothing);
     }
 
     private static int ClampSliceBound(int bound, int size)

@@ -27,7 +27,7 @@ public sealed partial class Tensor
             Autograd.IsGradEnabled || !fused
                 ? y * (g - (g * y).Sum(Shapes.SingleAxis(axis, Rank), keepDim: true))
                 : FusedSoftmaxBackward(y, g, axis, log: false),
-        ]);
+        ], Saves.Output);
     }
 
     /// <summary>

@@ -10,6 +10,6 @@ public sealed partial class Tensor
     public Tensor Sqrt()
     {
         var result = Map<SqrtOp>(this);
-        return Record(result, "sqrt", [this], g => [g / (result * 2f)]);
+        return Record(result, "sqrt", [this], g => [g / (result * 2f)], Saves.Output);
     }
 }

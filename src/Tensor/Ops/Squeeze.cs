@@ -44,6 +44,6 @@ public sealed partial class Tensor
     {
         var result = View(shape, strides, Offset);
         int[] original = _shape;
-        return Record(result, "squeeze", [this], g => [g.Reshape(original)]);
+        return Record(result, "squeeze", [this], g => [g.Reshape(original)], Saves.Nothing);
     }
 }

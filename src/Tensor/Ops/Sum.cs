@@ -29,6 +29,6 @@ public sealed partial class Tensor
         var result = Reduce<SumReduce>(this, normalized, keepDim);
         int[] shape = _shape;
         int[] keptShape = Shapes.Reduced(shape, normalized, keepDim: true);
-        return Record(result, "sum", [this], g => [g.Reshape(keptShape).Expand(shape)]);
+        return Record(result, "sum", [this], g => [g.Reshape(keptShape).Expand(shape)], Saves.Nothing);
     }
 }

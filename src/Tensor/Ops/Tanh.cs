@@ -10,6 +10,6 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         var result = Map<TanhOp>(this);
-        return Record(result, "tanh", [this], g => [g * (1f - result * result)]);
+        return Record(result, "tanh", [this], g => [g * (1f - result * result)], Saves.Output);
     }
 }

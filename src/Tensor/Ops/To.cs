@@ -23,7 +23,7 @@ public sealed partial class Tensor
             DType.Float64 => FromArray(ToDoubleArray(), _shape, device),
             _ => FromArray(ToInt32Array(), _shape, device),
         };
-        return Record(result, "to", [this], g => [g.To(source)]);
+        return Record(result, "to", [this], g => [g.To(source)], Saves.Nothing);
     }
 
     /// <summary>
@@ -43,6 +43,6 @@ public sealed partial class Tensor
         using var dense = Materialize();
         var result = Empty(_shape, dtype, Device);
         Convert(dense, result);
-        return Record(result, "to", [this], g => [g.To(source)]);
+        return Record(result, "to", [this], g => [g.To(source)], Saves.Nothing);
     }
 }

@@ -26,7 +26,7 @@ public sealed partial class Tensor
             (strides[a], strides[b]) = (strides[b], strides[a]);
         }
         var result = View(shape, strides, Offset);
-        return Record(result, "transpose", [this], g => [g.Transpose(a, b)]);
+        return Record(result, "transpose", [this], g => [g.Transpose(a, b)], Saves.Nothing);
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ public sealed partial class Tensor
     public Tensor Tril(int diagonal = 0)
     {
         var result = TriangleRaw(this, diagonal, lower: true);
-        return Record(result, "tril", [this], g => [g.Tril(diagonal)]);
+        return Record(result, "tril", [this], g => [g.Tril(diagonal)], Saves.Nothing);
     }
 
     /// <summary>
@@ -29,7 +29,7 @@ public sealed partial class Tensor
     public Tensor Triu(int diagonal = 0)
     {
         var result = TriangleRaw(this, diagonal, lower: false);
-        return Record(result, "triu", [this], g => [g.Triu(diagonal)]);
+        return Record(result, "triu", [this], g => [g.Triu(diagonal)], Saves.Nothing);
     }
 
     /// <summary>The n×n identity matrix (torch.eye(n)).</summary>

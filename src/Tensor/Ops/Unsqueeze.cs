@@ -21,7 +21,7 @@ public sealed partial class Tensor
         int[] shape = [.. _shape[..a], 1, .. _shape[a..]];
         int[] strides = [.. Strides[..a], stride, .. Strides[a..]];
         var result = View(shape, strides, Offset);
-        return Record(result, "unsqueeze", [this], g => [g.Squeeze(a)]);
+        return Record(result, "unsqueeze", [this], g => [g.Squeeze(a)], Saves.Nothing);
     }
 
     /// <summary>Maps an insertion axis in −rank−1..rank to 0..rank; throws naming the axis and the rank.</summary>

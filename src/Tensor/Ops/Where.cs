@@ -122,6 +122,6 @@ public sealed partial class Tensor
     internal static Tensor KeepWhere(Tensor condition, Tensor x, bool keep)
     {
         var result = keep ? Zip<KeepWhereOp>(condition, x, "where") : Zip<KeepWhereNotOp>(condition, x, "where");
-        return Record(result, "where", [x], g => [SumToShape(KeepWhere(condition, g, keep), x._shape)]);
+        return Record(result, "where", [x], g => [SumToShape(KeepWhere(condition, g, keep), x._shape)], Saves.Nothing);
     }
 }

@@ -104,8 +104,9 @@ public class InPlaceSafetyTests
             e.CopyFrom(Tensor.Ones([2], scope.Device));
         }
         var error = Assert.Throws<InvalidOperationException>(() => y.Backward());
-        Assert.Contains("[float32 tensor of shape [2]], which is input 0 of 'sum', is at version 1; expected version 0", error.Message,
-            StringComparison.Ordinal);
+        // exp saved its result (its rule is g·eˣ); sum saved nothing, so exp is the op that refuses.
+        Assert.Contains("[float32 tensor of shape [2]], which is output 0 of 'exp', is at version 1; expected version 0",
+            error.Message, StringComparison.Ordinal);
 
         var w = Tensor.FromArray([1f, 2f], [2], scope.Device, requiresGrad: true);
         using var sgd = new Sgd([w], lr: 0.1f);
@@ -130,5 +131,80 @@ public class InPlaceSafetyTests
         Assert.Equal([1f, 2f], w.Grad!.ToArray());
         a.CopyFrom(unrelated * 2f); // the graph is gone: nothing to protect
         Assert.Equal([2f, 4f], a.ToArray());
+    }
+
+    /// <summary>
+    /// Ops declare what their backward reads (<c>Saves</c>). For each op that declares less than all its tensors, a
+    /// write into an undeclared one between forward and backward is no error, as in PyTorch, and the gradient is the
+    /// one without the write — which also proves the declaration: a rule that read the tensor would see new values.
+    /// </summary>
+    public static TheoryData<string, string> UndeclaredWrites()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string device in TestDevices.All)
+        {
+            foreach (string op in UndeclaredWriteOps.Keys)
+            {
+                data.Add(device, op);
+            }
+        }
+        return data;
+    }
+
+    // Each op's forward from u = x·1, the input that is written afterwards (x is the leaf): ops that save nothing,
+    // and ops that save only their output ("(output)").
+    private static readonly Dictionary<string, Func<Tensor, Tensor>> UndeclaredWriteOps = new()
+    {
+        ["add"] = u => u + Tensor.Ones(u.Shape, u.Device),
+        ["add scalar"] = u => u + 2f,
+        ["sub"] = u => u - Tensor.Ones(u.Shape, u.Device),
+        ["neg"] = u => -u,
+        ["mul scalar"] = u => u * 3f,
+        ["div scalar"] = u => u / 4f,
+        ["sum"] = u => u.Sum(1, keepDim: true).Expand([2, 3]),
+        ["mean"] = u => u.Mean(0).Expand([2, 3]),
+        ["reshape"] = u => u.Reshape(3, 2).Reshape(2, 3),
+        ["transpose"] = u => u.T.T,
+        ["permute"] = u => u.Permute(1, 0).Permute(1, 0),
+        ["slice"] = u => Tensor.Cat([u.Slice(1, 0, 2), u.Slice(1, 2, 3)], 1),
+        ["squeeze"] = u => u.Unsqueeze(0).Squeeze(0),
+        ["flip"] = u => u.Flip(1),
+        ["clone"] = u => u.Clone(),
+        ["to float64"] = u => u.To(DType.Float64).To(DType.Float32),
+        ["tril"] = u => u.Tril(),
+        ["cumsum"] = u => u.CumSum(1),
+        ["round"] = u => u.Round() + u,
+        ["lerp"] = u => u.Lerp(Tensor.Ones(u.Shape, u.Device), 0.25f),
+        ["exp (output)"] = u => u.Exp(),
+        ["tanh (output)"] = u => u.Tanh(),
+        ["sigmoid (output)"] = u => u.Sigmoid(),
+        ["softmax (output)"] = u => u.Softmax(1),
+        ["log_softmax (output)"] = u => u.LogSoftmax(1),
+    };
+
+    [Theory]
+    [MemberData(nameof(UndeclaredWrites))]
+    public void Writes_into_what_an_op_did_not_save_are_no_error_and_change_no_gradient(string deviceName, string op)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        using var tensors = Tensor.Scope();
+        var forward = UndeclaredWriteOps[op];
+        var weights = Tensor.FromArray([1f, -2f, 3f, 0.5f, 2f, -1f], [2, 3], scope.Device);
+        float[] Gradient(bool write)
+        {
+            var x = Tensor.FromArray([0.3f, -1.2f, 0.8f, 2.1f, -0.4f, 1.5f], [2, 3], scope.Device, requiresGrad: true);
+            var u = x * 1f;
+            var y = forward(u);
+            if (write)
+            {
+                using (Autograd.NoGrad())
+                {
+                    u.CopyFrom(Tensor.Full(u.Shape, 7f, scope.Device));
+                }
+            }
+            (y * weights).Sum().Backward();
+            return x.Grad!.ToArray();
+        }
+        Assert.Equal(Gradient(write: false), Gradient(write: true));
     }
 }
