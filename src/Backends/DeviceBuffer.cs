@@ -83,11 +83,11 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
     /// From now on, dropping this lease undisposed returns its memory to the pool (for a lease that something other
     /// than a scope will own). Nothing after Dispose.
     /// </summary>
-    public void Guard()
+    public void Guard(LeakOrigin? origin = null)
     {
         if (_guard is null && _raw is { } raw)
         {
-            _guard = new LeakGuard(_pool, raw);
+            _guard = new LeakGuard(_pool, raw) { Origin = origin };
         }
     }
 
@@ -208,8 +208,12 @@ internal interface IDeviceBuffer : IDisposable
     /// <summary>Number of elements.</summary>
     long Length { get; }
 
-    /// <summary>Returns the memory to the pool if the lease is dropped undisposed (nothing after Dispose).</summary>
-    void Guard();
+    /// <summary>
+    /// Returns the memory to the pool if the lease is dropped undisposed (nothing after Dispose); a leak tracker's
+    /// <paramref name="origin"/> hears of it then.
+    /// </summary>
+    /// <param name="origin">Where the memory's owner was made and who to tell of its leak; null when nobody asks.</param>
+    void Guard(LeakOrigin? origin = null);
 }
 
 /// <summary>
@@ -220,8 +224,29 @@ internal interface IDeviceBuffer : IDisposable
 /// </summary>
 internal sealed class LeakGuard(BufferPool pool, RawBuffer raw) : IDisposable
 {
-    ~LeakGuard() => pool.Reclaim(raw);
+    ~LeakGuard()
+    {
+        pool.Reclaim(raw);
+        Origin?.Sink.Leaked(Origin.Site, raw.Bytes);
+    }
+
+    /// <summary>Where the memory's first guarded owner was made, for a leak tracker (null when none was on).</summary>
+    public LeakOrigin? Origin { get; init; }
 
     /// <summary>Disarms the guard: every lease on the memory was returned, there is nothing to reclaim.</summary>
     public void Dispose() => GC.SuppressFinalize(this);
 }
+
+/// <summary>Hears of memory that was dropped undisposed (called on the finalizer thread; must not throw).</summary>
+internal interface ILeakSink
+{
+    /// <summary>The memory of <paramref name="bytes"/> made at <paramref name="site"/> was dropped undisposed.</summary>
+    /// <param name="site">Where its owner was made.</param>
+    /// <param name="bytes">The allocation's size.</param>
+    void Leaked(string site, long bytes);
+}
+
+/// <summary>Where a guarded lease's owner was made, and who wants to hear if it leaks.</summary>
+/// <param name="Sink">Told of the leak.</param>
+/// <param name="Site">The first frame outside the library that made the owner.</param>
+internal sealed record LeakOrigin(ILeakSink Sink, string Site);

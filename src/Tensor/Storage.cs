@@ -90,7 +90,8 @@ internal sealed class Storage
         {
             return;
         }
-        _buffer.Guard();
+        // With leak tracking on, the guard remembers who made the memory's first unscoped tensor (a stack walk: slow).
+        _buffer.Guard(LeakTracker.Current is { } tracker ? new LeakOrigin(tracker, Autograd.CallerSite()) : null);
     }
 
     public void Release()
