@@ -36,6 +36,7 @@ internal static class HostMatMul
                 {
                     AddBias(bias, HostLoops.Span(c).Slice(row * s.N, s.N), s.BiasOffset, s.BiasStride);
                 }
+                Finish(HostLoops.Span(c).Slice(row * s.N, s.N), s);
             }
         });
     }
@@ -79,6 +80,22 @@ internal static class HostMatMul
                 }
                 c[n] = acc;
             }
+        }
+    }
+
+    /// <summary>
+    /// Finished elements of C as the kernels store them (<see cref="MatMulShape.Finish{T}"/>): through relu when
+    /// <paramref name="s"/> asks, while they are still in cache; nothing otherwise.
+    /// </summary>
+    internal static void Finish<T>(Span<T> c, in MatMulShape s) where T : unmanaged, INumber<T>
+    {
+        if (s.Relu == 0)
+        {
+            return;
+        }
+        for (int i = 0; i < c.Length; i++)
+        {
+            c[i] = ReluOp.Of(c[i]);
         }
     }
 

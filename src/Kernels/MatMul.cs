@@ -8,7 +8,8 @@ namespace MicrogradPlus.Kernels;
 /// transposed and broadcast operands need no copy: <c>BatchA</c>/<c>BatchB</c> map a batch index to the offset of that
 /// batch's matrix (stride 0 on broadcast batch dimensions); C is contiguous [batch, M, N]. With <c>HasBias</c> ≠ 0
 /// every kernel adds a bias vector of length N to each row of C as it stores it (torch.addmm, nn.Linear), element n
-/// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add.
+/// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add. With
+/// <c>Relu</c> ≠ 0 they store relu(sum + bias) (<see cref="Finish{T}"/>): nn.Linear and nn.ReLU in one launch.
 /// </summary>
 internal struct MatMulShape
 {
@@ -20,11 +21,16 @@ internal struct MatMulShape
     /// <summary>1 when a bias is added to each row of C (an int: kernel parameters must be blittable).</summary>
     public int HasBias;
     public int BiasOffset, BiasStride;
+    /// <summary>1 when each stored element goes through relu (an int, as HasBias).</summary>
+    public int Relu;
 #pragma warning restore CS1591
 
     /// <summary>Bias element for column <paramref name="n"/>, or zero without a bias.</summary>
     public readonly T BiasAt<T>(ArrayView<T> bias, int n) where T : unmanaged, INumber<T> =>
         HasBias != 0 ? bias[BiasOffset + n * BiasStride] : T.Zero;
+
+    /// <summary>What C stores for a finished sum (bias included): the sum, or its relu (<see cref="ReluOp"/>).</summary>
+    public readonly T Finish<T>(T value) where T : unmanaged, INumber<T> => Relu != 0 ? ReluOp.Of(value) : value;
 }
 
 /// <summary>The naive reference: one output element per index, a dot product over K (plus the bias, if any).</summary>
@@ -49,21 +55,22 @@ internal struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> 
         {
             acc += _a[aRow + k * _s.AColStride] * _b[bCol + k * _s.BRowStride];
         }
-        _c[index] = acc + _s.BiasAt(_bias, n);
+        _c[index] = _s.Finish(acc + _s.BiasAt(_bias, n));
     }
 }
 
 /// <summary>
-/// c[i] += bias[offset + (i mod N)·stride]: the bias of a product computed elsewhere (cuBLAS) or of an empty one.
+/// c[i] = finish(c[i] + bias of column i mod N): the bias and relu (<see cref="MatMulShape.Finish{T}"/>) of a product
+/// computed elsewhere (cuBLAS) or of an empty one.
 /// </summary>
-internal struct AddBiasBody<T>(ArrayView<T> c, ArrayView<T> bias, int n, int offset, int stride) : IElementBody
+internal struct MatMulEpilogueBody<T>(ArrayView<T> c, ArrayView<T> bias, MatMulShape shape) : IElementBody
     where T : unmanaged, INumber<T>
 {
     private readonly ArrayView<T> _c = c, _bias = bias;
-    private readonly int _n = n, _offset = offset, _stride = stride;
+    private readonly MatMulShape _s = shape;
 
     /// <inheritdoc/>
-    public readonly void Execute(int index) => _c[index] += _bias[_offset + index % _n * _stride];
+    public readonly void Execute(int index) => _c[index] = _s.Finish(_c[index] + _s.BiasAt(_bias, index % _s.N));
 }
 
 /// <summary>Matrix-product kernels that need thread groups and shared memory.</summary>
@@ -115,7 +122,7 @@ internal static class MatMulKernels
             }
             if (m < s.M && n < s.N)
             {
-                c[(batch * s.M + m) * s.N + n] = acc + s.BiasAt(bias, n);
+                c[(batch * s.M + m) * s.N + n] = s.Finish(acc + s.BiasAt(bias, n));
             }
         }
     }

@@ -212,20 +212,20 @@ internal struct Vec8<T> where T : unmanaged, INumber<T>
     }
 
     /// <summary>
-    /// Writes the values plus <paramref name="add"/> to c[start…start + 3] and c[start + 64…start + 67], leaving
-    /// out positions from <paramref name="count"/> on.
+    /// Writes the values plus <paramref name="add"/>, finished as <paramref name="s"/> says (relu or not), to
+    /// c[start…start + 3] and c[start + 64…start + 67], leaving out positions from <paramref name="count"/> on.
     /// </summary>
-    public readonly void Store(ArrayView<T> c, int start, int count, in Vec8<T> add)
+    public readonly void Store(ArrayView<T> c, int start, int count, in Vec8<T> add, in MatMulShape s)
     {
         const int h = MatMulBlocked.Half;
-        if (count > 0) c[start] = X0 + add.X0;
-        if (count > 1) c[start + 1] = X1 + add.X1;
-        if (count > 2) c[start + 2] = X2 + add.X2;
-        if (count > 3) c[start + 3] = X3 + add.X3;
-        if (count > h) c[start + h] = X4 + add.X4;
-        if (count > h + 1) c[start + h + 1] = X5 + add.X5;
-        if (count > h + 2) c[start + h + 2] = X6 + add.X6;
-        if (count > h + 3) c[start + h + 3] = X7 + add.X7;
+        if (count > 0) c[start] = s.Finish(X0 + add.X0);
+        if (count > 1) c[start + 1] = s.Finish(X1 + add.X1);
+        if (count > 2) c[start + 2] = s.Finish(X2 + add.X2);
+        if (count > 3) c[start + 3] = s.Finish(X3 + add.X3);
+        if (count > h) c[start + h] = s.Finish(X4 + add.X4);
+        if (count > h + 1) c[start + h + 1] = s.Finish(X5 + add.X5);
+        if (count > h + 2) c[start + h + 2] = s.Finish(X6 + add.X6);
+        if (count > h + 3) c[start + h + 3] = s.Finish(X7 + add.X7);
     }
 
     /// <summary>
@@ -280,13 +280,13 @@ internal struct Block8x8<T> where T : unmanaged, INumber<T>
         int rows = s.M - row;
         var add = default(Vec8<T>);
         add.SetToBias(bias, s, col);
-        if (rows > 0) R0.Store(c, start, count, add);
-        if (rows > 1) R1.Store(c, start + s.N, count, add);
-        if (rows > 2) R2.Store(c, start + 2 * s.N, count, add);
-        if (rows > 3) R3.Store(c, start + 3 * s.N, count, add);
-        if (rows > h) R4.Store(c, start + h * s.N, count, add);
-        if (rows > h + 1) R5.Store(c, start + (h + 1) * s.N, count, add);
-        if (rows > h + 2) R6.Store(c, start + (h + 2) * s.N, count, add);
-        if (rows > h + 3) R7.Store(c, start + (h + 3) * s.N, count, add);
+        if (rows > 0) R0.Store(c, start, count, add, s);
+        if (rows > 1) R1.Store(c, start + s.N, count, add, s);
+        if (rows > 2) R2.Store(c, start + 2 * s.N, count, add, s);
+        if (rows > 3) R3.Store(c, start + 3 * s.N, count, add, s);
+        if (rows > h) R4.Store(c, start + h * s.N, count, add, s);
+        if (rows > h + 1) R5.Store(c, start + (h + 1) * s.N, count, add, s);
+        if (rows > h + 2) R6.Store(c, start + (h + 2) * s.N, count, add, s);
+        if (rows > h + 3) R7.Store(c, start + (h + 3) * s.N, count, add, s);
     }
 }

@@ -122,8 +122,10 @@ internal struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
 /// <summary>max(x, 0); NaN passes through, as in PyTorch (the NaN test comes first: see DeviceMath.Max)</summary>
 internal struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
-    public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
-    public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
+    public readonly float Apply(float x) => Of(x);
+    public readonly double Apply(double x) => Of(x);
+    // The scalar form for any number type: the matmul epilogue applies it to its generic element (see MatMulShape).
+    public static T Of<T>(T x) where T : INumber<T> => T.IsNaN(x) || x > T.Zero ? x : T.Zero;
     // NaN is not ≤ 0, so it passes through as in the scalar form.
     public readonly Vector<float> Apply(Vector<float> x) =>
         Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);

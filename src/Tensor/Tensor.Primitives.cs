@@ -70,7 +70,7 @@ public sealed partial class Tensor
 
     /// <summary>C = op(A)·op(B) (+ bias over the last dimension) for rank ≥ 2 operands (batch dims broadcast).</summary>
     internal static Tensor BatchedMatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false,
-        Tensor? bias = null)
+        Tensor? bias = null, bool relu = false)
     {
         CheckCompatible(a, b, "matmul");
         if (bias is not null)
@@ -81,11 +81,13 @@ public sealed partial class Tensor
         var c = Empty(shape, a.DType, a.Device);
         if (a.DType == DType.Float32)
         {
-            Primitives.MatMul(a.F32, b.F32, shape, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32);
+            Primitives.MatMul(a.F32, b.F32, shape, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32,
+                relu: relu);
         }
         else
         {
-            Primitives.MatMul(a.F64, b.F64, shape, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64);
+            Primitives.MatMul(a.F64, b.F64, shape, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64,
+                relu: relu);
         }
         return c;
     }

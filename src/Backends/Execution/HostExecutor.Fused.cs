@@ -18,6 +18,7 @@ internal sealed partial class HostExecutor
         if (Device.UseSystemBlas && (long)s.Batch * s.M * s.N * s.K >= Device.SystemBlasMinWork &&
             Gemm.SystemBlas.Instance is { } blas && blas.TryRun(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s))
         {
+            HostMatMul.Finish(HostLoops.Span(m.C.View), s); // the BLAS stores plain sums (plus the bias it was given)
             return;
         }
         HostMatMul.Run(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s);

@@ -67,11 +67,11 @@ internal sealed partial class KernelExecutor
                 {
                     Launched();
                 }
-                // cuBLAS's β·C epilogue would need C filled with the bias first, a launch either way.
-                if (m.Bias is { } bias)
+                // cuBLAS's β·C epilogue would need C filled with the bias first, a launch either way; relu is one
+                // more pass over C in the same launch.
+                if (s.HasBias != 0 || s.Relu != 0)
                 {
-                    Run(new AddBiasBody<T>(c, bias.Buffer.View, s.N, bias.Offset, bias.Strides[0]),
-                        checked((int)m.C.Length));
+                    Run(new MatMulEpilogueBody<T>(c, m.BiasView, s), checked((int)m.C.Length));
                 }
                 break;
             }

@@ -49,6 +49,13 @@ public sealed class Linear : Module
         return Functional.Linear(input, Weight, Bias);
     }
 
+    /// <summary>This layer and a ReLU after it, in one launch (see <see cref="Sequential.Forward"/>).</summary>
+    internal Tensor ForwardRelu(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Functional.Linear(input, Weight, Bias, relu: true);
+    }
+
     /// <summary>"in_features=2, out_features=16, bias=True", as torch prints a Linear.</summary>
     /// <returns>The layer's settings in torch's format.</returns>
     protected override string ExtraRepr() =>

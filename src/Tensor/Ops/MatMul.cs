@@ -62,19 +62,24 @@ public sealed partial class Tensor
 
     /// <summary>
     /// C = op(A)·op(B) (+ bias) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged,
-    /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch; recorded with its own
-    /// backward, which consists of such products again.
+    /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch, and with
+    /// <paramref name="relu"/> C = relu(op(A)·op(B) + bias), also in that launch (nn.Linear then nn.ReLU); recorded with
+    /// its own backward, which consists of such products again.
     /// </summary>
     /// <remarks>
     /// With G = ∂L/∂C: C = A·B gives ∂A = G·Bᵀ, ∂B = Aᵀ·G; C = A·Bᵀ gives ∂A = G·B, ∂B = Gᵀ·A; C = Aᵀ·B gives
     /// ∂A = B·Gᵀ, ∂B = A·G; C = Aᵀ·Bᵀ gives ∂A = Bᵀ·Gᵀ, ∂B = Gᵀ·Aᵀ. Each is summed back over broadcast batch
-    /// dimensions; the bias's gradient is G summed over every dimension but the last.
+    /// dimensions; the bias's gradient is G summed over every dimension but the last. With relu, G is first masked
+    /// where C is not positive: relu'(x) = [x &gt; 0] = [relu(x) &gt; 0], so the output alone gives the mask.
     /// </remarks>
-    internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB, Tensor? bias = null)
+    internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB, Tensor? bias = null,
+        bool relu = false)
     {
-        var c = BatchedMatMul(a, b, transposeA, transposeB, bias);
-        return Record(c, bias is null ? "matmul" : "addmm", bias is null ? [a, b] : [a, b, bias], g =>
+        var c = BatchedMatMul(a, b, transposeA, transposeB, bias, relu);
+        string op = (bias is null ? "matmul" : "addmm") + (relu ? "_relu" : "");
+        return Record(c, op, bias is null ? [a, b] : [a, b, bias], gradC =>
         {
+            var g = relu ? ReluBackward(gradC, c) : gradC;
             var da = a.RequiresGrad
                 ? SumToShape(transposeA ? MatMulT(b, g, transposeB, true) : MatMulT(g, b, false, !transposeB), a._shape)
                 : null;

@@ -195,9 +195,14 @@ public class MatMulFastPathTests
                 var bias = MatMulTests.BiasFor(index, tb ? b.Shape[^2] : b.Shape[^1],
                     values);
                 var (withBias, magnitudeWithBias) = MatMulTests.WithBias(expected, magnitude, bias);
-                Primitives.MatMul(av, bv, c, ta, tb, kernel, bias.Upload<T>(device, buffers));
-                log.Compare($"{context} + bias {bias}", c.ToArray().Select(double.CreateTruncating).ToArray(),
-                    withBias, i => new Tolerance(0, (k + 2) * epsilon * magnitudeWithBias[i]));
+                var biasView = bias.Upload<T>(device, buffers);
+                Primitives.MatMul(av, bv, c, ta, tb, kernel, biasView);
+                var unfused = c.ToArray().Select(double.CreateTruncating).ToArray();
+                log.Compare($"{context} + bias {bias}", unfused, withBias,
+                    i => new Tolerance(0, (k + 2) * epsilon * magnitudeWithBias[i]));
+                Primitives.MatMul(av, bv, c, ta, tb, kernel, biasView, relu: true);
+                MatMulTests.CompareRelu(log, $"{context} + bias + relu",
+                    c.ToArray().Select(double.CreateTruncating).ToArray(), unfused);
             });
         }
     }

@@ -9,7 +9,8 @@ namespace MicrogradPlus.Tests.Kernels;
 /// The naive and the tiled matrix-product kernels, each against a float64 reference and against each other: 2-D,
 /// batched and broadcast batches, transpose flags, non-contiguous operands, empty and single-row/column products, and
 /// sizes that are no multiple of any tile; each case also with a bias added in the same launch, the bias contiguous,
-/// reversed, broadcast from one value or offset in its buffer.
+/// reversed, broadcast from one value or offset in its buffer, and with the bias and a relu fused into the store,
+/// which must equal the unfused product's relu bit for bit.
 /// </summary>
 public class MatMulTests
 {
@@ -117,19 +118,23 @@ public class MatMulTests
                 var av = a.Upload<T>(device, buffers);
                 var bv = b.Upload<T>(device, buffers);
                 var biasView = bias.Upload<T>(device, buffers);
-                double[] Run(MatMulKernel kernel, bool withBias)
+                double[] Run(MatMulKernel kernel, bool withBias, bool relu = false)
                 {
                     var c = buffers.Rent<T>(device, expected.Length);
-                    Primitives.MatMul(av, bv, c, ta, tb, kernel, withBias ? biasView : null);
+                    Primitives.MatMul(av, bv, c, ta, tb, kernel, withBias ? biasView : null, relu);
                     return c.ToArray().Select(double.CreateTruncating).ToArray();
                 }
                 var naiveValues = Run(MatMulKernel.Naive, false);
                 log.Compare($"{context}, naive", naiveValues, expected, At);
                 log.Compare($"{context}, auto", Run(MatMulKernel.Auto, false), expected, At);
-                log.Compare($"{context}, naive + bias {bias}", Run(MatMulKernel.Naive, true), expectedWithBias,
-                    AtWithBias);
-                log.Compare($"{context}, auto + bias {bias}", Run(MatMulKernel.Auto, true), expectedWithBias,
-                    AtWithBias);
+                var naiveWithBias = Run(MatMulKernel.Naive, true);
+                log.Compare($"{context}, naive + bias {bias}", naiveWithBias, expectedWithBias, AtWithBias);
+                var autoWithBias = Run(MatMulKernel.Auto, true);
+                log.Compare($"{context}, auto + bias {bias}", autoWithBias, expectedWithBias, AtWithBias);
+                CompareRelu(log, $"{context}, naive + bias + relu", Run(MatMulKernel.Naive, true, true), naiveWithBias);
+                CompareRelu(log, $"{context}, auto + relu", Run(MatMulKernel.Auto, false, true),
+                    Run(MatMulKernel.Auto, false));
+                CompareRelu(log, $"{context}, auto + bias + relu", Run(MatMulKernel.Auto, true, true), autoWithBias);
                 // ILGPU's CPU accelerator runs a group's barriers on OS threads (~0.3 ms each, 2×2 tiles there): the
                 // tiled kernel gets the small cases on the CPU — odd ones included — and every case on GPUs.
                 if (device.Kind == DeviceKind.Cpu && expected.Length > 200)
@@ -139,11 +144,20 @@ public class MatMulTests
                 var tiledValues = Run(MatMulKernel.Tiled, false);
                 log.Compare($"{context}, tiled", tiledValues, expected, At);
                 log.Compare($"{context}, tiled against naive", tiledValues, naiveValues, i => At(i).Times(2));
-                log.Compare($"{context}, tiled + bias {bias}", Run(MatMulKernel.Tiled, true), expectedWithBias,
-                    AtWithBias);
+                var tiledWithBias = Run(MatMulKernel.Tiled, true);
+                log.Compare($"{context}, tiled + bias {bias}", tiledWithBias, expectedWithBias, AtWithBias);
+                CompareRelu(log, $"{context}, tiled + bias + relu", Run(MatMulKernel.Tiled, true, true), tiledWithBias);
             });
         }
     }
+
+    /// <summary>
+    /// A product with relu fused into its store against the same kernel's product without it, passed through relu:
+    /// equal bit for bit (relu only selects).
+    /// </summary>
+    internal static void CompareRelu(Mismatches log, string context, double[] fused, double[] unfused) =>
+        log.Compare(context, fused, unfused.Select(v => double.IsNaN(v) || v > 0 ? v : 0).ToArray(),
+            _ => Tolerance.Exact);
 
     /// <summary>
     /// A bias of length <paramref name="n"/> for case <paramref name="index"/>, in one of four layouts by turns:
