@@ -48,4 +48,7 @@ public static class BenchSettings
 
     /// <summary>The MLP shapes (see <see cref="Workloads.Models"/>).</summary>
     public static IEnumerable<string> MlpModels() => Quick ? ["2-16-16-1"] : Workloads.Models.Keys;
+
+    /// <summary>The fused-layer benchmark's layers, width × batch (the small one only in --quick).</summary>
+    public static IEnumerable<string> LinearReluLayers() => Quick ? ["16x100"] : ["16x100", "256x256"];
 }

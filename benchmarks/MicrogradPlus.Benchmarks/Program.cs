@@ -83,6 +83,7 @@ internal static class Program
         {
             typeof(ElementwiseBenchmarks), typeof(MatMulBenchmarks), typeof(MlpBenchmarks), typeof(DispatchBenchmarks),
             typeof(ReductionBenchmarks), typeof(SoftmaxBenchmarks), typeof(BroadcastBenchmarks),
+            typeof(LinearReluBenchmarks),
         };
         if (BenchSettings.Devices.Contains("cpu"))
         {

@@ -65,6 +65,8 @@ public static class Workloads
             ("SoftmaxBenchmarks", "Softmax") => new("softmax", device, rows, 8.0 * rows * Classes, 0),
             ("SoftmaxBenchmarks", "CrossEntropy") => new("cross_entropy", device, rows, 0, 0),
             ("MlpBenchmarks", "TrainStep") => Mlp(parameters, device, ""),
+            ("LinearReluBenchmarks", "Fused") => LinearRelu(parameters, device, "fused"),
+            ("LinearReluBenchmarks", "Unfused") => LinearRelu(parameters, device, "unfused"),
             ("MlpBenchmarks", "ReplayStep") => Mlp(parameters, device, "_captured"),
             ("DispatchBenchmarks", "TensorAdd") => new("dispatch_tensor_add", device, TinySize, 0, 0),
             ("DispatchBenchmarks", "TensorAddRecorded") => new("dispatch_tensor_add_recorded", device, TinySize, 0, 0),
@@ -109,6 +111,14 @@ public static class Workloads
             macs += (double)spec.Widths[i] * spec.Widths[i + 1];
         }
         return new($"mlp_{model}_{optimizer}{suffix}", device, spec.Batch, 0, 6.0 * spec.Batch * macs);
+    }
+
+    // "16x100": a width × width layer at that batch; forward 2·B·w², backward twice that.
+    private static WorkloadInfo LinearRelu(IReadOnlyDictionary<string, string> parameters, string device, string form)
+    {
+        string[] layer = parameters.GetValueOrDefault("Layer", "0x0").Split('x');
+        long width = long.Parse(layer[0], CultureInfo.InvariantCulture), batch = long.Parse(layer[1], CultureInfo.InvariantCulture);
+        return new($"linear_relu_{width}_{form}", device, batch, 0, 6.0 * batch * width * width);
     }
 
     private static long Long(IReadOnlyDictionary<string, string> parameters, string name) =>

@@ -93,7 +93,18 @@ internal static class HostMatMul
         {
             return;
         }
-        for (int i = 0; i < c.Length; i++)
+        // A select per lane: a scalar branch on the sign mispredicts for half of the elements (6 ns each).
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var lanes = MemoryMarshal.Cast<T, Vector<T>>(c);
+            for (int v = 0; v < lanes.Length; v++)
+            {
+                lanes[v] = ReluOp.Of(lanes[v]);
+            }
+            i = lanes.Length * Vector<T>.Count;
+        }
+        for (; i < c.Length; i++)
         {
             c[i] = ReluOp.Of(c[i]);
         }

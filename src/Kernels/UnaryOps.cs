@@ -124,13 +124,13 @@ internal struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
     public readonly float Apply(float x) => Of(x);
     public readonly double Apply(double x) => Of(x);
-    // The scalar form for any number type: the matmul epilogue applies it to its generic element (see MatMulShape).
+    public readonly Vector<float> Apply(Vector<float> x) => Of(x);
+    public readonly Vector<double> Apply(Vector<double> x) => Of(x);
+    // Both forms for any number type: the matmul epilogue applies them to its generic element (see MatMulShape).
     public static T Of<T>(T x) where T : INumber<T> => T.IsNaN(x) || x > T.Zero ? x : T.Zero;
     // NaN is not ≤ 0, so it passes through as in the scalar form.
-    public readonly Vector<float> Apply(Vector<float> x) =>
-        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);
-    public readonly Vector<double> Apply(Vector<double> x) =>
-        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<double>.Zero), Vector<double>.Zero, x);
+    public static Vector<T> Of<T>(Vector<T> x) =>
+        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<T>.Zero), Vector<T>.Zero, x);
 }
 
 /// <summary>x·Φ(x)</summary>
