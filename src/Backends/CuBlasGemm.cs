@@ -48,8 +48,8 @@ internal readonly record struct GemmPlan(bool TransposeX, int LeadingX, bool Tra
 }
 
 /// <summary>
-/// cuBLAS on one CUDA device, through ILGPU.Algorithms' binding, on the accelerator's default stream (the one every
-/// kernel of the library runs on, so no synchronisation is needed). Optional: created on first use, and when the
+/// cuBLAS on one CUDA device, through ILGPU.Algorithms' binding, on the device's stream (<c>Device.Stream</c>, the one
+/// every kernel and copy of the library goes to, so no synchronisation is needed). Optional: created on first use, and when the
 /// library does not load the device remembers why and the own kernels run instead.
 /// </summary>
 internal sealed class CuBlasGemm : IDisposable
@@ -59,11 +59,11 @@ internal sealed class CuBlasGemm : IDisposable
     private CuBlasGemm(CuBlas blas) => _blas = blas;
 
     /// <summary>cuBLAS for this accelerator, or null with the reason it did not load.</summary>
-    public static CuBlasGemm? TryCreate(CudaAccelerator accelerator, out string why)
+    public static CuBlasGemm? TryCreate(CudaAccelerator accelerator, CudaStream stream, out string why)
     {
         try
         {
-            var blas = new CuBlas(accelerator);
+            var blas = new CuBlas(accelerator) { Stream = stream };
             why = $"cuBLAS {blas.Version} loaded";
             return new CuBlasGemm(blas);
         }

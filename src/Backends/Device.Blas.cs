@@ -43,7 +43,7 @@ public sealed partial class Device
         {
             return (null, $"cuBLAS is CUDA only; this is {this}");
         }
-        var gemm = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, out string why);
+        var gemm = CuBlasGemm.TryCreate((CudaAccelerator)Accelerator, (CudaStream)Stream, out string why);
         return (gemm, why);
     }
 

@@ -26,6 +26,7 @@ public sealed partial class Device
     private readonly Context _context;
     private readonly Lock _gate = new();
     private Accelerator? _accelerator;
+    private AcceleratorStream? _stream;
     private KernelCache? _kernels;
 
     private Device(Context context, IlgpuDevice info, DeviceKind kind, int index)
@@ -217,13 +218,36 @@ public sealed partial class Device
             {
                 if (_accelerator is null)
                 {
-                    _accelerator = _info.CreateAccelerator(_context);
-                    _kernels = new KernelCache(_accelerator);
+                    var accelerator = _info.CreateAccelerator(_context);
+                    _stream = CreateStream(accelerator);
+                    _kernels = new KernelCache(accelerator);
+                    _accelerator = accelerator; // last: the fast path above reads it without the lock
                 }
                 return _accelerator;
             }
         }
     }
+
+    /// <summary>
+    /// The one queue of this device's work: every kernel launch, copy and cuBLAS call goes to it, in order. A stream
+    /// of the library's own rather than the accelerator's default, because on CUDA that default is the legacy NULL
+    /// stream, which cannot be captured into a CUDA graph.
+    /// </summary>
+    internal AcceleratorStream Stream
+    {
+        get
+        {
+            _ = Accelerator;
+            return _stream!;
+        }
+    }
+
+    // On CUDA a blocking stream (CU_STREAM_DEFAULT): work that anything else puts on the legacy stream (another
+    // library, a stray default-stream call) still runs in order with ours. Elsewhere the accelerator's own kind of stream
+    // (an OpenCL in-order queue; the CPU accelerator's).
+    private static AcceleratorStream CreateStream(Accelerator accelerator) => accelerator is CudaAccelerator cuda
+        ? cuda.CreateStream(StreamFlags.CU_STREAM_DEFAULT)
+        : accelerator.CreateStream();
 
     internal KernelCache Kernels
     {
@@ -345,6 +369,7 @@ public sealed partial class Device
             }
             foreach (var device in All)
             {
+                device._stream?.Dispose();
                 device._accelerator?.Dispose();
             }
             Context.Dispose();

@@ -124,7 +124,7 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
         if (Length > 0)
         {
             Device.CountHostWrite();
-            View.CopyFromCPU(source);
+            View.CopyFromCPU(Device.Stream, source);
         }
     }
 
@@ -142,7 +142,7 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
         if (source.Length > 0)
         {
             Device.CountHostWrite();
-            View.SubView(start, source.Length).CopyFromCPU(source);
+            View.SubView(start, source.Length).CopyFromCPU(Device.Stream, source);
         }
     }
 
@@ -158,7 +158,7 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
         if (Length > 0)
         {
             Device.CountHostRead();
-            View.CopyToCPU(destination);
+            View.CopyToCPU(Device.Stream, destination);
         }
     }
 
@@ -176,7 +176,7 @@ internal sealed class DeviceBuffer<T> : IDeviceBuffer where T : unmanaged
         if (destination.Length > 0)
         {
             Device.CountHostRead();
-            View.SubView(start, destination.Length).CopyToCPU(destination);
+            View.SubView(start, destination.Length).CopyToCPU(Device.Stream, destination);
         }
     }
 

@@ -14,9 +14,9 @@ internal sealed class KernelCache(Accelerator accelerator)
     private readonly ConcurrentDictionary<object, Delegate> _kernels = new();
     private readonly Lock _loadGate = new();
 
-    /// <summary>The grid-stride launcher for one body type.</summary>
-    public Action<KernelConfig, TBody, int> GridStride<TBody>() where TBody : struct, IElementBody =>
-        Get(typeof(TBody), acc => acc.LoadStreamKernel<TBody, int>(Kernels.GridStride.Run<TBody>));
+    /// <summary>The grid-stride launcher for one body type (launched on the device's stream, its first argument).</summary>
+    public Action<AcceleratorStream, KernelConfig, TBody, int> GridStride<TBody>() where TBody : struct, IElementBody =>
+        Get(typeof(TBody), acc => acc.LoadKernel<TBody, int>(Kernels.GridStride.Run<TBody>));
 
     /// <summary>
     /// Any other kernel, under a key of the caller's choosing (a marker type per kernel and element type). The caller

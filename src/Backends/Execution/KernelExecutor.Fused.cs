@@ -19,12 +19,12 @@ internal sealed partial class KernelExecutor
             return;
         }
         var kernel = Kernels.Get(typeof(SoftmaxGroupsKernel<T, TMath>), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
+            acc.LoadKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
                 SoftmaxKernels.Groups<T, TMath>));
         Launched();
         lock (_launchGate)
         {
-            kernel(Policy.RowGroups(xShape.OuterCount), x, xShape, y, yShape, log ? 1 : 0);
+            kernel(Device.Stream, Policy.RowGroups(xShape.OuterCount), x, xShape, y, yShape, log ? 1 : 0);
         }
     }
 
@@ -38,12 +38,12 @@ internal sealed partial class KernelExecutor
             return;
         }
         var kernel = Kernels.Get(typeof(SoftmaxGradGroupsKernel<T, TMath>), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
+            acc.LoadKernel<ArrayView<T>, ArrayView<T>, ReduceShape, ArrayView<T>, ReduceShape, int>(
                 SoftmaxKernels.GradGroups<T, TMath>));
         Launched();
         lock (_launchGate)
         {
-            kernel(Policy.RowGroups(yShape.OuterCount), y, g, gShape, dx, yShape, log ? 1 : 0);
+            kernel(Device.Stream, Policy.RowGroups(yShape.OuterCount), y, g, gShape, dx, yShape, log ? 1 : 0);
         }
     }
 
@@ -59,12 +59,12 @@ internal sealed partial class KernelExecutor
             return;
         }
         var kernel = Kernels.Get(typeof(CrossEntropyGroupsKernel<T, TMath>), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ArrayView<T>, ArrayView<T>>(
+            acc.LoadKernel<ArrayView<T>, ReduceShape, ArrayView<T>, ArrayView<T>, ArrayView<T>>(
                 CrossEntropyKernels.Groups<T, TMath>));
         Launched();
         lock (_launchGate)
         {
-            kernel(Policy.RowGroups(rows.OuterCount), logits.Buffer.View, rows, targets, loss, stats);
+            kernel(Device.Stream, Policy.RowGroups(rows.OuterCount), logits.Buffer.View, rows, targets, loss, stats);
         }
     }
 

@@ -24,13 +24,13 @@ internal sealed partial class KernelExecutor
             case MatMulKernel.Tiled:
             {
                 var tiled = Kernels.Get(typeof(TiledKernel<T>), acc =>
-                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
+                    acc.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
                         MatMulKernels.Tiled));
                 var (tile, config) = Policy.Tiled(s);
                 Launched();
                 lock (_launchGate)
                 {
-                    tiled(config, a, b, c, m.BiasView, s, tile);
+                    tiled(Device.Stream, config, a, b, c, m.BiasView, s, tile);
                 }
                 break;
             }
@@ -43,12 +43,12 @@ internal sealed partial class KernelExecutor
                         $"{Device.MaxGroupSize}");
                 }
                 var blocked = Kernels.Get(typeof(BlockedKernel<T>), acc =>
-                    acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
+                    acc.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
                         MatMulBlocked.Run));
                 Launched();
                 lock (_launchGate)
                 {
-                    blocked(Policy.Blocked(s), a, b, c, m.BiasView, s);
+                    blocked(Device.Stream, Policy.Blocked(s), a, b, c, m.BiasView, s);
                 }
                 break;
             }

@@ -33,7 +33,7 @@ internal sealed partial class KernelExecutor(Device device) : Executor(device)
         Launched();
         lock (_launchGate)
         {
-            Kernels.GridStride<TBody>()(Policy.GridStride(length), body, length);
+            Kernels.GridStride<TBody>()(Device.Stream, Policy.GridStride(length), body, length);
         }
     }
 
@@ -128,13 +128,13 @@ internal sealed partial class KernelExecutor(Device device) : Executor(device)
     {
         int group = Device.PowerOfTwoGroupSize(256);
         var kernel = Kernels.Get(typeof(ReduceGroupsKernel<T, TOp>), acc =>
-            acc.LoadStreamKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
+            acc.LoadKernel<ArrayView<T>, ArrayView<T>, ReduceShape, T, int, TOp>(ReduceKernels.ReduceGroups));
         int splits = Policy.GroupSplits(shape, group);
         using var partials = splits == 1 ? null : Device.Pool.Rent<T>((long)shape.OuterCount * splits, guarded: false);
         Launched();
         lock (_launchGate)
         {
-            kernel(Policy.RowGroups(shape.OuterCount * splits), x, partials?.View ?? y.View, shape,
+            kernel(Device.Stream, Policy.RowGroups(shape.OuterCount * splits), x, partials?.View ?? y.View, shape,
                 partials is null ? scale : T.One, splits, op);
         }
         if (partials is not null)

@@ -6,6 +6,8 @@ using Xunit;
 
 namespace MicrogradPlus.Tests.Kernels;
 
+using Tensor = MicrogradPlus.Tensor;
+
 /// <summary>Device discovery and selection, the buffer pool's accounting, and buffer lifetimes.</summary>
 public class DeviceAndPoolTests
 {
@@ -26,6 +28,31 @@ public class DeviceAndPoolTests
             Assert.Contains(device.Name, device.Describe(), StringComparison.Ordinal);
             Assert.True(device.MaxGroupSize >= 1);
         }
+    }
+
+    /// <summary>
+    /// Every launch and copy goes to a stream the device made, not the accelerator's default (on CUDA the legacy NULL
+    /// stream, which no CUDA graph can capture): one stream per device, and work on it from several threads — kernels,
+    /// uploads and reads interleaved — comes out in order.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TestDevices.All), MemberType = typeof(TestDevices))]
+    public void Work_goes_to_a_stream_of_the_devices_own_in_order(string deviceName)
+    {
+        using var scope = TestDevices.Use(deviceName);
+        var device = scope.Device;
+        Assert.NotSame(device.Accelerator.DefaultStream, device.Stream);
+        Assert.Same(device.Stream, device.Stream);
+        Parallel.For(0, 4, i =>
+        {
+            using var tensors = Tensor.Scope();
+            var x = Tensor.FromArray(Enumerable.Range(0, 1000).Select(k => (float)(k + i)).ToArray(), [1000], device);
+            for (int round = 0; round < 20; round++)
+            {
+                x.CopyFrom(Enumerable.Range(0, 1000).Select(k => (float)(k % 10 * round + i)).ToArray());
+                Assert.Equal(2f * (4500 * round + 1000 * i), (x * 2f).Sum().Item()); // small integers: exact
+            }
+        });
     }
 
     [Fact]
