@@ -42,7 +42,9 @@ public class LinearReluBenchmarks : DeviceBenchmark
     {
         using (Tensor.Scope())
         {
-            var y = fuse ? Functional.Linear(_x, _weight, _bias, relu: true) : Functional.Linear(_x, _weight, _bias).Relu();
+            var y = fuse
+                ? Functional.Linear(_x, _weight, _bias, relu: true)
+                : Functional.Linear(_x, _weight, _bias).Relu();
             _ = Autograd.Grad(y.Sum(), [_x, _weight, _bias]);
             Dev.Synchronize();
         }

@@ -117,7 +117,8 @@ public static class Workloads
     private static WorkloadInfo LinearRelu(IReadOnlyDictionary<string, string> parameters, string device, string form)
     {
         string[] layer = parameters.GetValueOrDefault("Layer", "0x0").Split('x');
-        long width = long.Parse(layer[0], CultureInfo.InvariantCulture), batch = long.Parse(layer[1], CultureInfo.InvariantCulture);
+        long width = long.Parse(layer[0], CultureInfo.InvariantCulture);
+        long batch = long.Parse(layer[1], CultureInfo.InvariantCulture);
         return new($"linear_relu_{width}_{form}", device, batch, 0, 6.0 * batch * width * width);
     }
 

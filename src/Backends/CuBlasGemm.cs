@@ -48,8 +48,9 @@ internal readonly record struct GemmPlan(bool TransposeX, int LeadingX, bool Tra
 }
 
 /// <summary>
-/// cuBLAS on one CUDA device, through ILGPU.Algorithms' binding, on the device's stream (<c>Device.Stream</c>, the one
-/// every kernel and copy of the library goes to, so no synchronisation is needed). Optional: created on first use, and when the
+/// cuBLAS on one CUDA device, through ILGPU.Algorithms' binding, on the device's stream (<c>Device.Stream</c>, the
+/// one every kernel and copy of the library goes to, so no synchronisation is needed). Optional: created on first
+/// use, and when the
 /// library does not load the device remembers why and the own kernels run instead.
 /// </summary>
 internal sealed class CuBlasGemm : IDisposable

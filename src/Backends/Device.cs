@@ -243,8 +243,8 @@ public sealed partial class Device
     }
 
     // On CUDA a blocking stream (CU_STREAM_DEFAULT): work that anything else puts on the legacy stream (another
-    // library, a stray default-stream call) still runs in order with ours. Elsewhere the accelerator's own kind of stream
-    // (an OpenCL in-order queue; the CPU accelerator's).
+    // library, a stray default-stream call) still runs in order with ours. Elsewhere the accelerator's own kind of
+    // stream (an OpenCL in-order queue; the CPU accelerator's).
     private static AcceleratorStream CreateStream(Accelerator accelerator) => accelerator is CudaAccelerator cuda
         ? cuda.CreateStream(StreamFlags.CU_STREAM_DEFAULT)
         : accelerator.CreateStream();

@@ -212,7 +212,7 @@ internal interface IDeviceBuffer : IDisposable
     /// Returns the memory to the pool if the lease is dropped undisposed (nothing after Dispose); a leak tracker's
     /// <paramref name="origin"/> hears of it then.
     /// </summary>
-    /// <param name="origin">Where the memory's owner was made and who to tell of its leak; null when nobody asks.</param>
+    /// <param name="origin">Where the memory's owner was made, and who to tell of its leak; null: nobody asks.</param>
     void Guard(LeakOrigin? origin = null);
 }
 
@@ -240,7 +240,7 @@ internal sealed class LeakGuard(BufferPool pool, RawBuffer raw) : IDisposable
 /// <summary>Hears of memory that was dropped undisposed (called on the finalizer thread; must not throw).</summary>
 internal interface ILeakSink
 {
-    /// <summary>The memory of <paramref name="bytes"/> made at <paramref name="site"/> was dropped undisposed.</summary>
+    /// <summary>Memory of <paramref name="bytes"/> made at <paramref name="site"/> was dropped undisposed.</summary>
     /// <param name="site">Where its owner was made.</param>
     /// <param name="bytes">The allocation's size.</param>
     void Leaked(string site, long bytes);

@@ -14,7 +14,7 @@ internal sealed class KernelCache(Accelerator accelerator)
     private readonly ConcurrentDictionary<object, Delegate> _kernels = new();
     private readonly Lock _loadGate = new();
 
-    /// <summary>The grid-stride launcher for one body type (launched on the device's stream, its first argument).</summary>
+    /// <summary>The grid-stride launcher for one body type (its first argument: the stream to launch on).</summary>
     public Action<AcceleratorStream, KernelConfig, TBody, int> GridStride<TBody>() where TBody : struct, IElementBody =>
         Get(typeof(TBody), acc => acc.LoadKernel<TBody, int>(Kernels.GridStride.Run<TBody>));
 

@@ -40,7 +40,8 @@ internal static partial class Primitives
     }
 
     /// <summary>
-    /// <see cref="MatMul{T}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel, StridedView{T}?, bool)"/>
+    /// <see cref="MatMul{T}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel,
+    /// StridedView{T}?, bool)"/>
     /// for a caller that has checked the operands (one device, fitting shapes, a bias of [N]) and computed the output
     /// shape (<see cref="MatMulShape"/>): it only forwards.
     /// </summary>

@@ -29,7 +29,7 @@ internal struct MatMulShape
     public readonly T BiasAt<T>(ArrayView<T> bias, int n) where T : unmanaged, INumber<T> =>
         HasBias != 0 ? bias[BiasOffset + n * BiasStride] : T.Zero;
 
-    /// <summary>What C stores for a finished sum (bias included): the sum, or its relu (<see cref="ReluOp"/>).</summary>
+    /// <summary>What C stores for a finished sum (bias included): the sum or its relu (<see cref="ReluOp"/>).</summary>
     public readonly T Finish<T>(T value) where T : unmanaged, INumber<T> => Relu != 0 ? ReluOp.Of(value) : value;
 }
 

@@ -42,7 +42,8 @@ public sealed class LeakTracker : IDisposable, ILeakSink
         if (Interlocked.CompareExchange(ref _current, this, null) is not null)
         {
             throw new InvalidOperationException(
-                "leak tracking is already on: dispose the tracker Tensor.TrackLeaks() returned before starting another");
+                "leak tracking is already on: dispose the tracker Tensor.TrackLeaks() returned before starting " +
+                "another");
         }
     }
 
@@ -97,7 +98,8 @@ public sealed class LeakTracker : IDisposable, ILeakSink
             $"({leaks.Sum(l => l.Bytes):N0} bytes); dispose them or make them in a Tensor.Scope():"));
         foreach (var leak in leaks)
         {
-            text.Append(CultureInfo.InvariantCulture, $"\n  {leak.Count:N0} tensors, {leak.Bytes:N0} bytes: {leak.Site}");
+            text.Append(CultureInfo.InvariantCulture,
+                $"\n  {leak.Count:N0} tensors, {leak.Bytes:N0} bytes: {leak.Site}");
         }
         return text.ToString();
     }

@@ -75,7 +75,8 @@ internal sealed class Node
                 throw new InvalidOperationException(
                     "one of the variables needed for gradient computation has been modified by an inplace " +
                     $"operation: [{saved.DType.ToString().ToLowerInvariant()} tensor of shape " +
-                    $"[{string.Join(", ", saved.Shape)}]], which is {saved.Role} of '{Op}', is at version {now}; expected " +
+                    $"[{string.Join(", ", saved.Shape)}]], which is {saved.Role} of '{Op}', is at version {now}; " +
+                    "expected " +
                     $"version {saved.Version} instead. Hint: it (or a view of its memory) was written in place " +
                     "(CopyFrom, an optimizer step, …) after the op ran; write into a Clone() instead, or run the op " +
                     "again after the write");

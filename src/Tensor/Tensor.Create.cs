@@ -82,7 +82,8 @@ public sealed partial class Tensor
     /// <param name="dtype">The element type.</param>
     /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
     /// <returns>A new tensor of zeros.</returns>
-    public static Tensor Zeros(int[] shape, Device? device = null, DType dtype = DType.Float32, bool requiresGrad = false) =>
+    public static Tensor Zeros(int[] shape, Device? device = null, DType dtype = DType.Float32,
+        bool requiresGrad = false) =>
         Full(shape, 0f, device, dtype, requiresGrad);
 
     /// <summary>
@@ -107,7 +108,8 @@ public sealed partial class Tensor
     /// <param name="dtype">The element type.</param>
     /// <param name="requiresGrad">Whether backward computes a gradient for it.</param>
     /// <returns>A new tensor of ones.</returns>
-    public static Tensor Ones(int[] shape, Device? device = null, DType dtype = DType.Float32, bool requiresGrad = false) =>
+    public static Tensor Ones(int[] shape, Device? device = null, DType dtype = DType.Float32,
+        bool requiresGrad = false) =>
         Full(shape, 1f, device, dtype, requiresGrad);
 
     /// <summary>A tensor of the given shape with every element <paramref name="value"/>.</summary>

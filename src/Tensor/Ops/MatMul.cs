@@ -63,8 +63,8 @@ public sealed partial class Tensor
     /// <summary>
     /// C = op(A)·op(B) (+ bias) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged,
     /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch, and with
-    /// <paramref name="relu"/> C = relu(op(A)·op(B) + bias), also in that launch (nn.Linear then nn.ReLU); recorded with
-    /// its own backward, which consists of such products again.
+    /// <paramref name="relu"/> C = relu(op(A)·op(B) + bias), also in that launch (nn.Linear then nn.ReLU); recorded
+    /// with its own backward, which consists of such products again.
     /// </summary>
     /// <remarks>
     /// With G = ∂L/∂C: C = A·B gives ∂A = G·Bᵀ, ∂B = Aᵀ·G; C = A·Bᵀ gives ∂A = G·B, ∂B = Gᵀ·A; C = Aᵀ·B gives

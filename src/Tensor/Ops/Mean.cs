@@ -37,6 +37,7 @@ public sealed partial class Tensor
             count *= a < Rank ? shape[a] : 1;
         }
         var result = Reduce<SumReduce>(this, normalized, keepDim, 1d / count);
-        return Record(result, "mean", [this], g => [g.Scale(1d / count).Reshape(keptShape).Expand(shape)], Saves.Nothing);
+        return Record(result, "mean", [this], g => [g.Scale(1d / count).Reshape(keptShape).Expand(shape)],
+            Saves.Nothing);
     }
 }

@@ -41,5 +41,6 @@ public sealed partial class Tensor
     /// a · s with s kept in double: float64 tensors (gradient checks) keep full precision for constants such as 1/n.
     /// </summary>
     /// <remarks>∂/∂a = s.</remarks>
-    internal Tensor Scale(double s) => Record(Map(this, new MulScalarOp(s)), "mul", [this], g => [g.Scale(s)], Saves.Nothing);
+    internal Tensor Scale(double s) =>
+        Record(Map(this, new MulScalarOp(s)), "mul", [this], g => [g.Scale(s)], Saves.Nothing);
 }

@@ -15,7 +15,8 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(b);
         var result = Zip<SubOp>(a, b, "sub");
         int[] aShape = a._shape, bShape = b._shape;
-        return Record(result, "sub", [a, b], g => [SumToShape(g, aShape), b.RequiresGrad ? SumToShape(-g, bShape) : null], Saves.Nothing);
+        return Record(result, "sub", [a, b],
+            g => [SumToShape(g, aShape), b.RequiresGrad ? SumToShape(-g, bShape) : null], Saves.Nothing);
     }
 
     /// <summary>a − s for a scalar s.</summary>

@@ -105,7 +105,8 @@ public class InPlaceSafetyTests
         }
         var error = Assert.Throws<InvalidOperationException>(() => y.Backward());
         // exp saved its result (its rule is g·eˣ); sum saved nothing, so exp is the op that refuses.
-        Assert.Contains("[float32 tensor of shape [2]], which is output 0 of 'exp', is at version 1; expected version 0",
+        Assert.Contains(
+            "[float32 tensor of shape [2]], which is output 0 of 'exp', is at version 1; expected version 0",
             error.Message, StringComparison.Ordinal);
 
         var w = Tensor.FromArray([1f, 2f], [2], scope.Device, requiresGrad: true);
