@@ -43,7 +43,7 @@ public class LinearReluBenchmarks : DeviceBenchmark
         using (Tensor.Scope())
         {
             var y = fuse
-                ? Functional.Linear(_x, _weight, _bias, relu: true)
+                ? Functional.Linear(_x, _weight, _bias, Epilogue.Relu)
                 : Functional.Linear(_x, _weight, _bias).Relu();
             _ = Autograd.Grad(y.Sum(), [_x, _weight, _bias]);
             Dev.Synchronize();

@@ -36,7 +36,6 @@ internal static class HostMatMul
                 {
                     AddBias(bias, HostLoops.Span(c).Slice(row * s.N, s.N), s.BiasOffset, s.BiasStride);
                 }
-                Finish(HostLoops.Span(c).Slice(row * s.N, s.N), s);
             }
         });
     }
@@ -80,33 +79,6 @@ internal static class HostMatMul
                 }
                 c[n] = acc;
             }
-        }
-    }
-
-    /// <summary>
-    /// Finished elements of C as the kernels store them (<see cref="MatMulShape.Finish{T}"/>): through relu when
-    /// <paramref name="s"/> asks, while they are still in cache; nothing otherwise.
-    /// </summary>
-    internal static void Finish<T>(Span<T> c, in MatMulShape s) where T : unmanaged, INumber<T>
-    {
-        if (s.Relu == 0)
-        {
-            return;
-        }
-        // A select per lane: a scalar branch on the sign mispredicts for half of the elements (6 ns each).
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var lanes = MemoryMarshal.Cast<T, Vector<T>>(c);
-            for (int v = 0; v < lanes.Length; v++)
-            {
-                lanes[v] = ReluOp.Of(lanes[v]);
-            }
-            i = lanes.Length * Vector<T>.Count;
-        }
-        for (; i < c.Length; i++)
-        {
-            c[i] = ReluOp.Of(c[i]);
         }
     }
 

@@ -11,14 +11,24 @@ internal static partial class Primitives
     /// Batched matrix product C = op(A)·op(B) (+ bias), op = transpose where flagged. A is [..., M, K] ([..., K, M]
     /// when transposed), B is [..., K, N] ([..., N, K]); batch dimensions broadcast; C is contiguous
     /// [broadcast batch..., M, N]. A <paramref name="bias"/> of shape [N] is added to every row of C in the same
-    /// launch (torch.addmm), and with <paramref name="relu"/> C holds relu(A·B + bias), also in the same launch where
-    /// the kernel stores C (one more launch after cuBLAS). Transposes and broadcasts are strides only: nothing is
-    /// copied.
+    /// launch (torch.addmm). Transposes and broadcasts are strides only: nothing is copied.
     /// </summary>
     public static void MatMul<T>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> c, bool transposeA = false,
-        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null,
-        bool relu = false)
+        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null)
+        where T : unmanaged, INumber<T> =>
+        MatMul<T, NoActivation<T>>(a, b, c, transposeA, transposeB, kernel, bias);
+
+    /// <summary>
+    /// <see cref="MatMul{T}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel,
+    /// StridedView{T}?)"/> with every element of C through the activation <typeparamref name="TAct"/> (a unary
+    /// operator such as <see cref="ReluOp"/>) as the kernel stores it: C = act(op(A)·op(B) + bias), nn.Linear and the
+    /// activation after it in one launch (one more after cuBLAS; on the CPU device the activation's own loop over C).
+    /// Equal bit for bit to the product followed by the activation as an op of its own.
+    /// </summary>
+    public static void MatMul<T, TAct>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> c, bool transposeA = false,
+        bool transposeB = false, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null)
         where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -36,32 +46,30 @@ internal static partial class Primitives
                     "one value per output column");
             }
         }
-        MatMul(a, b, outShape, c, transposeA, transposeB, kernel, bias, relu);
+        MatMul<T, TAct>(a, b, outShape, c, transposeA, transposeB, kernel, bias);
     }
 
     /// <summary>
-    /// <see cref="MatMul{T}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel,
-    /// StridedView{T}?, bool)"/>
-    /// for a caller that has checked the operands (one device, fitting shapes, a bias of [N]) and computed the output
-    /// shape (<see cref="MatMulShape"/>): it only forwards.
+    /// <see cref="MatMul{T, TAct}(StridedView{T}, StridedView{T}, DeviceBuffer{T}, bool, bool, MatMulKernel,
+    /// StridedView{T}?)"/> for a caller that has checked the operands (one device, fitting shapes, a bias of [N]) and
+    /// computed the output shape (<see cref="MatMulShape"/>): it only forwards.
     /// </summary>
-    public static void MatMul<T>(StridedView<T> a, StridedView<T> b, int[] outShape, DeviceBuffer<T> c,
-        bool transposeA, bool transposeB, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null,
-        bool relu = false)
+    public static void MatMul<T, TAct>(StridedView<T> a, StridedView<T> b, int[] outShape, DeviceBuffer<T> c,
+        bool transposeA, bool transposeB, MatMulKernel kernel = MatMulKernel.Auto, StridedView<T>? bias = null)
         where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>
     {
         Debug.Assert(ReferenceEquals(a.Device, b.Device) && c.Length == Shapes.Size(outShape) &&
                      (bias is null || bias.Shape[0] == outShape[^1]), "MatMul: operands the caller should have checked");
         if (a.Size == 0 || b.Size == 0)
         {
-            // C is empty, or K = 0 and C is zeros (plus the bias, through relu). An empty operand may sit in an empty
-            // buffer, where not even its batch view (one matrix at offset 0) can be built.
+            // C is empty, or K = 0 and C is zeros (plus the bias, through the activation). An empty operand may sit in
+            // an empty buffer, where not even its batch view (one matrix at offset 0) can be built.
             Fill(c, T.Zero);
-            AddBiasRows(c, bias, outShape[^1], relu);
+            FinishEmpty<T, TAct>(c, bias, outShape[^1]);
             return;
         }
         var s = Geometry(a, b, transposeA, transposeB, outShape);
-        s.Relu = relu ? 1 : 0;
         // Without a bias the kernels still take a view for it (never read): C's.
         var biasView = c.View;
         if (bias is not null && s.N > 0)
@@ -71,25 +79,31 @@ internal static partial class Primitives
             s.BiasStride = bias.Strides[0];
             biasView = bias.Buffer.View;
         }
-        a.Device.Executor.MatMul(new MatMulOperands<T>(a, b, c, bias, biasView, s), kernel);
+        a.Device.Executor.MatMul<T, TAct>(new MatMulOperands<T>(a, b, c, bias, biasView, s), kernel);
     }
 
     /// <summary>
-    /// c[..., n] = finish(c[..., n] + bias[n]) over C seen as rows of <paramref name="n"/>, nothing without a bias
-    /// (relu of zeros is zeros): for empty products (K = 0), where C is the bias repeated, through relu if asked.
+    /// For empty products (K = 0), where C is zeros: c[..., n] += bias[n] over C seen as rows of
+    /// <paramref name="n"/>, then the activation as its own op would run it (sigmoid of zeros is not zeros).
     /// </summary>
-    private static void AddBiasRows<T>(DeviceBuffer<T> c, StridedView<T>? bias, int n, bool relu)
+    private static void FinishEmpty<T, TAct>(DeviceBuffer<T> c, StridedView<T>? bias, int n)
         where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>
     {
-        if (bias is null || c.Length == 0)
+        if (c.Length == 0)
         {
             return;
         }
-        var rows = new MatMulShape
+        if (bias is not null)
         {
-            N = n, HasBias = 1, BiasOffset = bias.Offset, BiasStride = bias.Strides[0], Relu = relu ? 1 : 0,
-        };
-        c.Device.Executor.Run(new MatMulEpilogueBody<T>(c.View, bias.Buffer.View, rows), checked((int)c.Length));
+            var rows = new MatMulShape { N = n, HasBias = 1, BiasOffset = bias.Offset, BiasStride = bias.Strides[0] };
+            c.Device.Executor.Run(new MatMulEpilogueBody<T, NoActivation<T>>(c.View, bias.Buffer.View, rows),
+                checked((int)c.Length));
+        }
+        if (typeof(TAct) != typeof(NoActivation<T>))
+        {
+            Map<T, TAct>(StridedView.Contiguous(c, [checked((int)c.Length)]), c);
+        }
     }
 
     /// <summary>

@@ -8,8 +8,9 @@ namespace MicrogradPlus.Kernels;
 /// transposed and broadcast operands need no copy: <c>BatchA</c>/<c>BatchB</c> map a batch index to the offset of that
 /// batch's matrix (stride 0 on broadcast batch dimensions); C is contiguous [batch, M, N]. With <c>HasBias</c> ≠ 0
 /// every kernel adds a bias vector of length N to each row of C as it stores it (torch.addmm, nn.Linear), element n
-/// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add. With
-/// <c>Relu</c> ≠ 0 they store relu(sum + bias) (<see cref="Finish{T}"/>): nn.Linear and nn.ReLU in one launch.
+/// at <c>BiasOffset + n·BiasStride</c> of the bias buffer: one launch instead of a product and a broadcast add. Each
+/// kernel is generic over an activation (a unary operator, <see cref="NoActivation{T}"/> for none) that every stored
+/// element goes through: nn.Linear and nn.ReLU (or Tanh, Sigmoid) in one launch.
 /// </summary>
 internal struct MatMulShape
 {
@@ -21,22 +22,21 @@ internal struct MatMulShape
     /// <summary>1 when a bias is added to each row of C (an int: kernel parameters must be blittable).</summary>
     public int HasBias;
     public int BiasOffset, BiasStride;
-    /// <summary>1 when each stored element goes through relu (an int, as HasBias).</summary>
-    public int Relu;
 #pragma warning restore CS1591
 
     /// <summary>Bias element for column <paramref name="n"/>, or zero without a bias.</summary>
     public readonly T BiasAt<T>(ArrayView<T> bias, int n) where T : unmanaged, INumber<T> =>
         HasBias != 0 ? bias[BiasOffset + n * BiasStride] : T.Zero;
-
-    /// <summary>What C stores for a finished sum (bias included): the sum or its relu (<see cref="ReluOp"/>).</summary>
-    public readonly T Finish<T>(T value) where T : unmanaged, INumber<T> => Relu != 0 ? ReluOp.Of(value) : value;
 }
 
-/// <summary>The naive reference: one output element per index, a dot product over K (plus the bias, if any).</summary>
-internal struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape shape)
-    : IElementBody
+/// <summary>
+/// The naive reference: one output element per index, a dot product over K (plus the bias, if any), through the
+/// activation.
+/// </summary>
+internal struct MatMulNaiveBody<T, TAct>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias,
+    MatMulShape shape) : IElementBody
     where T : unmanaged, INumber<T>
+    where TAct : struct, IUnaryOp<T>
 {
     private readonly ArrayView<T> _a = a, _b = b, _c = c, _bias = bias;
     private readonly MatMulShape _s = shape;
@@ -55,22 +55,31 @@ internal struct MatMulNaiveBody<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> 
         {
             acc += _a[aRow + k * _s.AColStride] * _b[bCol + k * _s.BRowStride];
         }
-        _c[index] = _s.Finish(acc + _s.BiasAt(_bias, n));
+        _c[index] = default(TAct).Apply(acc + _s.BiasAt(_bias, n));
     }
 }
 
 /// <summary>
-/// c[i] = finish(c[i] + bias of column i mod N): the bias and relu (<see cref="MatMulShape.Finish{T}"/>) of a product
-/// computed elsewhere (cuBLAS) or of an empty one.
+/// c[i] = activation(c[i] + bias of column i mod N): the bias and activation of a product computed elsewhere (cuBLAS)
+/// or of an empty one.
 /// </summary>
-internal struct MatMulEpilogueBody<T>(ArrayView<T> c, ArrayView<T> bias, MatMulShape shape) : IElementBody
+internal struct MatMulEpilogueBody<T, TAct>(ArrayView<T> c, ArrayView<T> bias, MatMulShape shape) : IElementBody
     where T : unmanaged, INumber<T>
+    where TAct : struct, IUnaryOp<T>
 {
     private readonly ArrayView<T> _c = c, _bias = bias;
     private readonly MatMulShape _s = shape;
 
     /// <inheritdoc/>
-    public readonly void Execute(int index) => _c[index] = _s.Finish(_c[index] + _s.BiasAt(_bias, index % _s.N));
+    public readonly void Execute(int index) =>
+        _c[index] = default(TAct).Apply(_c[index] + _s.BiasAt(_bias, index % _s.N));
+}
+
+/// <summary>The activation of a product that has none: x itself, for any element type.</summary>
+internal struct NoActivation<T> : IUnaryOp<T> where T : unmanaged
+{
+    /// <inheritdoc/>
+    public readonly T Apply(T x) => x;
 }
 
 /// <summary>Matrix-product kernels that need thread groups and shared memory.</summary>
@@ -85,9 +94,10 @@ internal static class MatMulKernels
     /// grid-stride over all (batch, row-tile, column-tile) blocks. The tile edge comes from the group size chosen for
     /// the device (16 on GPUs; smaller where the device's groups are smaller).
     /// </summary>
-    public static void Tiled<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape s,
-        int tile)
+    public static void Tiled<T, TAct>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias,
+        MatMulShape s, int tile)
         where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>
     {
         var tileA = SharedMemory.Allocate<T>(MaxTile * MaxTile);
         var tileB = SharedMemory.Allocate<T>(MaxTile * MaxTile);
@@ -122,7 +132,7 @@ internal static class MatMulKernels
             }
             if (m < s.M && n < s.N)
             {
-                c[(batch * s.M + m) * s.N + n] = s.Finish(acc + s.BiasAt(bias, n));
+                c[(batch * s.M + m) * s.N + n] = default(TAct).Apply(acc + s.BiasAt(bias, n));
             }
         }
     }

@@ -49,8 +49,10 @@ internal static class MatMulBlocked
     /// strides of <paramref name="s"/>, so transposed and broadcast operands need no copy. Launch with groups of
     /// <see cref="GroupSize"/> threads.
     /// </summary>
-    public static void Run<T>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias, MatMulShape s)
+    public static void Run<T, TAct>(ArrayView<T> a, ArrayView<T> b, ArrayView<T> c, ArrayView<T> bias,
+        MatMulShape s)
         where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>
     {
         // [buffer][k][m] and [buffer][k][n]: at one k, each of a thread's two runs of 4 rows (columns) is one quad.
         var sliceA = SharedMemory.Allocate<T>(2 * SliceSize);
@@ -103,7 +105,7 @@ internal static class MatMulBlocked
             }
             // The next block's first store must wait until every thread has read this block's last slice.
             Group.Barrier();
-            acc.Store(c, bias, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
+            acc.Store<TAct>(c, bias, s, at.Batch, at.Row + rowInBlock, at.Col + colInBlock);
         }
     }
 
@@ -212,20 +214,22 @@ internal struct Vec8<T> where T : unmanaged, INumber<T>
     }
 
     /// <summary>
-    /// Writes the values plus <paramref name="add"/>, finished as <paramref name="s"/> says (relu or not), to
-    /// c[start…start + 3] and c[start + 64…start + 67], leaving out positions from <paramref name="count"/> on.
+    /// Writes the values plus <paramref name="add"/>, through the activation, to c[start…start + 3] and
+    /// c[start + 64…start + 67], leaving out positions from <paramref name="count"/> on.
     /// </summary>
-    public readonly void Store(ArrayView<T> c, int start, int count, in Vec8<T> add, in MatMulShape s)
+    public readonly void Store<TAct>(ArrayView<T> c, int start, int count, in Vec8<T> add)
+        where TAct : struct, IUnaryOp<T>
     {
+        var f = default(TAct);
         const int h = MatMulBlocked.Half;
-        if (count > 0) c[start] = s.Finish(X0 + add.X0);
-        if (count > 1) c[start + 1] = s.Finish(X1 + add.X1);
-        if (count > 2) c[start + 2] = s.Finish(X2 + add.X2);
-        if (count > 3) c[start + 3] = s.Finish(X3 + add.X3);
-        if (count > h) c[start + h] = s.Finish(X4 + add.X4);
-        if (count > h + 1) c[start + h + 1] = s.Finish(X5 + add.X5);
-        if (count > h + 2) c[start + h + 2] = s.Finish(X6 + add.X6);
-        if (count > h + 3) c[start + h + 3] = s.Finish(X7 + add.X7);
+        if (count > 0) c[start] = f.Apply(X0 + add.X0);
+        if (count > 1) c[start + 1] = f.Apply(X1 + add.X1);
+        if (count > 2) c[start + 2] = f.Apply(X2 + add.X2);
+        if (count > 3) c[start + 3] = f.Apply(X3 + add.X3);
+        if (count > h) c[start + h] = f.Apply(X4 + add.X4);
+        if (count > h + 1) c[start + h + 1] = f.Apply(X5 + add.X5);
+        if (count > h + 2) c[start + h + 2] = f.Apply(X6 + add.X6);
+        if (count > h + 3) c[start + h + 3] = f.Apply(X7 + add.X7);
     }
 
     /// <summary>
@@ -269,10 +273,11 @@ internal struct Block8x8<T> where T : unmanaged, INumber<T>
     }
 
     /// <summary>
-    /// Writes the elements plus the bias of their columns to C (contiguous [batch, M, N]), the first at (row, col),
-    /// leaving out what lies outside C.
+    /// Writes the elements plus the bias of their columns, through the activation, to C (contiguous [batch, M, N]), the
+    /// first at (row, col), leaving out what lies outside C.
     /// </summary>
-    public readonly void Store(ArrayView<T> c, ArrayView<T> bias, in MatMulShape s, int batch, int row, int col)
+    public readonly void Store<TAct>(ArrayView<T> c, ArrayView<T> bias, in MatMulShape s, int batch, int row, int col)
+        where TAct : struct, IUnaryOp<T>
     {
         const int h = MatMulBlocked.Half;
         int count = s.N - col;
@@ -280,13 +285,13 @@ internal struct Block8x8<T> where T : unmanaged, INumber<T>
         int rows = s.M - row;
         var add = default(Vec8<T>);
         add.SetToBias(bias, s, col);
-        if (rows > 0) R0.Store(c, start, count, add, s);
-        if (rows > 1) R1.Store(c, start + s.N, count, add, s);
-        if (rows > 2) R2.Store(c, start + 2 * s.N, count, add, s);
-        if (rows > 3) R3.Store(c, start + 3 * s.N, count, add, s);
-        if (rows > h) R4.Store(c, start + h * s.N, count, add, s);
-        if (rows > h + 1) R5.Store(c, start + (h + 1) * s.N, count, add, s);
-        if (rows > h + 2) R6.Store(c, start + (h + 2) * s.N, count, add, s);
-        if (rows > h + 3) R7.Store(c, start + (h + 3) * s.N, count, add, s);
+        if (rows > 0) R0.Store<TAct>(c, start, count, add);
+        if (rows > 1) R1.Store<TAct>(c, start + s.N, count, add);
+        if (rows > 2) R2.Store<TAct>(c, start + 2 * s.N, count, add);
+        if (rows > 3) R3.Store<TAct>(c, start + 3 * s.N, count, add);
+        if (rows > h) R4.Store<TAct>(c, start + h * s.N, count, add);
+        if (rows > h + 1) R5.Store<TAct>(c, start + (h + 1) * s.N, count, add);
+        if (rows > h + 2) R6.Store<TAct>(c, start + (h + 2) * s.N, count, add);
+        if (rows > h + 3) R7.Store<TAct>(c, start + (h + 3) * s.N, count, add);
     }
 }

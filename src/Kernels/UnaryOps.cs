@@ -122,15 +122,13 @@ internal struct TanhOp : IUnaryOp<float>, IUnaryOp<double>
 /// <summary>max(x, 0); NaN passes through, as in PyTorch (the NaN test comes first: see DeviceMath.Max)</summary>
 internal struct ReluOp : IUnaryOp<float>, IUnaryOp<double>, IVectorized
 {
-    public readonly float Apply(float x) => Of(x);
-    public readonly double Apply(double x) => Of(x);
-    public readonly Vector<float> Apply(Vector<float> x) => Of(x);
-    public readonly Vector<double> Apply(Vector<double> x) => Of(x);
-    // Both forms for any number type: the matmul epilogue applies them to its generic element (see MatMulShape).
-    public static T Of<T>(T x) where T : INumber<T> => T.IsNaN(x) || x > T.Zero ? x : T.Zero;
+    public readonly float Apply(float x) => float.IsNaN(x) || x > 0f ? x : 0f;
+    public readonly double Apply(double x) => double.IsNaN(x) || x > 0d ? x : 0d;
     // NaN is not ≤ 0, so it passes through as in the scalar form.
-    public static Vector<T> Of<T>(Vector<T> x) =>
-        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<T>.Zero), Vector<T>.Zero, x);
+    public readonly Vector<float> Apply(Vector<float> x) =>
+        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<float>.Zero), Vector<float>.Zero, x);
+    public readonly Vector<double> Apply(Vector<double> x) =>
+        Vector.ConditionalSelect(Vector.LessThanOrEqual(x, Vector<double>.Zero), Vector<double>.Zero, x);
 }
 
 /// <summary>x·Φ(x)</summary>

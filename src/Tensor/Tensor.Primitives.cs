@@ -68,9 +68,12 @@ public sealed partial class Tensor
         return view;
     }
 
-    /// <summary>C = op(A)·op(B) (+ bias over the last dimension) for rank ≥ 2 operands (batch dims broadcast).</summary>
+    /// <summary>
+    /// C = act(op(A)·op(B) (+ bias over the last dimension)) for rank ≥ 2 operands (batch dims broadcast), the
+    /// activation applied as C is stored.
+    /// </summary>
     internal static Tensor BatchedMatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false,
-        Tensor? bias = null, bool relu = false)
+        Tensor? bias = null, Epilogue activation = Epilogue.None)
     {
         CheckCompatible(a, b, "matmul");
         if (bias is not null)
@@ -79,17 +82,45 @@ public sealed partial class Tensor
         }
         int[] shape = Primitives.MatMulShape(a._shape, b._shape, transposeA, transposeB);
         var c = Empty(shape, a.DType, a.Device);
+        switch (activation)
+        {
+            case Epilogue.Relu:
+                MatMulInto<ReluOp>(a, b, shape, c, transposeA, transposeB, bias);
+                break;
+            case Epilogue.Tanh:
+                MatMulInto<TanhOp>(a, b, shape, c, transposeA, transposeB, bias);
+                break;
+            case Epilogue.Sigmoid:
+                MatMulInto<SigmoidOp>(a, b, shape, c, transposeA, transposeB, bias);
+                break;
+            default:
+                MatMulInto<NoActivation<float>, NoActivation<double>>(a, b, shape, c, transposeA, transposeB, bias);
+                break;
+        }
+        return c;
+    }
+
+    // The product through an activation that has a float and a double form (one struct, or one per type).
+    private static void MatMulInto<TAct>(Tensor a, Tensor b, int[] shape, Tensor c, bool transposeA, bool transposeB,
+        Tensor? bias)
+        where TAct : struct, IUnaryOp<float>, IUnaryOp<double> =>
+        MatMulInto<TAct, TAct>(a, b, shape, c, transposeA, transposeB, bias);
+
+    private static void MatMulInto<TFloat, TDouble>(Tensor a, Tensor b, int[] shape, Tensor c, bool transposeA,
+        bool transposeB, Tensor? bias)
+        where TFloat : struct, IUnaryOp<float>
+        where TDouble : struct, IUnaryOp<double>
+    {
         if (a.DType == DType.Float32)
         {
-            Primitives.MatMul(a.F32, b.F32, shape, c.Storage.Float32!, transposeA, transposeB, bias: bias?.F32,
-                relu: relu);
+            Primitives.MatMul<float, TFloat>(a.F32, b.F32, shape, c.Storage.Float32!, transposeA, transposeB,
+                bias: bias?.F32);
         }
         else
         {
-            Primitives.MatMul(a.F64, b.F64, shape, c.Storage.Float64!, transposeA, transposeB, bias: bias?.F64,
-                relu: relu);
+            Primitives.MatMul<double, TDouble>(a.F64, b.F64, shape, c.Storage.Float64!, transposeA, transposeB,
+                bias: bias?.F64);
         }
-        return c;
     }
 
     /// <summary>Throws naming both sides when two operands live on different devices or have different dtypes.</summary>

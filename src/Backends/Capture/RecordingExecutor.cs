@@ -52,7 +52,7 @@ internal sealed class RecordingExecutor(Device device, Executor inner, StepRecor
     }
 
     /// <inheritdoc/>
-    public override void MatMul<T>(MatMulOperands<T> m, MatMulKernel kernel)
+    public override void MatMul<T, TAct>(MatMulOperands<T> m, MatMulKernel kernel)
     {
         recording.Hold(m.BiasView);
         var held = m with
@@ -62,7 +62,7 @@ internal sealed class RecordingExecutor(Device device, Executor inner, StepRecor
             C = recording.Hold(m.C),
             Bias = m.Bias is { } bias ? recording.Hold(bias) : null,
         };
-        recording.Record(() => inner.MatMul(held, kernel));
+        recording.Record(() => inner.MatMul<T, TAct>(held, kernel));
     }
 
     /// <inheritdoc/>

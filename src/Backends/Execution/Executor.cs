@@ -44,8 +44,13 @@ internal abstract class Executor(Device device)
         where T : unmanaged, INumber<T>
         where TOp : struct, IReduceOp<T>;
 
-    /// <summary>C = op(A)·op(B) (+ bias) for non-empty operands; <paramref name="kernel"/> other than Auto is run as named.</summary>
-    public abstract void MatMul<T>(MatMulOperands<T> m, MatMulKernel kernel) where T : unmanaged, INumber<T>;
+    /// <summary>
+    /// C = activation(op(A)·op(B) (+ bias)) for non-empty operands (<see cref="NoActivation{T}"/>: none);
+    /// <paramref name="kernel"/> other than Auto is run as named.
+    /// </summary>
+    public abstract void MatMul<T, TAct>(MatMulOperands<T> m, MatMulKernel kernel)
+        where T : unmanaged, INumber<T>
+        where TAct : struct, IUnaryOp<T>;
 
     /// <summary>Softmax (or log-softmax) of the non-empty rows of <paramref name="xShape"/> into y.</summary>
     public abstract void Softmax<T, TMath>(ArrayView<T> x, ReduceShape xShape, ArrayView<T> y, ReduceShape yShape,

@@ -6,22 +6,27 @@ namespace MicrogradPlus.Backends;
 internal sealed partial class HostExecutor
 {
     /// <inheritdoc/>
-    public override void MatMul<T>(MatMulOperands<T> m, MatMulKernel kernel)
+    public override void MatMul<T, TAct>(MatMulOperands<T> m, MatMulKernel kernel)
     {
         if (kernel != MatMulKernel.Auto)
         {
-            kernels.MatMul(m, kernel);
+            kernels.MatMul<T, TAct>(m, kernel);
             return;
         }
         Launched();
         var s = m.Shape;
-        if (Device.UseSystemBlas && (long)s.Batch * s.M * s.N * s.K >= Device.SystemBlasMinWork &&
-            Gemm.SystemBlas.Instance is { } blas && blas.TryRun(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s))
+        if (!(Device.UseSystemBlas && (long)s.Batch * s.M * s.N * s.K >= Device.SystemBlasMinWork &&
+              Gemm.SystemBlas.Instance is { } blas &&
+              blas.TryRun(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s)))
         {
-            HostMatMul.Finish(HostLoops.Span(m.C.View), s); // the BLAS stores plain sums (plus the bias it was given)
-            return;
+            HostMatMul.Run(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s);
         }
-        HostMatMul.Run(m.A.Buffer.View, m.B.Buffer.View, m.C.View, m.BiasView, s);
+        if (typeof(TAct) != typeof(NoActivation<T>))
+        {
+            // The activation over C in place, by the very loop that runs it as an op of its own (same split across
+            // cores, same vector and scalar forms), so the fused product equals the two ops bit for bit.
+            MapContiguous(m.C.View, m.C.View, checked((int)m.C.Length), default(TAct));
+        }
     }
 
     /// <inheritdoc/>

@@ -39,14 +39,21 @@ internal sealed partial class HostExecutor(Device device, KernelExecutor kernels
             MapRows(x, y.View, op);
             return;
         }
-        var (xs, ys) = (x.Buffer.View.SubView(x.Offset, x.Size), y.View);
-        if (!HostPolicy.WorthSplitting(Work<TOp>(x.Size)))
+        MapContiguous(x.Buffer.View.SubView(x.Offset, x.Size), y.View, x.Size, op);
+    }
+
+    // Also the activation a matmul applies to its own output (HostExecutor.Fused.cs): one loop for both.
+    private static void MapContiguous<T, TOp>(ArrayView<T> xs, ArrayView<T> ys, int size, TOp op)
+        where T : unmanaged
+        where TOp : struct, IUnaryOp<T>
+    {
+        if (!HostPolicy.WorthSplitting(Work<TOp>(size)))
         {
             // One core: straight to the span driver (no closure, no delegate: a small tensor's op costs little more).
             SpanDrivers.Map(HostLoops.Span(xs), HostLoops.Span(ys), op);
             return;
         }
-        MapSplit(xs, ys, x.Size, op);
+        MapSplit(xs, ys, size, op);
     }
 
     // Apart from Map, so the closure is allocated only when the loop is split.

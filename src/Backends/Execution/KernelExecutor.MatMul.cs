@@ -8,7 +8,7 @@ namespace MicrogradPlus.Backends;
 internal sealed partial class KernelExecutor
 {
     /// <inheritdoc/>
-    public override void MatMul<T>(MatMulOperands<T> m, MatMulKernel kernel)
+    public override void MatMul<T, TAct>(MatMulOperands<T> m, MatMulKernel kernel)
     {
         var s = m.Shape;
         var (a, b, c) = (m.A.Buffer.View, m.B.Buffer.View, m.C.View);
@@ -19,13 +19,13 @@ internal sealed partial class KernelExecutor
         switch (kernel)
         {
             case MatMulKernel.Naive:
-                Run(new MatMulNaiveBody<T>(a, b, c, m.BiasView, s), s.Batch * s.M * s.N);
+                Run(new MatMulNaiveBody<T, TAct>(a, b, c, m.BiasView, s), s.Batch * s.M * s.N);
                 break;
             case MatMulKernel.Tiled:
             {
-                var tiled = Kernels.Get(typeof(TiledKernel<T>), acc =>
+                var tiled = Kernels.Get(typeof(TiledKernel<T, TAct>), acc =>
                     acc.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape, int>(
-                        MatMulKernels.Tiled));
+                        MatMulKernels.Tiled<T, TAct>));
                 var (tile, config) = Policy.Tiled(s);
                 Launched();
                 lock (_launchGate)
@@ -42,9 +42,9 @@ internal sealed partial class KernelExecutor
                         $"the blocked matmul needs groups of {MatMulBlocked.GroupSize} threads; {Device} runs at most " +
                         $"{Device.MaxGroupSize}");
                 }
-                var blocked = Kernels.Get(typeof(BlockedKernel<T>), acc =>
+                var blocked = Kernels.Get(typeof(BlockedKernel<T, TAct>), acc =>
                     acc.LoadKernel<ArrayView<T>, ArrayView<T>, ArrayView<T>, ArrayView<T>, MatMulShape>(
-                        MatMulBlocked.Run));
+                        MatMulBlocked.Run<T, TAct>));
                 Launched();
                 lock (_launchGate)
                 {
@@ -67,11 +67,11 @@ internal sealed partial class KernelExecutor
                 {
                     Launched();
                 }
-                // cuBLAS's β·C epilogue would need C filled with the bias first, a launch either way; relu is one
-                // more pass over C in the same launch.
-                if (s.HasBias != 0 || s.Relu != 0)
+                // cuBLAS's β·C epilogue would need C filled with the bias first, a launch either way; the activation
+                // goes in the same launch.
+                if (s.HasBias != 0 || typeof(TAct) != typeof(NoActivation<T>))
                 {
-                    Run(new MatMulEpilogueBody<T>(c, m.BiasView, s), checked((int)m.C.Length));
+                    Run(new MatMulEpilogueBody<T, TAct>(c, m.BiasView, s), checked((int)m.C.Length));
                 }
                 break;
             }
@@ -80,6 +80,6 @@ internal sealed partial class KernelExecutor
         }
     }
 
-    private sealed class TiledKernel<T>;
-    private sealed class BlockedKernel<T>;
+    private sealed class TiledKernel<T, TAct>;
+    private sealed class BlockedKernel<T, TAct>;
 }

@@ -113,7 +113,6 @@ internal static class HostGemm
                 for (int m = m0; m < m1; m++)
                 {
                     bias.AsSpan(n0, n1 - n0).CopyTo(c.Slice(cStart + m * s.N + n0, n1 - n0));
-                    HostMatMul.Finish(c.Slice(cStart + m * s.N + n0, n1 - n0), s);
                 }
                 return;
             }
@@ -141,11 +140,6 @@ internal static class HostGemm
                             Block<TVector, TLanes>(c, cStart, ic, rows, jc, cols, depth, pc == 0, packedA, packedB);
                         }
                     }
-                }
-                // This part of C is complete (every block of K added) and still in cache: relu it here, if asked.
-                for (int m = m0; m < m1 && s.Relu != 0; m++)
-                {
-                    HostMatMul.Finish(c.Slice(cStart + m * s.N + n0, n1 - n0), s);
                 }
             }
             finally

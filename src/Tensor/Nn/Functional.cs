@@ -79,13 +79,14 @@ public static partial class Functional
     /// <param name="weight">The weight W [out, in].</param>
     /// <param name="bias">The bias b [out], or null (default) for none.</param>
     /// <returns>A new tensor [..., out] (or [out]).</returns>
-    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null) => Linear(input, weight, bias, false);
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias = null) =>
+        Linear(input, weight, bias, Epilogue.None);
 
     /// <summary>
-    /// <see cref="Linear(Tensor, Tensor, Tensor?)"/>, then relu when <paramref name="relu"/> is set: in the same launch
-    /// as the product, equal bit for bit to the two ops (see <see cref="Sequential"/>, which pairs them).
+    /// <see cref="Linear(Tensor, Tensor, Tensor?)"/>, then the <paramref name="activation"/>: in the same launch as the
+    /// product, equal bit for bit to the two ops (see <see cref="Sequential"/>, which pairs them).
     /// </summary>
-    internal static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, bool relu)
+    internal static Tensor Linear(Tensor input, Tensor weight, Tensor? bias, Epilogue activation)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
@@ -104,9 +105,9 @@ public static partial class Functional
         }
         if (input.Rank >= 2)
         {
-            return Tensor.MatMulT(input, weight, false, true, bias, relu);
+            return Tensor.MatMulT(input, weight, false, true, bias, activation);
         }
-        return Tensor.MatMulT(input.Reshape(1, input.ShapeRef[0]), weight, false, true, bias, relu)
+        return Tensor.MatMulT(input.Reshape(1, input.ShapeRef[0]), weight, false, true, bias, activation)
             .Reshape(weight.ShapeRef[0]);
     }
 

@@ -49,11 +49,11 @@ public sealed class Linear : Module
         return Functional.Linear(input, Weight, Bias);
     }
 
-    /// <summary>This layer and a ReLU after it, in one launch (see <see cref="Sequential.Forward"/>).</summary>
-    internal Tensor ForwardRelu(Tensor input)
+    /// <summary>This layer and the activation after it, in one launch (see <see cref="Sequential.Forward"/>).</summary>
+    internal Tensor Forward(Tensor input, Epilogue activation)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return Functional.Linear(input, Weight, Bias, relu: true);
+        return Functional.Linear(input, Weight, Bias, activation);
     }
 
     /// <summary>"in_features=2, out_features=16, bias=True", as torch prints a Linear.</summary>

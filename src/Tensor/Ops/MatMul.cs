@@ -62,24 +62,38 @@ public sealed partial class Tensor
 
     /// <summary>
     /// C = op(A)·op(B) (+ bias) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged,
-    /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch, and with
-    /// <paramref name="relu"/> C = relu(op(A)·op(B) + bias), also in that launch (nn.Linear then nn.ReLU); recorded
-    /// with its own backward, which consists of such products again.
+    /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch, and with an
+    /// <paramref name="activation"/> C = act(op(A)·op(B) + bias), also in that launch (nn.Linear then nn.ReLU, Tanh or
+    /// Sigmoid); recorded with its own backward, which consists of such products again.
     /// </summary>
     /// <remarks>
     /// With G = ∂L/∂C: C = A·B gives ∂A = G·Bᵀ, ∂B = Aᵀ·G; C = A·Bᵀ gives ∂A = G·B, ∂B = Gᵀ·A; C = Aᵀ·B gives
     /// ∂A = B·Gᵀ, ∂B = A·G; C = Aᵀ·Bᵀ gives ∂A = Bᵀ·Gᵀ, ∂B = Gᵀ·Aᵀ. Each is summed back over broadcast batch
-    /// dimensions; the bias's gradient is G summed over every dimension but the last. With relu, G is first masked
-    /// where C is not positive: relu'(x) = [x &gt; 0] = [relu(x) &gt; 0], so the output alone gives the mask.
+    /// dimensions; the bias's gradient is G summed over every dimension but the last. With an activation, G is first
+    /// taken through its derivative, which each of the three gives from its output alone, as their own ops do:
+    /// relu'(x) = [relu(x) &gt; 0], tanh' = 1 − tanh², σ' = σ·(1 − σ).
     /// </remarks>
     internal static Tensor MatMulT(Tensor a, Tensor b, bool transposeA, bool transposeB, Tensor? bias = null,
-        bool relu = false)
+        Epilogue activation = Epilogue.None)
     {
-        var c = BatchedMatMul(a, b, transposeA, transposeB, bias, relu);
-        string op = (bias is null ? "matmul" : "addmm") + (relu ? "_relu" : "");
+        var c = BatchedMatMul(a, b, transposeA, transposeB, bias, activation);
+        string op = (bias is null ? "matmul" : "addmm") + activation switch
+        {
+            Epilogue.Relu => "_relu",
+            Epilogue.Tanh => "_tanh",
+            Epilogue.Sigmoid => "_sigmoid",
+            _ => "",
+        };
         return Record(c, op, bias is null ? [a, b] : [a, b, bias], gradC =>
         {
-            var g = relu ? ReluBackward(gradC, c) : gradC;
+            // The same expressions as the activations' own backward rules (Relu.cs, Tanh.cs, Sigmoid.cs).
+            var g = activation switch
+            {
+                Epilogue.Relu => ReluBackward(gradC, c),
+                Epilogue.Tanh => gradC * (1f - c * c),
+                Epilogue.Sigmoid => gradC * c * (1f - c),
+                _ => gradC,
+            };
             var da = a.RequiresGrad
                 ? SumToShape(transposeA ? MatMulT(b, g, transposeB, true) : MatMulT(g, b, false, !transposeB), a._shape)
                 : null;
@@ -89,4 +103,20 @@ public sealed partial class Tensor
             return bias is null ? [da, db] : [da, db, bias.RequiresGrad ? SumToShape(g, bias._shape) : null];
         });
     }
+}
+
+/// <summary>The activation a matrix product applies as it stores C (see <see cref="Tensor.MatMulT"/>).</summary>
+internal enum Epilogue
+{
+    /// <summary>C as computed.</summary>
+    None,
+
+    /// <summary>max(C, 0).</summary>
+    Relu,
+
+    /// <summary>tanh C.</summary>
+    Tanh,
+
+    /// <summary>σ(C).</summary>
+    Sigmoid,
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using MicrogradPlus.Backends;
+using MicrogradPlus.Kernels;
 using MicrogradPlus.Tests.Infrastructure;
 using Xunit;
 
@@ -118,12 +119,15 @@ public class MatMulTests
                 var av = a.Upload<T>(device, buffers);
                 var bv = b.Upload<T>(device, buffers);
                 var biasView = bias.Upload<T>(device, buffers);
-                double[] Run(MatMulKernel kernel, bool withBias, bool relu = false)
+                double[] Run(MatMulKernel kernel, bool withBias)
                 {
                     var c = buffers.Rent<T>(device, expected.Length);
-                    Primitives.MatMul(av, bv, c, ta, tb, kernel, withBias ? biasView : null, relu);
+                    Primitives.MatMul(av, bv, c, ta, tb, kernel, withBias ? biasView : null);
                     return c.ToArray().Select(double.CreateTruncating).ToArray();
                 }
+                void CheckFused(string kernelName, MatMulKernel kernel, bool withBias) =>
+                    CompareFused(log, $"{context}, {kernelName}{(withBias ? " + bias" : "")}", device, buffers,
+                        expected.Length, av, bv, ta, tb, kernel, withBias ? biasView : null);
                 var naiveValues = Run(MatMulKernel.Naive, false);
                 log.Compare($"{context}, naive", naiveValues, expected, At);
                 log.Compare($"{context}, auto", Run(MatMulKernel.Auto, false), expected, At);
@@ -131,10 +135,9 @@ public class MatMulTests
                 log.Compare($"{context}, naive + bias {bias}", naiveWithBias, expectedWithBias, AtWithBias);
                 var autoWithBias = Run(MatMulKernel.Auto, true);
                 log.Compare($"{context}, auto + bias {bias}", autoWithBias, expectedWithBias, AtWithBias);
-                CompareRelu(log, $"{context}, naive + bias + relu", Run(MatMulKernel.Naive, true, true), naiveWithBias);
-                CompareRelu(log, $"{context}, auto + relu", Run(MatMulKernel.Auto, false, true),
-                    Run(MatMulKernel.Auto, false));
-                CompareRelu(log, $"{context}, auto + bias + relu", Run(MatMulKernel.Auto, true, true), autoWithBias);
+                CheckFused("naive", MatMulKernel.Naive, withBias: true);
+                CheckFused("auto", MatMulKernel.Auto, withBias: false);
+                CheckFused("auto", MatMulKernel.Auto, withBias: true);
                 // ILGPU's CPU accelerator runs a group's barriers on OS threads (~0.3 ms each, 2×2 tiles there): the
                 // tiled kernel gets the small cases on the CPU — odd ones included — and every case on GPUs.
                 if (device.Kind == DeviceKind.Cpu && expected.Length > 200)
@@ -144,20 +147,76 @@ public class MatMulTests
                 var tiledValues = Run(MatMulKernel.Tiled, false);
                 log.Compare($"{context}, tiled", tiledValues, expected, At);
                 log.Compare($"{context}, tiled against naive", tiledValues, naiveValues, i => At(i).Times(2));
-                var tiledWithBias = Run(MatMulKernel.Tiled, true);
-                log.Compare($"{context}, tiled + bias {bias}", tiledWithBias, expectedWithBias, AtWithBias);
-                CompareRelu(log, $"{context}, tiled + bias + relu", Run(MatMulKernel.Tiled, true, true), tiledWithBias);
+                log.Compare($"{context}, tiled + bias {bias}", Run(MatMulKernel.Tiled, true), expectedWithBias,
+                    AtWithBias);
+                CheckFused("tiled", MatMulKernel.Tiled, withBias: true);
             });
         }
     }
 
     /// <summary>
-    /// A product with relu fused into its store against the same kernel's product without it, passed through relu:
-    /// equal bit for bit (relu only selects).
+    /// The product with each activation the kernels can apply as they store C (relu, tanh, sigmoid) against the same
+    /// kernel's product without it followed by the activation as an op of its own on the device: equal bit for bit.
     /// </summary>
-    internal static void CompareRelu(Mismatches log, string context, double[] fused, double[] unfused) =>
-        log.Compare(context, fused, unfused.Select(v => double.IsNaN(v) || v > 0 ? v : 0).ToArray(),
-            _ => Tolerance.Exact);
+    /// <remarks>
+    /// A kernel named explicitly on the CPU device runs on ILGPU's CPU accelerator while the separate activation runs
+    /// as the device's host loop (with vector forms that may differ in the last bit): not compared there; those kernels
+    /// are compared on cpu-ilgpu, where both run as kernels.
+    /// </remarks>
+    internal static void CompareFused<T>(Mismatches log, string context, Device device, BufferSet buffers, int length,
+        StridedView<T> a, StridedView<T> b, bool ta, bool tb, MatMulKernel kernel, StridedView<T>? bias)
+        where T : unmanaged, INumber<T>
+    {
+        if (device.RunsHostLoops && kernel != MatMulKernel.Auto)
+        {
+            return;
+        }
+        var plain = buffers.Rent<T>(device, length);
+        Primitives.MatMul(a, b, plain, ta, tb, kernel, bias);
+        var product = StridedView.Contiguous(plain, [length]);
+        foreach (string activation in new[] { "relu", "tanh", "sigmoid" })
+        {
+            var fused = buffers.Rent<T>(device, length);
+            var separate = buffers.Rent<T>(device, length);
+            switch (activation)
+            {
+                case "relu":
+                    Activated<T, ReluOp, ReluOp>(a, b, fused, ta, tb, kernel, bias, product, separate);
+                    break;
+                case "tanh":
+                    Activated<T, TanhOp, TanhOp>(a, b, fused, ta, tb, kernel, bias, product, separate);
+                    break;
+                default:
+                    Activated<T, SigmoidOp, SigmoidOp>(a, b, fused, ta, tb, kernel, bias, product, separate);
+                    break;
+            }
+            log.Compare($"{context} + {activation} (fused against the two ops)",
+                fused.ToArray().Select(double.CreateTruncating).ToArray(),
+                separate.ToArray().Select(double.CreateTruncating).ToArray(), _ => Tolerance.Exact);
+        }
+    }
+
+    // The fused product into `fused`, and the activation of the plain product into `separate`, for T = float (TF) or
+    // double (TD): the operator structs are typed per element type, the test generic.
+    private static void Activated<T, TF, TD>(StridedView<T> a, StridedView<T> b, DeviceBuffer<T> fused, bool ta,
+        bool tb, MatMulKernel kernel, StridedView<T>? bias, StridedView<T> product, DeviceBuffer<T> separate)
+        where T : unmanaged, INumber<T>
+        where TF : struct, IUnaryOp<float>
+        where TD : struct, IUnaryOp<double>
+    {
+        static StridedView<TE>? As<TE>(object? view) where TE : unmanaged => (StridedView<TE>?)view;
+        if (fused is DeviceBuffer<float> f)
+        {
+            Primitives.MatMul<float, TF>(As<float>(a)!, As<float>(b)!, f, ta, tb, kernel, As<float>(bias));
+            Primitives.Map<float, TF>(As<float>(product)!, (DeviceBuffer<float>)(object)separate);
+        }
+        else
+        {
+            var d = (DeviceBuffer<double>)(object)fused;
+            Primitives.MatMul<double, TD>(As<double>(a)!, As<double>(b)!, d, ta, tb, kernel, As<double>(bias));
+            Primitives.Map<double, TD>(As<double>(product)!, (DeviceBuffer<double>)(object)separate);
+        }
+    }
 
     /// <summary>
     /// A bias of length <paramref name="n"/> for case <paramref name="index"/>, in one of four layouts by turns:

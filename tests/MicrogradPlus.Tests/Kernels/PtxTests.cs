@@ -20,7 +20,7 @@ public class PtxTests
     public void Blocked_matmul_keeps_its_block_in_registers_and_loads_vectors()
     {
         string ptx = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!
-            .MakeGenericMethod(typeof(float)), MatMulBlocked.GroupSize);
+            .MakeGenericMethod(typeof(float), typeof(NoActivation<float>)), MatMulBlocked.GroupSize);
         Assert.DoesNotContain("ld.local", ptx, StringComparison.Ordinal);
         Assert.DoesNotContain("st.local", ptx, StringComparison.Ordinal);
         // A slice's eight steps are written out: 8 × 4 vector loads and 8 × 64 multiply-adds, in one basic block.
@@ -42,9 +42,18 @@ public class PtxTests
             "a branch, label, barrier or shared store inside the slice's steps");
 
         string ptx64 = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!
-            .MakeGenericMethod(typeof(double)), MatMulBlocked.GroupSize);
+            .MakeGenericMethod(typeof(double), typeof(NoActivation<double>)), MatMulBlocked.GroupSize);
         Assert.DoesNotContain("ld.local", ptx64, StringComparison.Ordinal);
         Assert.Equal(0, Ptx.Count(ptx64, "ld.shared.f64"));
+
+        // An activation in the store (Linear + ReLU/Sigmoid in one launch) leaves the block in registers.
+        foreach (var activation in new[] { typeof(ReluOp), typeof(SigmoidOp) })
+        {
+            string fused = Ptx.Compile(typeof(MatMulBlocked).GetMethod(nameof(MatMulBlocked.Run))!
+                .MakeGenericMethod(typeof(float), activation), MatMulBlocked.GroupSize);
+            Assert.DoesNotContain("ld.local", fused, StringComparison.Ordinal);
+            Assert.Equal(32, Ptx.Count(fused, "ld.shared.v4.f32"));
+        }
     }
 
     /// <summary>Contiguous element-wise kernels move 16 bytes per load and store, and exp is one ex2.approx.</summary>

@@ -132,7 +132,8 @@ public class MatMulOpTests
                 var b = Tensor.Randn(tb ? [2, 3] : [3, 2], seed: seed++, device: scope.Device);
                 // With a third tensor: the bias [2], added to every row in the same launch.
                 Tensor Product(Tensor[] t) =>
-                    (Tensor)matMulT.Invoke(null, [t[0], t[1], ta, tb, t.Length > 2 ? t[2] : null, false])!;
+                    (Tensor)matMulT.Invoke(null,
+                        [t[0], t[1], ta, tb, t.Length > 2 ? t[2] : null, matMulT.GetParameters()[5].DefaultValue])!;
                 var c = Product([a, b]);
                 Assert.Equal([2, 2, 2], c.Shape);
                 var at = ta ? Transposed(a.ToArray(), 2, 3, 2) : a.ToArray();
