@@ -162,6 +162,16 @@ internal static class Devices
         return Device.Cpu;
     }
 
+    /// <summary>Adds "N buffer(s) still live" to <paramref name="problems"/> when the case left buffers live.</summary>
+    public static void AddLeak(List<string> problems, Device device, long before)
+    {
+        long leaked = device.Pool.LiveBuffers - before;
+        if (leaked != 0)
+        {
+            problems.Add($"{leaked} buffer(s) still live");
+        }
+    }
+
     /// <summary>Lets finalizers return what earlier cases dropped, so the live count moves by the case alone.</summary>
     public static long SettledLiveBuffers(Device device)
     {
@@ -226,11 +236,7 @@ internal static class Scopes
             problems.Add("a tensor made after the using is disposed");
         }
         later.Dispose();
-        long leaked = device.Pool.LiveBuffers - before;
-        if (leaked != 0)
-        {
-            problems.Add($"{leaked} buffer(s) still live");
-        }
+        Devices.AddLeak(problems, device, before);
         return Outcome.From(problems, problems.Count == 0 ? "" : $"opened on thread {startThread}, ended on thread {endThread}");
     }
 
@@ -279,11 +285,7 @@ internal static class Scopes
                          $"inner {innerCount} -> {inner.Count})");
         }
         d.Dispose();
-        long leaked = device.Pool.LiveBuffers - before;
-        if (leaked != 0)
-        {
-            problems.Add($"{leaked} buffer(s) still live");
-        }
+        Devices.AddLeak(problems, device, before);
         return Outcome.From(problems);
     }
 
@@ -314,11 +316,7 @@ internal static class Scopes
             problems.Add($"a tensor made afterwards on the opening thread joined the dead scope (count {deadCount} -> {scope.Count})");
         }
         later.Dispose();
-        long leaked = device.Pool.LiveBuffers - before;
-        if (leaked != 0)
-        {
-            problems.Add($"{leaked} buffer(s) still live");
-        }
+        Devices.AddLeak(problems, device, before);
         return Outcome.From(problems);
     }
 

@@ -59,7 +59,7 @@ public sealed partial class BufferPool
         RawBuffer raw;
         try
         {
-            raw = new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
+            raw = AllocateRaw(bytes);
         }
         catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
         {
@@ -70,13 +70,15 @@ public sealed partial class BufferPool
         return raw;
     }
 
+    private RawBuffer AllocateRaw(long bytes) => new(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
+
     /// <summary>The device is full: empty the cache and retry, then collect what was dropped undisposed and retry.</summary>
     private RawBuffer AllocateUnderPressure(long bytes)
     {
         FreeCachedDownTo(0);
         try
         {
-            return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
+            return AllocateRaw(bytes);
         }
         catch (Exception e) when (e is OutOfMemoryException or AcceleratorException)
         {
@@ -92,7 +94,7 @@ public sealed partial class BufferPool
             FreeCachedDownTo(0);
             try
             {
-                return new RawBuffer(_device.Accelerator.Allocate1D<byte>(bytes), bytes);
+                return AllocateRaw(bytes);
             }
             catch (Exception again) when (again is OutOfMemoryException or AcceleratorException)
             {

@@ -28,12 +28,12 @@ internal sealed class Node
         {
             for (int i = 0; i < inputs.Length; i++)
             {
-                _saved[next++] = new Saved(inputs[i], $"input {i}");
+                _saved[next++] = new Saved(inputs[i], i);
             }
         }
         if (saves.HasFlag(Saves.Output))
         {
-            _saved[next] = new Saved(output, "output 0");
+            _saved[next] = new Saved(output, Saved.Output);
         }
     }
 
@@ -76,21 +76,22 @@ internal sealed class Node
                     "one of the variables needed for gradient computation has been modified by an inplace " +
                     $"operation: [{saved.DType.ToString().ToLowerInvariant()} tensor of shape " +
                     $"[{string.Join(", ", saved.Shape)}]], which is {saved.Role} of '{Op}', is at version {now}; " +
-                    "expected " +
-                    $"version {saved.Version} instead. Hint: it (or a view of its memory) was written in place " +
-                    "(CopyFrom, an optimizer step, …) after the op ran; write into a Clone() instead, or run the op " +
-                    "again after the write");
+                    $"expected version {saved.Version} instead. Hint: it (or a view of its memory) was written in " +
+                    "place (CopyFrom, an optimizer step, …) after the op ran; write into a Clone() instead, or run the " +
+                    "op again after the write");
             }
         }
     }
 
     /// <summary>
-    /// A tensor's memory and its version when the op ran (memory, not the tensor: it may be disposed), and what it is
-    /// to the op ("input 1", "output 0"), for the message.
+    /// A tensor's memory and its version when the op ran (memory, not the tensor: it may be disposed), and which of
+    /// the op's tensors it is (an input's index, or <see cref="Output"/>), named only if the check fails.
     /// </summary>
-    private readonly struct Saved(Tensor tensor, string role)
+    private readonly struct Saved(Tensor tensor, int index)
     {
-        public string Role { get; } = role;
+        public const int Output = -1;
+
+        public string Role => index == Output ? "output 0" : $"input {index}";
         public Storage Storage { get; } = tensor.Storage;
         public int Version { get; } = tensor.Storage.Version;
         public int[] Shape { get; } = tensor.ShapeRef;

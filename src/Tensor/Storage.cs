@@ -37,11 +37,11 @@ internal sealed class Storage
         IsConstant = constant;
     }
 
-    public DeviceBuffer<float>? Float32 => _buffer as DeviceBuffer<float>;
+    public DeviceBuffer<float>? Float32 => Buffer<float>();
 
-    public DeviceBuffer<double>? Float64 => _buffer as DeviceBuffer<double>;
+    public DeviceBuffer<double>? Float64 => Buffer<double>();
 
-    public DeviceBuffer<int>? Int32 => _buffer as DeviceBuffer<int>;
+    public DeviceBuffer<int>? Int32 => Buffer<int>();
 
     /// <summary>The lease as <typeparamref name="T"/> elements, or null when the storage holds another type.</summary>
     public DeviceBuffer<T>? Buffer<T>() where T : unmanaged => _buffer as DeviceBuffer<T>;

@@ -18,8 +18,8 @@ namespace MicrogradPlus.Backends;
 internal static partial class SpanDrivers
 {
     /// <summary>
-    /// y = op(x) over whole vectors with streaming stores, two an iteration (more spill an exp's registers); returns where the caller's vector loop
-    /// goes on (0 where streaming does not apply: see <see cref="StreamingHead"/>).
+    /// y = op(x) over whole vectors with streaming stores, two an iteration (more spill an exp's registers); returns
+    /// where the caller's vector loop goes on (0 where streaming does not apply: see <see cref="StreamingHead"/>).
     /// </summary>
     private static unsafe int MapStreaming<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op)
         where T : unmanaged

@@ -60,6 +60,13 @@ public sealed partial class Tensor
         return c.Reshape([.. shape]);
     }
 
+    // The graph's name of each product, without and with a bias, per Epilogue value (constants: no string per op).
+    private static readonly string[][] MatMulNames =
+    [
+        ["matmul", "matmul_relu", "matmul_tanh", "matmul_sigmoid"],
+        ["addmm", "addmm_relu", "addmm_tanh", "addmm_sigmoid"],
+    ];
+
     /// <summary>
     /// C = op(A)·op(B) (+ bias) for operands of rank ≥ 2, op the transpose of the last two dimensions where flagged,
     /// batch dimensions broadcast, a bias of shape [N] added to every row in the same launch, and with an
@@ -77,21 +84,15 @@ public sealed partial class Tensor
         Epilogue activation = Epilogue.None)
     {
         var c = BatchedMatMul(a, b, transposeA, transposeB, bias, activation);
-        string op = (bias is null ? "matmul" : "addmm") + activation switch
-        {
-            Epilogue.Relu => "_relu",
-            Epilogue.Tanh => "_tanh",
-            Epilogue.Sigmoid => "_sigmoid",
-            _ => "",
-        };
+        string op = MatMulNames[bias is null ? 0 : 1][(int)activation];
         return Record(c, op, bias is null ? [a, b] : [a, b, bias], gradC =>
         {
-            // The same expressions as the activations' own backward rules (Relu.cs, Tanh.cs, Sigmoid.cs).
+            // The activations' own backward rules, from the output (Relu.cs, Tanh.cs, Sigmoid.cs).
             var g = activation switch
             {
                 Epilogue.Relu => ReluBackward(gradC, c),
-                Epilogue.Tanh => gradC * (1f - c * c),
-                Epilogue.Sigmoid => gradC * c * (1f - c),
+                Epilogue.Tanh => TanhBackward(gradC, c),
+                Epilogue.Sigmoid => SigmoidBackward(gradC, c),
                 _ => gradC,
             };
             var da = a.RequiresGrad

@@ -17,8 +17,8 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// g where x &gt; 0, else 0. Differentiable in g (the same mask again, for higher orders); its derivative in x is
-    /// zero wherever it exists, so x gets none.
+    /// g where x &gt; 0, else 0 (x relu's input or its output: the mask is the same). Differentiable in g (the same
+    /// mask again, for higher orders); its derivative in x is zero wherever it exists, so x gets none.
     /// </summary>
     private static Tensor ReluBackward(Tensor g, Tensor x)
     {

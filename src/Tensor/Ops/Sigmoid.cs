@@ -10,6 +10,9 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var result = Map<SigmoidOp>(this);
-        return Record(result, "sigmoid", [this], g => [g * result * (1f - result)], Saves.Output);
+        return Record(result, "sigmoid", [this], g => [SigmoidBackward(g, result)], Saves.Output);
     }
+
+    /// <summary>g·y·(1 − y) for y = σ(x): the gradient from the output alone (also a Linear fused with σ's).</summary>
+    internal static Tensor SigmoidBackward(Tensor g, Tensor y) => g * y * (1f - y);
 }

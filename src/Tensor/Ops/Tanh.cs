@@ -10,6 +10,9 @@ public sealed partial class Tensor
     public Tensor Tanh()
     {
         var result = Map<TanhOp>(this);
-        return Record(result, "tanh", [this], g => [g * (1f - result * result)], Saves.Output);
+        return Record(result, "tanh", [this], g => [TanhBackward(g, result)], Saves.Output);
     }
+
+    /// <summary>g·(1 − y²) for y = tanh x: the gradient from the output alone (also a Linear fused with tanh's).</summary>
+    internal static Tensor TanhBackward(Tensor g, Tensor y) => g * (1f - y * y);
 }
